@@ -1,0 +1,1 @@
+"""Workspaces, members, API keys, authentication and per-key rate limiting."""

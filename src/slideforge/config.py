@@ -1,0 +1,215 @@
+"""Settings: the only place that reads the environment (prefix ``SLIDEFORGE_``)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every knob of a slideforge process. Defaults give the embedded mode under ``./data``."""
+
+    model_config = SettingsConfigDict(env_prefix="SLIDEFORGE_", extra="ignore")
+
+    # Where the embedded mode keeps its SQLite files, media folder and generated secrets.
+    data_dir: Path = Path("data")
+    # Application database. Default: SQLite file in data_dir. Scaled mode: postgresql+psycopg://…
+    database_url: str | None = None
+    # DBOS system database (durable workflows and queues). Default: beside the app database.
+    dbos_database_url: str | None = None
+    # Run the DBOS queue workers inside the API process (embedded mode).
+    in_process_workers: bool = True
+
+    # Public base URL of this server; media links and upload URLs are built from it.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Base URL media is served from. Default: {public_base_url}/media (served by this server,
+    # from local files or S3). Set it to a CDN / verified domain that fronts the bucket.
+    media_base_url: str | None = None
+
+    media_backend: Literal["local", "s3"] = "local"
+    media_dir: Path | None = None
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_prefix: str = ""
+
+    # Fernet key for platform tokens at rest (and the key from which upload-token signing
+    # keys are derived). Default: generated once into data_dir/secret.key.
+    encryption_key: str | None = None
+
+    # Hosts or CIDR ranges SafeHttp may reach even though they are private / loopback.
+    # For tests and the sandbox only.
+    ssrf_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    http_timeout_seconds: float = 20.0
+    http_max_redirects: int = 5
+
+    # Per-key API rate limit (token bucket): sustained requests per minute and burst size.
+    rate_limit_per_minute: int = 600
+    rate_limit_burst: int = 120
+
+    # Credits granted to each workspace every calendar month.
+    credit_allowance: int = 1000
+
+    max_json_body_bytes: int = 1_048_576
+    max_json_depth: int = 64
+    max_image_upload_bytes: int = 20 * 1024 * 1024
+    max_video_upload_bytes: int = 100 * 1024 * 1024
+    upload_url_ttl_seconds: int = 600
+    # Decompression-bomb guard for every image we decode.
+    max_image_pixels: int = 64_000_000
+
+    # OpenAI-compatible endpoint for AI text and image keywords (absent by default).
+    ai_base_url: str | None = None
+    ai_api_key: str | None = None
+    ai_model: str = "gpt-4o-mini"
+    ai_vision_model: str | None = None
+
+    # Copy-a-TikTok fetching. The base URLs point the fetcher at the TikTok web sandbox in
+    # tests and dry runs; a proxy, a Netscape cookies file and browser TLS impersonation
+    # (curl-cffi, if installed) help where TikTok refuses a server.
+    tiktok_web_base_url: str = "https://www.tiktok.com"
+    tiktok_short_link_base_url: str | None = None
+    tiktok_proxy: str | None = None
+    tiktok_cookies_file: Path | None = None
+    tiktok_impersonate: str | None = None
+
+    # Posts: a create without external_id is deduplicated on its body's SHA-256 this long.
+    post_dedupe_window_seconds: int = 600
+    # How long a publish is followed after the send before it is reported unconfirmed.
+    publish_confirm_timeout_seconds: int = 7200
+    # Attempts of a target when the platform answers with a retryable error, and the waits
+    # before attempts 2, 3, … (a platform's Retry-After is honoured when longer).
+    publish_max_attempts: int = 3
+    publish_retry_delays: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [60.0, 300.0, 900.0]
+    )
+
+    # Outbound webhooks: the waits before attempts 2, 3, … of a delivery (8 attempts over
+    # about 24 h by default), and the time one attempt may take.
+    webhook_retry_delays: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 28800.0, 28800.0]
+    )
+    webhook_timeout_seconds: float = 10.0
+
+    # Where platforms send users back after authorising (default: public_base_url).
+    oauth_redirect_base_url: str | None = None
+
+    # TikTok Content Posting API (an app registered in TikTok's developer portal).
+    tiktok_client_key: str | None = None
+    tiktok_client_secret: str | None = None
+    tiktok_api_base_url: str = "https://open.tiktokapis.com"
+    tiktok_authorize_url: str = "https://www.tiktok.com/v2/auth/authorize/"
+    tiktok_scopes: str = "user.info.basic,user.info.profile,video.publish,video.upload"
+    # How videos reach TikTok: FILE_UPLOAD (chunks; no domain verification) or PULL_FROM_URL.
+    tiktok_video_source: Literal["FILE_UPLOAD", "PULL_FROM_URL"] = "FILE_UPLOAD"
+
+    # Instagram (a Meta app). The login model of new connections: "instagram" (Instagram
+    # Login, graph.instagram.com, no Facebook Page needed; client id/secret = the Instagram
+    # app id/secret) or "facebook" (Facebook Login, graph.facebook.com, the IG professional
+    # account linked to a Page; client id/secret = the Meta app id/secret). Connected
+    # accounts keep the model they were connected with.
+    instagram_login: Literal["instagram", "facebook"] = "instagram"
+    instagram_client_id: str | None = None
+    instagram_client_secret: str | None = None
+    instagram_graph_version: str = "v23.0"
+    instagram_authorize_url: str = "https://www.instagram.com/oauth/authorize"
+    instagram_token_url: str = "https://api.instagram.com/oauth/access_token"
+    instagram_graph_url: str = "https://graph.instagram.com"
+    instagram_scopes: str = "instagram_business_basic,instagram_business_content_publish"
+    facebook_authorize_url: str = "https://www.facebook.com/v23.0/dialog/oauth"
+    facebook_graph_url: str = "https://graph.facebook.com"
+    facebook_scopes: str = (
+        "instagram_basic,instagram_content_publish,pages_show_list,pages_read_engagement,"
+        "business_management"
+    )
+
+    # Pinterest API v5 (an app from developers.pinterest.com).
+    pinterest_client_id: str | None = None
+    pinterest_client_secret: str | None = None
+    pinterest_authorize_url: str = "https://www.pinterest.com/oauth/"
+    pinterest_api_base_url: str = "https://api.pinterest.com"
+    pinterest_scopes: str = "boards:read,boards:write,pins:read,pins:write,user_accounts:read"
+
+    # Images outside what a platform shows (Instagram 4:5…1.91:1, a carousel's items the
+    # first item's shape, Pinterest carousels one size): "pad" (nothing cut off: bars in the
+    # image's edge colour) or "crop" (centred). Each post says which in a warning.
+    image_fit: Literal["pad", "crop"] = "pad"
+
+    log_level: str = "INFO"
+
+    @field_validator("ssrf_allow", "publish_retry_delays", "webhook_retry_delays", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("public_base_url", "media_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'slideforge.sqlite').resolve()}"
+
+    @cached_property
+    def resolved_dbos_database_url(self) -> str:
+        if self.dbos_database_url:
+            return self.dbos_database_url
+        if self.resolved_database_url.startswith("sqlite"):
+            return f"sqlite:///{(self.data_dir / 'dbos.sqlite').resolve()}"
+        # PostgreSQL: DBOS keeps its tables in its own schema of the same database.
+        return self.resolved_database_url
+
+    @cached_property
+    def resolved_media_dir(self) -> Path:
+        return (self.media_dir or self.data_dir / "media").resolve()
+
+    @cached_property
+    def resolved_media_base_url(self) -> str:
+        return self.media_base_url or f"{self.public_base_url}/media"
+
+    @cached_property
+    def resolved_encryption_key(self) -> str:
+        if self.encryption_key:
+            return self.encryption_key
+        from cryptography.fernet import Fernet
+
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = Fernet.generate_key().decode()
+        tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+        tmp.write_text(key)
+        tmp.chmod(0o600)
+        try:
+            # Another process may have raced us: keep whichever file landed first.
+            path.hardlink_to(tmp)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path.read_text().strip()
+
+    @property
+    def resolved_oauth_redirect_base_url(self) -> str:
+        return (self.oauth_redirect_base_url or self.public_base_url).rstrip("/")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")

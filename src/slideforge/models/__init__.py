@@ -1,0 +1,36 @@
+"""SQLAlchemy tables, one file per aggregate. Importing this package registers them all."""
+
+from slideforge.models.account import Account
+from slideforge.models.base import Base
+from slideforge.models.copy_preview import CopyPreview
+from slideforge.models.credit import CreditEntry
+from slideforge.models.file import File
+from slideforge.models.pack import Pack, PackImage
+from slideforge.models.post import OAuthState, Post, PostRequest, PostTarget
+from slideforge.models.product import Product
+from slideforge.models.slideshow import Slideshow
+from slideforge.models.template import Template
+from slideforge.models.webhook import WebhookDelivery, WebhookEndpoint
+from slideforge.models.workspace import ApiKey, Member, Workspace
+
+__all__ = [
+    "Account",
+    "ApiKey",
+    "Base",
+    "CopyPreview",
+    "CreditEntry",
+    "File",
+    "Member",
+    "OAuthState",
+    "Pack",
+    "PackImage",
+    "Post",
+    "PostRequest",
+    "PostTarget",
+    "Product",
+    "Slideshow",
+    "Template",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "Workspace",
+]

@@ -1,0 +1,130 @@
+"""The slideforge command: workspaces, keys, accounts, credits, migrate, and serve's first
+start (a real process: migrations, DBOS, HTTP, the printed key works)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from slideforge.cli import app
+from slideforge.sandbox.server import free_port
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SLIDEFORGE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SLIDEFORGE_DATABASE_URL", raising=False)
+    return tmp_path
+
+
+def run(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_workspaces_keys_accounts_credits(cli_env: Path) -> None:
+    run("migrate")
+    assert "created" in run("workspaces", "create", "acme")
+    failed = runner.invoke(app, ["workspaces", "create", "acme"])
+    assert failed.exit_code == 1 and "already exists" in failed.output
+    out = run("keys", "create", "--workspace", "acme", "--name", "ci")
+    key = re.search(r"(sfk_[0-9a-f]+\.[A-Za-z0-9_-]+)", out)
+    assert key is not None
+    personal = run("keys", "create", "--workspace", "acme", "--personal", "alice")
+    assert "personal key of alice" in personal
+    listing = run("keys", "list", "--workspace", "acme")
+    assert listing.count("sfk_") == 2 and "personal" in listing
+    public_id = key.group(1).split(".")[0]
+    assert "revoked" in run("keys", "revoke", public_id)
+    assert "added" in run(
+        "accounts",
+        "add",
+        "--workspace",
+        "acme",
+        "--platform",
+        "tiktok",
+        "--username",
+        "demo",
+        "--tag",
+        "a",
+        "--tag",
+        "b",
+    )
+    assert "demo" in run("accounts", "list", "--workspace", "acme")
+    bad = runner.invoke(
+        app, ["accounts", "add", "--workspace", "acme", "--platform", "myspace", "--username", "x"]
+    )
+    assert bad.exit_code == 1 and "platform" in bad.output
+    assert "granted 50" in run("credits", "grant", "50", "--workspace", "acme")
+    missing = runner.invoke(app, ["keys", "list", "--workspace", "nope"])
+    assert missing.exit_code == 1 and "no workspace" in missing.output
+
+
+def test_serve_first_start(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLIDEFORGE_")}
+    env["SLIDEFORGE_DATA_DIR"] = str(tmp_path / "data")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "slideforge.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output = ""
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("server did not start")
+        proc.terminate()
+        output, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "/docs" in output and "/openapi.json" in output
+    key = re.search(r"(sfk_[0-9a-f]+\.[A-Za-z0-9_-]+)", output)
+    assert key is not None, output
+    assert (tmp_path / "data" / "slideforge.sqlite").exists()
+    # Second start: no new key is printed, the first one still works.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "slideforge.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.get(
+                    f"http://127.0.0.1:{port}/api/partner/v1/accounts",
+                    headers={"Authorization": f"Bearer {key.group(1)}"},
+                )
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert response.status_code == 200 and response.json()["data"]["accounts"] == []
+        proc.terminate()
+        second, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "sfk_" not in second

@@ -1,0 +1,1 @@
+"""Media files: the presigned upload flow, listing, and serving stored media."""

@@ -1,0 +1,1 @@
+"""Social accounts: listing, tags/groups/policy/status edits, capabilities per platform."""

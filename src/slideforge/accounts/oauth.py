@@ -1,0 +1,162 @@
+"""Connecting accounts through each platform's OAuth: an authorize URL whose state is bound to
+the workspace, single-use and expiring; the callback exchanges the code, reads the identity
+and creates the account, or updates it on reconnect (tags, groups, policy and history are
+kept; a stored refresh token is never replaced by an empty one)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from slideforge.accounts.capabilities import PLATFORMS
+from slideforge.accounts.schemas import AccountOut
+from slideforge.accounts.service import account_out
+from slideforge.auth.service import Caller
+from slideforge.kit.clock import isoformat
+from slideforge.kit.crypto import sha256_hex
+from slideforge.kit.errors import ApiError
+from slideforge.models import Account, OAuthState
+from slideforge.publishing.platforms import PlatformConfigError, get_platform
+from slideforge.publishing.platforms.base import PlatformError
+from slideforge.publishing.service import store_tokens
+from slideforge.runtime import Runtime
+
+STATE_TTL = timedelta(minutes=15)
+# Platforms whose authorize step takes a PKCE challenge from a web app.
+# (Instagram's and Pinterest's web flows authenticate the app with its secret instead.)
+PKCE = {"tiktok": False, "instagram": False, "pinterest": False}
+
+
+def redirect_uri(runtime: Runtime, platform: str) -> str:
+    return f"{runtime.settings.resolved_oauth_redirect_base_url}/oauth/{platform}/callback"
+
+
+def start_connect(
+    session: Session, runtime: Runtime, caller: Caller, platform: str, options: dict[str, Any]
+) -> dict[str, Any]:
+    if platform not in PLATFORMS:
+        raise ApiError("invalid_payload", f"platform: must be one of {', '.join(PLATFORMS)}", 422)
+    try:
+        adapter = get_platform(platform, runtime.settings)
+    except PlatformConfigError as exc:
+        raise ApiError("platform_not_configured", str(exc), 422) from exc
+    state = secrets.token_urlsafe(32)
+    verifier = secrets.token_urlsafe(48) if PKCE.get(platform) else None
+    challenge = hashlib.sha256(verifier.encode()).hexdigest() if verifier else None
+    uri = redirect_uri(runtime, platform)
+    now = runtime.clock.now()
+    session.add(
+        OAuthState(
+            workspace_id=caller.workspace_id,
+            state_hash=sha256_hex(state),
+            platform=platform,
+            member_id=caller.member_id,
+            code_verifier=verifier,
+            redirect_uri=uri,
+            options=options,
+            expires_at=now + STATE_TTL,
+        )
+    )
+    session.flush()
+    return {
+        "platform": platform,
+        "authorize_url": adapter.authorize_url(
+            state=state, redirect_uri=uri, code_challenge=challenge
+        ),
+        "redirect_uri": uri,
+        "expires_at": isoformat(now + STATE_TTL),
+    }
+
+
+def finish_connect(
+    session: Session,
+    runtime: Runtime,
+    platform: str,
+    *,
+    code: str | None,
+    state: str | None,
+    error: str | None,
+    error_description: str | None,
+) -> tuple[AccountOut, bool]:
+    """The callback: returns the account and whether it existed before (a reconnect)."""
+    now = runtime.clock.now()
+    if not state:
+        raise ApiError(
+            "invalid_oauth_state",
+            "the callback has no state: start again with POST /accounts/connect",
+            400,
+        )
+    row = session.scalar(
+        sa.select(OAuthState).where(OAuthState.state_hash == sha256_hex(state)).with_for_update()
+    )
+    if row is None or row.platform != platform:
+        raise ApiError(
+            "invalid_oauth_state", "unknown state: start again with POST /accounts/connect", 400
+        )
+    if row.used_at is not None:
+        raise ApiError(
+            "invalid_oauth_state", "this connect link was already used: start again", 400
+        )
+    if row.expires_at < now:
+        raise ApiError("invalid_oauth_state", "this connect link expired: start again", 400)
+    row.used_at = now
+    session.commit()  # single use, even if what follows fails
+    if error:
+        raise ApiError(
+            "authorization_denied",
+            f"{platform} did not authorise the app ({error}: {error_description or 'no details'})",
+            400,
+        )
+    if not code:
+        raise ApiError("invalid_oauth_callback", "the callback has no code", 400)
+    adapter = get_platform(platform, runtime.settings)
+    try:
+        tokens, identity = adapter.exchange_code(
+            code=code, redirect_uri=row.redirect_uri, code_verifier=row.code_verifier, now=now
+        )
+    except PlatformError as exc:
+        status = 400 if exc.kind in ("user", "auth") else 502
+        raise ApiError(
+            "connect_failed", f"connecting the {platform} account failed: {exc.message}", status
+        ) from exc
+    account = session.scalar(
+        sa.select(Account).where(
+            Account.workspace_id == row.workspace_id,
+            Account.platform == platform,
+            Account.platform_user_id == identity.platform_user_id,
+        )
+    )
+    existed = account is not None
+    if account is None:
+        options = row.options or {}
+        account = Account(
+            workspace_id=row.workspace_id,
+            platform=platform,
+            username=identity.username,
+            display_name=identity.display_name,
+            platform_user_id=identity.platform_user_id,
+            tags=list(options.get("tags") or []),
+            user_group=options.get("user_group"),
+            org_group=options.get("org_group"),
+            policy={},
+            settings={**identity.defaults, **identity.settings},
+        )
+        session.add(account)
+    else:
+        account.username = identity.username or account.username
+        account.display_name = identity.display_name or account.display_name
+        account.settings = {**identity.defaults, **(account.settings or {}), **identity.settings}
+    account.status = "active"
+    store_tokens(runtime, account, tokens)
+    if tokens.access_expires_at is None and not tokens.refresh_token:
+        # A token that never expires needs no refresh token: one stored from an earlier
+        # grant (e.g. Instagram Login before a Facebook Login reconnect) no longer applies.
+        account.refresh_token_enc = None
+        account.refresh_token_expires_at = None
+    session.flush()
+    return account_out(account), existed

@@ -1,0 +1,1 @@
+"""Credits (a ledger of grants, charges and refunds) and the subscription view."""

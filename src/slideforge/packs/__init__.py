@@ -1,0 +1,1 @@
+"""Image packs: CRUD, images, search over names and image metadata, metadata workflow."""

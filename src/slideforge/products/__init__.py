@@ -1,0 +1,1 @@
+"""Products that slideshows and imports reference."""

@@ -1,0 +1,2 @@
+"""Slideshows: generate (manual, template, AI), get, patch, render, regenerate, duplicate,
+delete, list."""

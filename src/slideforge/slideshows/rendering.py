@@ -1,0 +1,242 @@
+"""``POST /slideshows/{id}/render``: synchronous, in four steps, holding a database
+transaction only for the first and the last:
+
+1. read the slideshow (its ``revision``, slides, aspect ratio), end the transaction;
+2. fetch every image the slides need, in parallel, through ``read_media`` (our own media
+   from storage, anything else through SafeHttp) with a byte cap; a failure answers 422 naming
+   the slide, the field and the URL;
+3. render the slides in parallel (a small thread pool: Pillow releases the GIL) and store the
+   JPEGs under ``renders/{slideshow_id}/{render_id}/slide-NN.jpg`` — a new ``render_id`` each
+   time, so URLs change on every render and sort in slide order;
+4. in one transaction: if the slideshow's revision changed meanwhile, answer 409 and drop the
+   new files (the edit wins); otherwise record the files and the results, and delete the
+   previous render's files after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from slideforge.auth.service import Caller
+from slideforge.files.service import read_media
+from slideforge.kit.crypto import sha256_hex
+from slideforge.kit.errors import ApiError
+from slideforge.kit.safehttp import FetchError, UnsafeUrlError
+from slideforge.kit.storage import StorageError
+from slideforge.models import File
+from slideforge.render import RenderedSlide, RenderInputError, render_slide
+from slideforge.runtime import Runtime
+from slideforge.slideshows import slides as sl
+from slideforge.slideshows.schemas import SlideshowOut
+from slideforge.slideshows.service import (
+    discard_render_files,
+    get_row,
+    purge_storage,
+    render_prefix,
+    slideshow_out,
+)
+from slideforge.webhooks import outbox
+from slideforge.webhooks.events import slideshow_data
+
+log = logging.getLogger(__name__)
+
+MAX_IMAGE_BYTES = 25 * 1024 * 1024
+#: No new download starts after this; each one is capped by SLIDEFORGE_HTTP_TIMEOUT_SECONDS.
+FETCH_BUDGET_SECONDS = 60
+FETCH_THREADS = 8
+RENDER_THREADS = max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class Use:
+    """Where a URL is used first: for error messages."""
+
+    slide: int
+    field: str
+
+
+def _fetch_error(use: Use, url: str, exc: Exception) -> ApiError:
+    where = f"slide {use.slide} {use.field} ({url})"
+    if isinstance(exc, UnsafeUrlError):
+        return ApiError(
+            "image_url_not_allowed",
+            f"{where} cannot be fetched: {exc}. Use a public http(s) URL or upload the image "
+            "with POST /files.",
+            422,
+            data={"slide_index": use.slide, "field": use.field, "url": url},
+        )
+    detail = str(exc)
+    if isinstance(exc, FetchError) and exc.reason == "status" and exc.status:
+        detail = f"the server answered HTTP {exc.status}"
+    return ApiError(
+        "image_fetch_failed",
+        f"{where} could not be downloaded: {detail}. Fix the URL (PATCH the slide) and "
+        "render again.",
+        422,
+        data={"slide_index": use.slide, "field": use.field, "url": url},
+    )
+
+
+def fetch_images(runtime: Runtime, slides: list[dict[str, Any]]) -> dict[str, bytes]:
+    uses: dict[str, Use] = {}
+    for i, slide in enumerate(slides):
+        for name, url in sl.image_urls(slide):
+            uses.setdefault(url, Use(i, name))
+
+    deadline = time.monotonic() + FETCH_BUDGET_SECONDS
+
+    def fetch(url: str) -> bytes | Exception:
+        if time.monotonic() > deadline:  # keep the whole render inside the clients' 120 s
+            return FetchError(
+                "timeout", f"the slides' images took over {FETCH_BUDGET_SECONDS} s to download"
+            )
+        try:
+            return read_media(runtime, url, max_bytes=MAX_IMAGE_BYTES)
+        except (UnsafeUrlError, FetchError, StorageError, OSError) as exc:
+            return exc
+        except Exception as exc:  # any other failure is still this URL's: say which one
+            log.warning("fetching %s failed unexpectedly: %r", url, exc)
+            return FetchError("protocol", f"{type(exc).__name__}: {exc}")
+
+    with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, max(1, len(uses)))) as pool:
+        results = dict(zip(uses, pool.map(fetch, uses), strict=True))
+    for url, result in results.items():  # report the first failing slide
+        if isinstance(result, Exception):
+            raise _fetch_error(uses[url], url, result)
+    return {url: data for url, data in results.items() if isinstance(data, bytes)}
+
+
+def _input_url(slide: dict[str, Any], input_name: str) -> tuple[str, str | None]:
+    """Map the renderer's input name back to the slide field and URL."""
+    if input_name == "background":
+        return "image_url", slide.get("image_url")
+    for name, url in sl.image_urls(slide):
+        if name == input_name or name.startswith(input_name + "."):
+            return name, url
+    return input_name, None
+
+
+def render_all(
+    runtime: Runtime, slides: list[dict[str, Any]], aspect_ratio: str, images: dict[str, bytes]
+) -> list[RenderedSlide]:
+    max_pixels = runtime.settings.max_image_pixels
+
+    def one(index: int) -> RenderedSlide:
+        return render_slide(sl.to_spec(slides[index], aspect_ratio, images), max_pixels=max_pixels)
+
+    with ThreadPoolExecutor(max_workers=min(RENDER_THREADS, len(slides))) as pool:
+        futures = [pool.submit(one, i) for i in range(len(slides))]
+        out: list[RenderedSlide] = []
+        for i, future in enumerate(futures):
+            try:
+                out.append(future.result())
+            except RenderInputError as exc:
+                field, url = _input_url(slides[i], exc.input_name)
+                raise ApiError(
+                    "invalid_image",
+                    f"slide {i} {field}{f' ({url})' if url else ''} cannot be rendered: "
+                    f"{exc.message}. Use a JPEG, PNG, WebP or GIF image.",
+                    422,
+                    data={"slide_index": i, "field": field, "url": url},
+                ) from exc
+    return out
+
+
+def store_renders(
+    runtime: Runtime, slideshow_id: uuid.UUID, render_id: uuid.UUID, rendered: list[RenderedSlide]
+) -> list[str]:
+    keys = [
+        f"{render_prefix(slideshow_id)}{render_id}/slide-{i:02d}.jpg" for i in range(len(rendered))
+    ]
+
+    def put(item: tuple[str, RenderedSlide]) -> None:
+        runtime.storage.put(item[0], item[1].jpeg, "image/jpeg")
+
+    with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(keys))) as pool:
+        list(pool.map(put, zip(keys, rendered, strict=True)))
+    return keys
+
+
+def render_slideshow(
+    session: Session, runtime: Runtime, caller: Caller, slideshow_id: object
+) -> SlideshowOut:
+    row = get_row(session, caller, slideshow_id)
+    slides = [dict(s) for s in row.slides or []]
+    if not slides:
+        raise ApiError(
+            "no_slides",
+            "This slideshow has no slides: PATCH it with slides (or generate a new one) "
+            "before rendering.",
+            422,
+        )
+    revision, row_id = row.revision, row.id
+    aspect_ratio = (row.settings or {}).get("aspect_ratio") or "4:5"
+    session.commit()  # no transaction while fetching and rendering
+
+    images = fetch_images(runtime, slides)
+    rendered = render_all(runtime, slides, aspect_ratio, images)
+    render_id = uuid.uuid4()
+    keys = store_renders(runtime, row_id, render_id, rendered)
+
+    try:
+        row = get_row(session, caller, row_id, for_update=True)
+    except ApiError:
+        purge_storage(runtime, keys)  # deleted while rendering
+        raise
+    if row.revision != revision:
+        session.rollback()
+        purge_storage(runtime, keys)
+        raise ApiError(
+            "slideshow_changed",
+            "The slideshow was edited while it rendered, so these images would not match it; "
+            "the edit was kept. Render again.",
+            409,
+        )
+    now = runtime.clock.now()
+    new_slides = []
+    for i, (slide, result, key) in enumerate(zip(slides, rendered, keys, strict=True)):
+        file = File(
+            workspace_id=row.workspace_id,
+            member_id=caller.member_id,
+            filename=f"slide-{i:02d}.jpg",
+            content_type="image/jpeg",
+            context="render",
+            status="ready",
+            storage_key=key,
+            size=len(result.jpeg),
+            width=result.width,
+            height=result.height,
+            sha256=sha256_hex(result.jpeg),
+            uploaded_at=now,
+        )
+        session.add(file)
+        session.flush()
+        new_slides.append(
+            {
+                **slide,
+                "rendered_image_url": runtime.storage.url(key),
+                "rendered_file_id": str(file.id),
+                **sl.render_report(result),
+            }
+        )
+    old_keys = discard_render_files(session, row, keep=render_id)
+    row.slides = new_slides
+    row.status = "rendered"
+    row.render_id = render_id
+    row.preview_image_url = new_slides[0]["rendered_image_url"]
+    row.last_rendered_at = now
+    row.updated_at = now
+    session.flush()
+    out = slideshow_out(row)
+    outbox.emit(session, row.workspace_id, "slideshow.rendered", slideshow_data(row), at=now)
+    session.commit()
+    purge_storage(runtime, old_keys)
+    return out

@@ -1,0 +1,401 @@
+"""Rules and queries of slideshows: read, list, PATCH (serialised, with an optional optimistic
+``revision`` check), duplicate, delete, and the helpers generation, rendering and templates
+share.
+
+Visibility follows products: a slideshow made with a workspace key belongs to the workspace;
+one made with a personal key belongs to that member."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from slideforge.auth.service import Caller
+from slideforge.files.service import media_key_for_url
+from slideforge.kit.clock import isoformat
+from slideforge.kit.envelope import Deleted
+from slideforge.kit.errors import ApiError, invalid_payload, not_found
+from slideforge.kit.ids import parse_id
+from slideforge.kit.safehttp import UnsafeUrlError
+from slideforge.models import File, Pack, Slideshow
+from slideforge.packs.service import readable_pack
+from slideforge.products.service import check_reference
+from slideforge.runtime import Runtime
+from slideforge.slideshows import slides as sl
+from slideforge.slideshows.schemas import (
+    SettingsIn,
+    SlideshowList,
+    SlideshowOut,
+    SlideshowPatch,
+    SlideshowSummary,
+)
+
+log = logging.getLogger(__name__)
+
+RENDER_PREFIX = "renders"
+
+
+def render_prefix(slideshow_id: uuid.UUID) -> str:
+    return f"{RENDER_PREFIX}/{slideshow_id}/"
+
+
+def visible(caller: Caller) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        Slideshow.workspace_id == caller.workspace_id,
+        sa.or_(Slideshow.member_id.is_(None), Slideshow.member_id == caller.member_id),
+    )
+
+
+def get_row(
+    session: Session, caller: Caller, slideshow_id: object, *, for_update: bool = False
+) -> Slideshow:
+    """The caller's slideshow, or 404. ``for_update`` locks the row (PostgreSQL; SQLite
+    transactions are serialised already) so read-modify-write cannot lose an update."""
+    parsed = parse_id(slideshow_id)
+    if parsed is None:
+        raise not_found("slideshow")
+    query = sa.select(Slideshow).where(Slideshow.id == parsed, visible(caller))
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    row = session.scalar(query)
+    if row is None:
+        raise not_found("slideshow")
+    return row
+
+
+def rendered_urls(slides: list[dict[str, Any]]) -> list[str]:
+    return [s["rendered_image_url"] for s in slides if s.get("rendered_image_url")]
+
+
+def slideshow_out(row: Slideshow) -> SlideshowOut:
+    slides = list(row.slides or [])
+    return SlideshowOut(
+        id=str(row.id),
+        title=row.title,
+        status=row.status,
+        slideshow_type=row.slideshow_type,
+        language=row.language,
+        product_id=str(row.product_id) if row.product_id else None,
+        template_id=str(row.template_id) if row.template_id else None,
+        original_prompt=row.original_prompt,
+        source=row.source,
+        copied_from=(row.settings or {}).get("copied_from"),
+        preview_image_url=row.preview_image_url,
+        rendered_image_urls=rendered_urls(slides),
+        last_rendered_at=isoformat(row.last_rendered_at),
+        created_at=isoformat(row.created_at),
+        updated_at=isoformat(row.updated_at),
+        slide_count=len(slides),
+        revision=row.revision,
+        settings=sl.settings_out(row.settings or {}, row.slideshow_type),
+        slides=[sl.slide_out(i, s) for i, s in enumerate(slides)],
+    )
+
+
+def summary(row: Slideshow) -> SlideshowSummary:
+    slides = list(row.slides or [])
+    return SlideshowSummary(
+        id=str(row.id),
+        title=row.title,
+        status=row.status,
+        slideshow_type=row.slideshow_type,
+        product_id=str(row.product_id) if row.product_id else None,
+        preview_image_url=row.preview_image_url,
+        slide_count=len(slides),
+        has_rendered_slide=bool(rendered_urls(slides)),
+        created_at=isoformat(row.created_at),
+        updated_at=isoformat(row.updated_at),
+    )
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_slideshows(
+    session: Session,
+    caller: Caller,
+    *,
+    limit: int,
+    offset: int,
+    status: str | None,
+    search: str | None,
+) -> SlideshowList:
+    query = sa.select(Slideshow).where(visible(caller))
+    if status:
+        query = query.where(Slideshow.status == status)
+    term = (search or "").strip().lower()
+    if term:
+        query = query.where(
+            sa.func.lower(Slideshow.title).like(f"%{_escape_like(term)}%", escape="\\")
+        )
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(Slideshow.created_at.desc(), Slideshow.id).limit(limit).offset(offset)
+    )
+    return SlideshowList(
+        slideshows=[summary(r) for r in rows], total=total, limit=limit, offset=offset
+    )
+
+
+def get_slideshow(session: Session, caller: Caller, slideshow_id: object) -> SlideshowOut:
+    return slideshow_out(get_row(session, caller, slideshow_id))
+
+
+def check_image_url(runtime: Runtime, url: str, field: str, code: str = "invalid_payload") -> str:
+    """Refuse URLs SafeHttp would never fetch (literal private addresses…); our own media URLs
+    are always fine. Returns the URL trimmed."""
+    url = url.strip()
+    try:
+        if media_key_for_url(runtime, url) is None:
+            runtime.http.policy.check_literal(url)
+    except UnsafeUrlError as exc:
+        raise ApiError(code, f"{field}: {exc}", 422, data={"field": field}) from exc
+    return url
+
+
+def check_pack(session: Session, caller: Caller, pack_id: str, where: str) -> Pack:
+    """A pack the caller can read (own or public), else 404 pack_not_found."""
+    try:
+        return readable_pack(session, caller, pack_id)
+    except ApiError as exc:
+        raise ApiError(
+            "pack_not_found",
+            f"{where}: pack {pack_id.strip()} not found (it must be one of your packs or a "
+            "public pack)",
+            404,
+        ) from exc
+
+
+def _slide_urls(runtime: Runtime, slides: list[dict[str, Any]]) -> None:
+    for i, slide in enumerate(slides):
+        for name, url in sl.image_urls(slide):
+            check_image_url(runtime, url, f"slides[{i}].{name}")
+
+
+def _check_slides(runtime: Runtime, body: SlideshowPatch) -> None:
+    for i, item in enumerate(body.slides or []):
+        if not item.image_url and not (item.grid_type and item.grid_images):
+            raise invalid_payload(
+                f"slides[{i}].image_url",
+                "is required (or give the background with grid_type and grid_images)",
+            )
+        if item.grid_images and not item.grid_type:
+            raise invalid_payload(
+                f"slides[{i}].grid_type", "is required with grid_images (2x2, 1+2, …)"
+            )
+
+
+def _pack_ref(session: Session, caller: Caller, pack_id: str, known: object, where: str) -> str:
+    """A pack id of a PATCH, canonical. The value the slideshow already has is kept as is (a
+    GET → PATCH round trip must work after that pack was deleted); a new one must exist."""
+    parsed = parse_id(pack_id)
+    if parsed is not None and str(parsed) == known:
+        return str(parsed)
+    return str(check_pack(session, caller, pack_id, where).id)
+
+
+def _merge_settings(
+    session: Session, caller: Caller, current: dict[str, Any], patch: SettingsIn
+) -> dict[str, Any]:
+    merged = dict(current)
+    if patch.image_pack_id is not None:
+        pack_id = patch.image_pack_id.strip()
+        if pack_id:
+            pack_id = _pack_ref(
+                session, caller, pack_id, current.get("image_pack_id"), "settings.image_pack_id"
+            )
+        merged["image_pack_id"] = pack_id or None
+    if patch.aspect_ratio is not None:
+        merged["aspect_ratio"] = patch.aspect_ratio
+    if patch.advanced_settings is not None:
+        advanced = dict(current.get("advanced_settings") or sl.DEFAULT_ADVANCED)
+        advanced.update(patch.advanced_settings.model_dump(exclude_none=True))
+        merged["advanced_settings"] = advanced
+    if patch.pack_assignments is not None:
+        assignments: dict[str, str] = {}
+        for key, pack_id in patch.pack_assignments.items():
+            if not key.isdigit() or not key.isascii():
+                raise invalid_payload(
+                    f'settings.pack_assignments["{key[:20]}"]', "keys are slide indexes: 0, 1, …"
+                )
+            where = f'settings.pack_assignments["{key}"]'
+            known = (current.get("pack_assignments") or {}).get(str(int(key)))
+            assignments[str(int(key))] = _pack_ref(session, caller, pack_id, known, where)
+        merged["pack_assignments"] = assignments or None
+    return merged
+
+
+def _conflict(expected: int, current: int) -> ApiError:
+    return ApiError(
+        "conflict",
+        f"The slideshow changed since you read it (your revision {expected}, now {current}): "
+        "GET it again, re-apply your change and retry.",
+        409,
+        data={"revision": current},
+    )
+
+
+def update_slideshow(
+    session: Session, runtime: Runtime, caller: Caller, slideshow_id: object, body: SlideshowPatch
+) -> tuple[SlideshowOut, list[str]]:
+    """Apply a partial update; returns the slideshow and the storage keys of render files
+    that no longer belong to it (delete them after the commit)."""
+    row = get_row(session, caller, slideshow_id, for_update=True)
+    sent = body.model_fields_set
+    fields = {k for k in sent if k == "product_id" or getattr(body, k) is not None}
+    fields.discard("revision")
+    if not fields:
+        raise invalid_payload(
+            "body",
+            "send at least one of title, status, slideshow_type, product_id, settings, slides",
+        )
+    if body.revision is not None and body.revision != row.revision:
+        raise _conflict(body.revision, row.revision)
+    _check_slides(runtime, body)
+
+    settings = dict(row.settings or {})
+    if body.settings is not None:
+        settings = _merge_settings(session, caller, settings, body.settings)
+        if body.settings.slideshow_type is not None and body.slideshow_type is None:
+            row.slideshow_type = body.settings.slideshow_type
+    if body.title is not None:
+        row.title = body.title
+    if body.slideshow_type is not None:
+        row.slideshow_type = body.slideshow_type
+    if "product_id" in fields:
+        row.product_id = (
+            check_reference(session, caller, body.product_id) if body.product_id else None
+        )
+
+    slides = list(row.slides or [])
+    reset = settings.get("aspect_ratio") != (row.settings or {}).get("aspect_ratio")
+    if body.slides is not None:
+        defaults = sl.TextDefaults.from_settings(settings)
+        new = [sl.slide_from_input(item, i, defaults) for i, item in enumerate(body.slides)]
+        _slide_urls(runtime, new)
+        if [sl.render_inputs(s) for s in new] != [sl.render_inputs(s) for s in slides]:
+            slides, reset = new, True
+        else:  # same pictures: keep the render, take the provenance fields sent
+            slides = [{**n, **sl.render_outputs(o)} for n, o in zip(new, slides, strict=True)]
+    purge: list[str] = []
+    if reset:
+        slides = [sl.clear_render(s) for s in slides]
+        row.status = "draft"
+        row.preview_image_url = None
+        row.last_rendered_at = None
+        row.render_id = None
+        purge = discard_render_files(session, row)
+    if body.status is not None:
+        row.status = body.status
+    row.settings = settings
+    row.slides = slides
+    row.revision += 1
+    row.updated_at = runtime.clock.now()
+    session.flush()
+    return slideshow_out(row), purge
+
+
+def create_slideshow(
+    session: Session,
+    runtime: Runtime,
+    caller: Caller,
+    *,
+    title: str,
+    slides: list[dict[str, Any]],
+    settings: dict[str, Any],
+    slideshow_type: str = "educational",
+    language: str = "en",
+    product_id: uuid.UUID | None = None,
+    template_id: uuid.UUID | None = None,
+    original_prompt: str | None = None,
+    source: str = "partner_api",
+) -> Slideshow:
+    """Insert a draft slideshow. ``slides`` in stored form (see :mod:`slideshows.slides`);
+    generation and copy-a-TikTok imports both come through here."""
+    now = runtime.clock.now()
+    row = Slideshow(
+        workspace_id=caller.workspace_id,
+        member_id=caller.member_id,
+        title=title[:200] or "Untitled slideshow",
+        status="draft",
+        slideshow_type=slideshow_type,
+        language=language,
+        product_id=product_id,
+        template_id=template_id,
+        original_prompt=original_prompt,
+        source=source,
+        settings=settings,
+        slides=[sl.clear_render(s) for s in slides],
+        revision=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def duplicate_slideshow(
+    session: Session, runtime: Runtime, caller: Caller, slideshow_id: object
+) -> SlideshowOut:
+    source = get_row(session, caller, slideshow_id)
+    copy = create_slideshow(
+        session,
+        runtime,
+        caller,
+        title=f"Copy of {source.title}"[:200],
+        slides=[sl.clear_render(s) for s in source.slides or []],
+        settings=dict(source.settings or {}),
+        slideshow_type=source.slideshow_type,
+        language=source.language,
+        product_id=source.product_id,
+        template_id=source.template_id,
+        original_prompt=source.original_prompt,
+        source=source.source,
+    )
+    return slideshow_out(copy)
+
+
+def discard_render_files(
+    session: Session, row: Slideshow, keep: uuid.UUID | None = None
+) -> list[str]:
+    """Delete the file rows of this slideshow's renders (except render ``keep``); returns
+    their storage keys, to delete once the transaction committed."""
+    prefix = render_prefix(row.id)
+    query = sa.select(File).where(
+        File.workspace_id == row.workspace_id,
+        File.context == "render",
+        File.storage_key.startswith(prefix, autoescape=True),
+    )
+    if keep is not None:
+        query = query.where(~File.storage_key.startswith(f"{prefix}{keep}/", autoescape=True))
+    files = list(session.scalars(query))
+    for file in files:
+        session.delete(file)
+    session.flush()
+    return [file.storage_key for file in files]
+
+
+def purge_storage(runtime: Runtime, keys: Iterable[str]) -> None:
+    """Delete stored bytes whose rows are gone; failures are logged, never raised."""
+    for key in keys:
+        try:
+            runtime.storage.delete(key)
+        except Exception as exc:  # StorageError, OSError, S3 client errors: never fatal here
+            log.warning("could not delete %s: %s", key, exc)
+
+
+def delete_slideshow(
+    session: Session, caller: Caller, slideshow_id: object
+) -> tuple[Deleted, list[str]]:
+    row = get_row(session, caller, slideshow_id, for_update=True)
+    keys = discard_render_files(session, row)
+    session.delete(row)
+    session.flush()
+    return Deleted(id=row.id), keys

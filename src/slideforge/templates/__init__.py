@@ -1,0 +1,1 @@
+"""Slideshow templates: /templates and /templates/from-slideshow/{id}."""

@@ -1,0 +1,219 @@
+"""URL ownership matching and the media pull (the sandbox really downloads PULL_FROM_URL
+media and checks it the way TikTok reports it: format, size, reachability)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from PIL import Image
+
+from slideforge.sandbox.tiktok_api.config import SandboxApp, is_ip_host, is_loopback_host
+
+
+def url_is_verified(url: str, app: SandboxApp) -> bool:
+    """TikTok's matching: a verified domain covers itself and every subdomain (https, name
+    hosts only); a verified URL prefix covers URLs that start with exactly that prefix.
+    IP hosts never match, except loopback prefixes when ``allow_loopback_url_prefixes``."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not host or parts.scheme not in ("http", "https"):
+        return False
+    loopback_ok = app.allow_loopback_url_prefixes and is_loopback_host(host)
+    if is_ip_host(host) and not loopback_ok:
+        return False
+    if parts.scheme == "https" and not is_ip_host(host):
+        for domain in app.verified_domains:
+            if host == domain or host.endswith("." + domain):
+                return True
+    for prefix in app.verified_url_prefixes:
+        prefix_parts = urlsplit(prefix)
+        prefix_host = (prefix_parts.hostname or "").lower()
+        unverifiable = (
+            is_ip_host(prefix_host) or prefix_host == "localhost" or prefix_parts.scheme != "https"
+        )
+        # TikTok never verifies such prefixes; only the loopback sandbox option accepts them.
+        if unverifiable and not (app.allow_loopback_url_prefixes and is_loopback_host(prefix_host)):
+            continue
+        if url.startswith(prefix):
+            return True
+    return False
+
+
+def sniff_image(head: bytes) -> str | None:
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    return None
+
+
+def sniff_video(head: bytes) -> str | None:
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        return "quicktime" if head[8:10] == b"qt" else "mp4"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm"
+    return None
+
+
+@dataclass
+class MediaItem:
+    url: str
+    http_status: int | None = None
+    bytes: int = 0
+    sha256: str | None = None
+    format: str | None = None
+    width: int | None = None
+    height: int | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "http_status": self.http_status,
+            "bytes": self.bytes,
+            "sha256": self.sha256,
+            "format": self.format,
+            "width": self.width,
+            "height": self.height,
+            "error": self.error,
+        }
+
+
+@dataclass
+class PullOutcome:
+    fail_reason: str | None
+    items: list[MediaItem] = field(default_factory=list)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(item.bytes for item in self.items)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _download(
+    client: httpx.Client,
+    item: MediaItem,
+    *,
+    max_bytes: int,
+    keep_body: bool,
+    deadline: float,
+) -> bytes:
+    """Stream ``item.url`` into ``item`` (status, size, hash). Returns the body when
+    ``keep_body``, else the first 64 bytes. Raises httpx errors, _TooLarge, TimeoutError."""
+    hasher = hashlib.sha256()
+    chunks: list[bytes] = []
+    head = b""
+    with client.stream("GET", item.url) as response:
+        item.http_status = response.status_code
+        if response.status_code != 200:
+            return b""
+        for chunk in response.iter_bytes():
+            if time.monotonic() > deadline:
+                raise TimeoutError("download too slow")
+            item.bytes += len(chunk)
+            if item.bytes > max_bytes:
+                raise _TooLarge
+            hasher.update(chunk)
+            if keep_body:
+                chunks.append(chunk)
+            elif len(head) < 64:
+                head = (head + chunk)[:64]
+    item.sha256 = hasher.hexdigest()
+    return b"".join(chunks) if keep_body else head
+
+
+def pull_photos(
+    urls: list[str], *, timeout: float, max_bytes: int, max_short_side: int
+) -> PullOutcome:
+    """Download every photo in order; stop at the first that fails (TikTok fails the whole
+    post without saying which image)."""
+    outcome = PullOutcome(fail_reason=None)
+    with httpx.Client(follow_redirects=False, timeout=timeout) as client:
+        for url in urls:
+            item = MediaItem(url=url)
+            outcome.items.append(item)
+            try:
+                body = _download(
+                    client,
+                    item,
+                    max_bytes=max_bytes,
+                    keep_body=True,
+                    deadline=time.monotonic() + timeout,
+                )
+            except _TooLarge:
+                item.error = f"larger than {max_bytes} bytes"
+                outcome.fail_reason = "picture_size_check_failed"
+                return outcome
+            except (httpx.HTTPError, TimeoutError, OSError) as exc:
+                item.error = f"{type(exc).__name__}: {exc}"
+                outcome.fail_reason = "photo_pull_failed"
+                return outcome
+            if item.http_status != 200:
+                item.error = f"HTTP {item.http_status}"
+                outcome.fail_reason = "photo_pull_failed"
+                return outcome
+            item.format = sniff_image(body[:16])
+            if item.format not in ("jpeg", "webp"):
+                item.error = f"format {item.format or 'unknown'} is not JPEG or WebP"
+                outcome.fail_reason = "file_format_check_failed"
+                return outcome
+            try:
+                with Image.open(io.BytesIO(body)) as image:
+                    item.width, item.height = image.size
+            except Image.DecompressionBombError:
+                item.error = "image too large to decode"
+                outcome.fail_reason = "picture_size_check_failed"
+                return outcome
+            except Exception as exc:
+                item.error = f"undecodable image: {exc}"
+                outcome.fail_reason = "file_format_check_failed"
+                return outcome
+            if min(item.width, item.height) > max_short_side:
+                item.error = f"{item.width}x{item.height}: short side above {max_short_side} px"
+                outcome.fail_reason = "picture_size_check_failed"
+                return outcome
+    return outcome
+
+
+def pull_video(url: str, *, timeout: float, max_bytes: int, check_container: bool) -> PullOutcome:
+    item = MediaItem(url=url)
+    outcome = PullOutcome(fail_reason=None, items=[item])
+    with httpx.Client(follow_redirects=False, timeout=timeout) as client:
+        try:
+            head = _download(
+                client,
+                item,
+                max_bytes=max_bytes,
+                keep_body=False,
+                deadline=time.monotonic() + timeout,
+            )
+        except _TooLarge:
+            item.error = f"larger than {max_bytes} bytes"
+            outcome.fail_reason = "file_format_check_failed"
+            return outcome
+        except (httpx.HTTPError, TimeoutError, OSError) as exc:
+            item.error = f"{type(exc).__name__}: {exc}"
+            outcome.fail_reason = "video_pull_failed"
+            return outcome
+    if item.http_status != 200:
+        item.error = f"HTTP {item.http_status}"
+        outcome.fail_reason = "video_pull_failed"
+        return outcome
+    item.format = sniff_video(head)
+    if check_container and item.format is None:
+        item.error = "not an MP4, MOV or WebM container"
+        outcome.fail_reason = "file_format_check_failed"
+    return outcome

@@ -1,0 +1,1 @@
+"""Posts: create (idempotent), list, get, edit, retry, delete; automatic account choice."""

@@ -1,0 +1,1111 @@
+"""Rules of posts (contract §4): create (idempotent, media ingested and checked, accounts
+explicit or chosen by the server), list, get, edit, retry, delete.
+
+Transactions are kept short (SQLite serialises writers): validate and reserve the
+idempotency key, commit; fetch and store media with no transaction open; then one short
+transaction locks the candidate accounts, books the slot and writes post + targets; the
+publish workflows are enqueued after that commit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from slideforge.accounts.capabilities import CAPABILITIES, effective_policy
+from slideforge.auth.service import Caller
+from slideforge.kit.clock import isoformat, parse_timestamp
+from slideforge.kit.errors import ApiError, invalid_payload, not_found
+from slideforge.kit.ids import parse_id
+from slideforge.models import Account, Post, PostRequest, PostTarget
+from slideforge.posts import scheduling
+from slideforge.posts.schemas import (
+    AccountSelection,
+    AccountState,
+    AccountStates,
+    DeleteResult,
+    PostCreated,
+    PostInput,
+    PostList,
+    PostOut,
+    PostSummary,
+    PostUpdate,
+    PostWarning,
+    RetryResult,
+)
+from slideforge.publishing import media as post_media
+from slideforge.publishing.platforms.instagram import caption_problems as instagram_caption_problems
+from slideforge.publishing.platforms.pinterest import DESCRIPTION_MAX as PIN_DESCRIPTION_MAX
+from slideforge.publishing.platforms.pinterest import pin_description
+from slideforge.runtime import Runtime
+
+IMMEDIATE_WINDOW = timedelta(seconds=30)
+# Target states that hold a slot on the account.
+BOOKED = ("scheduled", "pending", "publishing", "retry", "posted", "outcome_unknown")
+ACTIVE = ("scheduled", "pending", "publishing", "retry")
+EDITABLE_POST = ("draft", "pending", "scheduled", "retry", "failed")
+DELETABLE_POST = ("draft", "pending", "scheduled", "retry", "failed")
+POST_STATUSES = (
+    "draft",
+    "pending",
+    "scheduled",
+    "posted",
+    "failed",
+    "partial",
+    "retry",
+    "outcome_unknown",
+    "deleted",
+)
+WAIT_FOR_TWIN_SECONDS = 90.0
+STALE_RESERVATION = timedelta(minutes=5)
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def bad(message: str, field: str | None = None) -> ApiError:
+    data = {"errors": [{"field": field, "message": message}]} if field else None
+    return ApiError(
+        "validation_failed", f"{field + ': ' if field else ''}{message}", 400, data=data
+    )
+
+
+def body_hash(body: PostInput) -> str:
+    canonical = json.dumps(body.model_dump(mode="json", exclude_unset=True), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def music_post_id(url: str) -> str | None:
+    """The TikTok post (or sound) id in a music URL, if it carries one."""
+    path = urlsplit(url).path.rstrip("/")
+    tail = path.rsplit("/", 1)[-1].rsplit("-", 1)[-1]
+    return tail if tail.isdigit() else None
+
+
+def check_music_url(url: str) -> str:
+    text = url.strip()
+    parsed = urlsplit(text)
+    host = (parsed.hostname or "").lower()
+    if parsed.scheme not in ("http", "https") or not (
+        host == "tiktok.com" or host.endswith(".tiktok.com")
+    ):
+        raise ApiError(
+            "invalid_music_url",
+            "music_url must be a TikTok URL (https://www.tiktok.com/@user/video/<id>, or a "
+            "/music/ page)",
+            400,
+        )
+    return text
+
+
+@dataclass
+class Draft:
+    """Everything decided about a create before it is written."""
+
+    body: PostInput
+    accounts: list[Account]
+    selection: AccountSelection | None
+    scheduled_at: datetime | None
+    warnings: list[PostWarning] = field(default_factory=list)
+    music_url: str | None = None
+    music_post_id: str | None = None
+
+    def warn(self, field: str, message: str, code: str) -> None:
+        self.warnings.append(PostWarning(field=field, message=message, code=code))
+
+
+# -- validation ----------------------------------------------------------------------------
+
+
+def parse_schedule(raw: str | None, now: datetime, field: str = "scheduled_at") -> datetime | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        when = parse_timestamp(raw)
+    except ValueError as exc:
+        raise ApiError(
+            "invalid_scheduled_at",
+            f"{field}: must be an ISO 8601 time with a zone, e.g. 2026-12-01T15:00:00Z",
+            422,
+        ) from exc
+    if when < now - IMMEDIATE_WINDOW:
+        raise ApiError(
+            "invalid_scheduled_at", f"{field}: {raw} is in the past; omit it to publish now", 422
+        )
+    return when
+
+
+def resolve_accounts(session: Session, caller: Caller, refs: list[Any]) -> list[Account]:
+    ids: list[uuid.UUID] = []
+    unknown: list[str] = []
+    for ref in refs:
+        parsed = parse_id(ref.id)
+        if parsed is None:
+            unknown.append(ref.id.strip())
+        elif parsed not in ids:
+            ids.append(parsed)
+    rows = {
+        row.id: row
+        for row in session.scalars(
+            sa.select(Account).where(
+                Account.workspace_id == caller.workspace_id, Account.id.in_(ids)
+            )
+        )
+    }
+    unknown += [str(i) for i in ids if i not in rows]
+    if unknown:
+        raise ApiError(
+            "unknown_accounts",
+            f"these accounts are not accounts of this workspace: {', '.join(unknown)}",
+            400,
+            data={"account_ids": unknown},
+        )
+    inactive = [row for row in rows.values() if row.status != "active"]
+    if inactive:
+        detail = ", ".join(f"{a.id} (@{a.username} is {a.status})" for a in inactive)
+        raise ApiError(
+            "unknown_accounts",
+            f"these accounts cannot post: {detail}",
+            400,
+            data={"account_ids": [str(a.id) for a in inactive]},
+        )
+    return [rows[i] for i in ids]
+
+
+def caption_length(platform: str, caption: str) -> int:
+    """TikTok counts UTF-16 code units (an emoji is 2); the others count characters."""
+    return len(caption.encode("utf-16-le")) // 2 if platform == "tiktok" else len(caption)
+
+
+def check_platform_rules(draft: Draft, platforms: set[str], media: dict[str, Any]) -> None:
+    """Settings exclusivity, music, caption length, and what each targeted platform accepts."""
+    body = draft.body
+    kind = media["type"]
+    for platform in sorted(platforms):
+        limit = CAPABILITIES[platform]["caption_limit"]
+        length = caption_length(platform, body.caption)
+        if length > limit:
+            raise bad(
+                f"{platform} captions hold at most {limit} characters; this one has {length}",
+                "caption",
+            )
+    _check_instagram_pinterest(draft, platforms)
+    if body.tiktok is not None and platforms and platforms != {"tiktok"}:
+        raise bad("tiktok settings need every target account to be a TikTok account", "tiktok")
+    if body.pinterest is not None and platforms and "pinterest" not in platforms:
+        raise bad("pinterest settings need at least one Pinterest account", "pinterest")
+    if body.tiktok is not None and body.pinterest is not None:
+        raise bad("send tiktok or pinterest settings, not both", "tiktok")
+    mode = body.tiktok.post_mode if body.tiktok else None
+    if mode == "MEDIA_UPLOAD" and kind != "slideshow":
+        raise bad("post_mode MEDIA_UPLOAD is only for slideshows (photo posts)", "tiktok.post_mode")
+    for platform in platforms:
+        caps = CAPABILITIES[platform]
+        if kind not in caps["supported_content_kinds"]:
+            raise bad(f"{platform} accounts cannot post a {kind}", "media")
+        limits = caps["media"].get(kind, {})
+        count = len(media.get("urls") or [1])
+        if "max_items" in limits and count > limits["max_items"]:
+            raise bad(
+                f"{platform} takes at most {limits['max_items']} images in a carousel; "
+                f"this post has {count}",
+                "media.urls",
+            )
+        if "min_items" in limits and count < limits["min_items"]:
+            raise bad(
+                f"{platform} needs at least {limits['min_items']} images for a carousel",
+                "media.urls",
+            )
+        if (
+            kind == "video"
+            and platform == "tiktok"
+            and media["url"].lower().split("?")[0].endswith(".avi")
+        ):
+            raise bad("TikTok does not accept AVI videos; send MP4 or MOV", "media.url")
+    if body.tiktok is not None:
+        title = body.tiktok.title or ""
+        if kind == "slideshow" and len(title.encode("utf-16-le")) // 2 > 90:
+            draft.warn(
+                "tiktok.title",
+                "TikTok photo titles hold 90 characters; the title will be cut there",
+                "TITLE_TRUNCATED",
+            )
+    no_privacy = body.tiktok is None or body.tiktok.privacy_level is None
+    if "tiktok" in platforms and no_privacy and mode != "MEDIA_UPLOAD":
+        draft.warn(
+            "tiktok.privacy_level",
+            "no privacy level given: the post goes out with the most public level the "
+            "creator's account allows",
+            "TIKTOK_PRIVACY_DEFAULT",
+        )
+    if body.music_url:
+        draft.music_url = check_music_url(body.music_url)
+        draft.music_post_id = music_post_id(draft.music_url)
+    if body.music_post_id:
+        draft.music_post_id = body.music_post_id
+    if draft.music_url or draft.music_post_id:
+        others = sorted(platforms - {"tiktok"})
+        if others:
+            draft.warn(
+                "music_url",
+                f"music is ignored for {', '.join(others)} accounts",
+                "MUSIC_IGNORED",
+            )
+        if "tiktok" in platforms:
+            if mode == "MEDIA_UPLOAD":
+                draft.warn(
+                    "music_url",
+                    "TikTok's Content Posting API cannot attach a chosen sound: the post is "
+                    "delivered as a draft to the TikTok inbox without it; add the sound in the "
+                    "app before publishing",
+                    "MUSIC_ADD_IN_APP",
+                )
+            else:
+                draft.warn(
+                    "music_url",
+                    "TikTok's Content Posting API cannot attach a chosen sound: the post will be "
+                    "published without it (auto_add_music lets TikTok pick one; MEDIA_UPLOAD "
+                    "lets you add yours in the app)",
+                    "MUSIC_NOT_ATTACHED",
+                )
+
+
+def _check_instagram_pinterest(draft: Draft, platforms: set[str]) -> None:
+    """Instagram's caption rules; the Pinterest description (tags become hashtags), link and
+    board."""
+    body = draft.body
+    if "instagram" in platforms:
+        problems = instagram_caption_problems(body.caption)
+        if problems:
+            raise bad("; ".join(problems), "caption")
+    if "pinterest" not in platforms:
+        return
+    pin = body.pinterest
+    tags = pin.tags if pin else None
+    description = pin_description(body.caption, tags)
+    if len(description) > PIN_DESCRIPTION_MAX:
+        raise bad(
+            f"the Pinterest description (the caption, then pinterest.tags as hashtags) would be "
+            f"{len(description)} characters; Pinterest takes at most {PIN_DESCRIPTION_MAX}: "
+            "shorten the caption or send fewer tags",
+            "pinterest.tags" if tags else "caption",
+        )
+    if tags:
+        draft.warn(
+            "pinterest.tags",
+            "Pinterest's API has no tags field: the tags are added to the end of the pin "
+            "description as hashtags",
+            "PINTEREST_TAGS_AS_HASHTAGS",
+        )
+    if pin and pin.link and urlsplit(pin.link).scheme not in ("http", "https"):
+        raise bad("must be an http(s) URL, e.g. https://example.com/product", "pinterest.link")
+    if pin and pin.board_id and not pin.board_id.strip().isdigit():
+        raise bad(
+            "must be a Pinterest board id (digits; the account's boards are in GET "
+            "/accounts/{id} settings.boards)",
+            "pinterest.board_id",
+        )
+    for account in draft.accounts:
+        if account.platform != "pinterest" or (pin and pin.board_id):
+            continue
+        if not (account.settings or {}).get("default_board_id"):
+            raise bad(
+                f"@{account.username} has no default board: send pinterest.board_id, or set "
+                f"one with PATCH /accounts/{account.id} settings.pinterest_board_id",
+                "pinterest.board_id",
+            )
+
+
+# -- automatic account choice --------------------------------------------------------------
+
+
+def _bookings(
+    session: Session, account_ids: list[uuid.UUID], start: datetime, end: datetime
+) -> dict[uuid.UUID, list[scheduling.Booking]]:
+    rows = session.execute(
+        sa.select(
+            PostTarget.account_id, PostTarget.scheduled_for, PostTarget.published_at, Post.tiktok
+        )
+        .join(Post, Post.id == PostTarget.post_id)
+        .where(
+            PostTarget.account_id.in_(account_ids),
+            PostTarget.status.in_(BOOKED),
+            PostTarget.scheduled_for >= start,
+            PostTarget.scheduled_for <= end,
+        )
+    )
+    out: dict[uuid.UUID, list[scheduling.Booking]] = {i: [] for i in account_ids}
+    for account_id, scheduled_for, published_at, tiktok in rows:
+        is_draft = bool(tiktok and tiktok.get("post_mode") == "MEDIA_UPLOAD")
+        out[account_id].append(scheduling.Booking(published_at or scheduled_for, is_draft))
+    return out
+
+
+def lock_accounts(session: Session, ids: list[uuid.UUID]) -> None:
+    """Serialise bookings on these accounts until the transaction ends (PostgreSQL row
+    locks in id order; SQLite transactions are already serial)."""
+    if ids:
+        session.execute(
+            sa.select(Account.id)
+            .where(Account.id.in_(sorted(ids)))
+            .order_by(Account.id)
+            .with_for_update()
+        )
+
+
+def choose_account(
+    session: Session,
+    caller: Caller,
+    selection: AccountSelection,
+    kind: str,
+    is_draft: bool,
+    at: datetime,
+    now: datetime,
+) -> tuple[Account, datetime]:
+    query = sa.select(Account).where(
+        Account.workspace_id == caller.workspace_id, Account.status == "active"
+    )
+    if selection.account_id is not None:
+        wanted = parse_id(selection.account_id)
+        exists = wanted and session.scalar(
+            sa.select(Account.id).where(
+                Account.id == wanted, Account.workspace_id == caller.workspace_id
+            )
+        )
+        if not exists:
+            raise ApiError(
+                "unknown_accounts",
+                f"account {selection.account_id.strip()} is not an account of this workspace",
+                400,
+            )
+        query = query.where(Account.id == wanted)
+    if selection.platform:
+        query = query.where(Account.platform == selection.platform)
+    if selection.user_group:
+        query = query.where(Account.user_group == selection.user_group)
+    if selection.org_group:
+        query = query.where(Account.org_group == selection.org_group)
+    candidates = [
+        a
+        for a in session.scalars(query.order_by(Account.id))
+        if (not selection.tag or selection.tag in (a.tags or []))
+        and kind in CAPABILITIES[a.platform]["supported_content_kinds"]
+        and (not is_draft or a.platform == "tiktok")
+    ]
+    if not candidates:
+        filters = {
+            k: v for k, v in selection.model_dump().items() if v is not None and k != "strict"
+        }
+        raise ApiError(
+            "missing_accounts",
+            f"no active account can post this {kind}"
+            + (f" with {', '.join(f'{k}={v}' for k, v in filters.items())}" if filters else ""),
+            400,
+        )
+    lock_accounts(session, [a.id for a in candidates])
+    bookings = _bookings(
+        session, [a.id for a in candidates], at - timedelta(days=2), at + timedelta(days=32)
+    )
+
+    def last_posted(account: Account) -> datetime:
+        past = [b.at for b in bookings[account.id] if b.at <= now]
+        times = [t for t in (account.last_posted_at, max(past) if past else None) if t]
+        return max(times) if times else datetime.min.replace(tzinfo=at.tzinfo)
+
+    policies = {
+        a.id: scheduling.Policy.from_dict(effective_policy(a.platform, a.policy))
+        for a in candidates
+    }
+    if selection.strict:
+        reasons: dict[str, str] = {}
+        free = []
+        for account in candidates:
+            blocked = scheduling.blocking_reasons(
+                policies[account.id], bookings[account.id], at, is_draft=is_draft
+            )
+            if blocked:
+                reasons[f"@{account.username}"] = blocked[0][0]
+            else:
+                free.append(account)
+        if not free:
+            detail = "; ".join(f"{name}: {why}" for name, why in reasons.items())
+            raise ApiError(
+                "no_account_available",
+                f"no account can post at {isoformat(at)}: {detail}. Pick another time, or "
+                "send strict: false to take the nearest free slot.",
+                409,
+                data={"reasons": reasons},
+            )
+        chosen = min(free, key=lambda a: (last_posted(a), str(a.id)))
+        return chosen, at
+    best: tuple[datetime, datetime, str, Account] | None = None
+    for account in candidates:
+        slot = scheduling.next_free_slot(
+            policies[account.id], bookings[account.id], at, is_draft=is_draft
+        )
+        if slot is None:
+            continue
+        key = (slot, last_posted(account), str(account.id), account)
+        if best is None or key[:3] < best[:3]:
+            best = key
+    if best is None:
+        raise ApiError(
+            "no_account_available",
+            "no matching account has a free slot in the next 30 days",
+            409,
+        )
+    return best[3], best[0]
+
+
+# -- create --------------------------------------------------------------------------------
+
+
+@dataclass
+class Reservation:
+    id: uuid.UUID | None
+    existing_post: uuid.UUID | None = None
+
+
+def _reserve(
+    session: Session, runtime: Runtime, caller: Caller, key: str, digest: str, is_external: bool
+) -> Reservation:
+    """Take the idempotency key, or find the post a previous identical request made (waiting
+    for it while that request is still running)."""
+    deadline = time.monotonic() + WAIT_FOR_TWIN_SECONDS
+    window = timedelta(seconds=runtime.settings.post_dedupe_window_seconds)
+    while True:
+        now = runtime.clock.now()
+        row = session.scalar(
+            sa.select(PostRequest).where(
+                PostRequest.workspace_id == caller.workspace_id, PostRequest.key == key
+            )
+        )
+        if row is not None:
+            stale = (not is_external and row.created_at < now - window) or (
+                row.state == "in_progress" and row.created_at < now - STALE_RESERVATION
+            )
+            if row.state == "done" and row.post_id is not None and not stale:
+                if is_external and row.body_hash != digest:
+                    raise ApiError(
+                        "create_failed",
+                        f"external_id {key[4:]!r} was already used for another post with a "
+                        "different body; use a new external_id",
+                        409,
+                    )
+                return Reservation(None, existing_post=row.post_id)
+            if row.state == "in_progress" and not stale:
+                session.commit()
+                if time.monotonic() > deadline:
+                    raise ApiError(
+                        "create_in_progress",
+                        "an identical request is still being processed; retry in a minute",
+                        409,
+                    )
+                time.sleep(0.25)
+                session.expire_all()
+                continue
+            session.delete(row)
+            session.flush()
+        try:
+            with session.begin_nested():
+                reservation = PostRequest(
+                    workspace_id=caller.workspace_id, key=key, body_hash=digest, created_at=now
+                )
+                session.add(reservation)
+            session.commit()
+            return Reservation(reservation.id)
+        except IntegrityError:
+            session.rollback()
+            continue
+
+
+def _release(session: Session, reservation: Reservation) -> None:
+    session.rollback()
+    if reservation.id is not None:
+        session.execute(sa.delete(PostRequest).where(PostRequest.id == reservation.id))
+        session.commit()
+
+
+def created_view(post: Post, targets: list[PostTarget], duplicate: bool = False) -> PostCreated:
+    return PostCreated(
+        id=post.id,
+        status=post.status,
+        scheduled_at=isoformat(post.scheduled_at),
+        warnings=[PostWarning(**w) for w in post.warnings or []],
+        duplicate=duplicate,
+        accounts=[
+            {
+                "account_id": str(t.account_id),
+                "status": t.status,
+                "scheduled_for": isoformat(t.scheduled_for),
+            }
+            for t in targets
+        ],
+    )
+
+
+def _targets(session: Session, post_id: uuid.UUID) -> list[PostTarget]:
+    return list(
+        session.scalars(
+            sa.select(PostTarget)
+            .where(PostTarget.post_id == post_id)
+            .order_by(PostTarget.created_at, PostTarget.id)
+        )
+    )
+
+
+def create_post(
+    session: Session,
+    runtime: Runtime,
+    caller: Caller,
+    body: PostInput,
+    *,
+    source: str = "partner_api",
+) -> tuple[PostCreated, list[PostTarget]]:
+    """Create a post (see module docstring). Returns the answer and the targets to enqueue
+    (empty for a duplicate)."""
+    now = runtime.clock.now()
+    if body.accounts is None and body.account_selection is None:
+        raise ApiError(
+            "missing_accounts",
+            "send accounts (1–10 account ids) or account_selection (to let the server choose)",
+            400,
+        )
+    if body.accounts is not None and body.account_selection is not None:
+        raise invalid_payload("accounts", "send accounts or account_selection, not both")
+    scheduled_at = parse_schedule(body.scheduled_at, now)
+    accounts = resolve_accounts(session, caller, body.accounts) if body.accounts else []
+    draft = Draft(body, accounts, body.account_selection, scheduled_at)
+    media = body.media.model_dump(exclude_none=True)
+    platforms = {a.platform for a in accounts}
+    if body.account_selection is not None:
+        # The platform is known once the account is chosen; tiktok settings imply TikTok.
+        chosen = body.account_selection.platform or ("tiktok" if body.tiktok else None)
+        platforms = {chosen} if chosen else set()
+    check_platform_rules(draft, platforms, media)
+
+    digest = body_hash(body)
+    is_external = body.external_id is not None
+    key = f"ext:{body.external_id}" if is_external else f"body:{digest}"
+    reservation = _reserve(session, runtime, caller, key, digest, is_external)
+    if reservation.existing_post is not None:
+        post = session.get(Post, reservation.existing_post)
+        if post is None or post.workspace_id != caller.workspace_id:
+            raise not_found("post")
+        return created_view(post, _targets(session, post.id), duplicate=True), []
+
+    post_id = uuid.uuid4()
+    try:
+        session.commit()  # no transaction may stay open while media is fetched
+        items, files, media_warnings = post_media.ingest(
+            runtime, caller.workspace_id, post_id, media
+        )
+        for warning in media_warnings:
+            draft.warn(warning.field, warning.message, warning.code)
+        is_draft = bool(body.tiktok and body.tiktok.post_mode == "MEDIA_UPLOAD")
+        when = scheduled_at or now
+        if body.account_selection is not None:
+            account, slot = choose_account(
+                session, caller, body.account_selection, media["type"], is_draft, when, now
+            )
+            draft.accounts = [account]
+            if slot != when:
+                draft.warn(
+                    "scheduled_at",
+                    f"@{account.username} is free at {isoformat(slot)}: the post is scheduled "
+                    "there (strict: false takes the nearest free slot)",
+                    "RESCHEDULED",
+                )
+            when = slot
+            platforms = {account.platform}
+            check_platform_rules(draft, platforms, media)
+        else:
+            lock_accounts(session, [a.id for a in draft.accounts])
+            _warn_caps(session, draft, when, is_draft)
+        post_media.check_media(platforms, items, media["type"])
+        for warning in post_media.variant_warnings(
+            platforms, items, media["type"], runtime.settings.image_fit
+        ):
+            draft.warn(warning.field, warning.message, warning.code)
+        variants = post_media.prepare_variants(runtime, post_id, platforms, items, media["type"])
+        immediate = when <= now + IMMEDIATE_WINDOW
+        post = Post(
+            id=post_id,
+            workspace_id=caller.workspace_id,
+            member_id=caller.member_id,
+            caption=body.caption,
+            media=media,
+            media_items=[item.as_dict() for item in items],
+            media_variants=variants,
+            music_url=draft.music_url,
+            music_post_id=draft.music_post_id,
+            tiktok=body.tiktok.model_dump(exclude_none=True) if body.tiktok else None,
+            pinterest=body.pinterest.model_dump(exclude_none=True) if body.pinterest else None,
+            scheduled_at=None if immediate else when,
+            status="pending" if immediate else "scheduled",
+            external_id=body.external_id,
+            body_hash=digest,
+            source=source,
+            warnings=[w.model_dump() for w in draft.warnings],
+            account_selection=body.account_selection.model_dump()
+            if body.account_selection
+            else None,
+        )
+        session.add(post)
+        session.add_all(files)
+        session.flush()
+        targets = [
+            PostTarget(
+                workspace_id=caller.workspace_id,
+                post_id=post.id,
+                account_id=account.id,
+                platform=account.platform,
+                status="pending" if immediate else "scheduled",
+                scheduled_for=now if immediate else when,
+            )
+            for account in draft.accounts
+        ]
+        session.add_all(targets)
+        session.execute(
+            sa.update(PostRequest)
+            .where(PostRequest.id == reservation.id)
+            .values(state="done", post_id=post.id)
+        )
+        session.commit()
+    except BaseException:
+        _release(session, reservation)
+        raise
+    return created_view(post, targets), targets
+
+
+def _warn_caps(session: Session, draft: Draft, when: datetime, is_draft: bool) -> None:
+    """Explicit accounts are not moved: say when a post will wait for an account's caps."""
+    ids = [a.id for a in draft.accounts]
+    bookings = _bookings(session, ids, when - timedelta(days=1), when + timedelta(days=1))
+    for account in draft.accounts:
+        policy = scheduling.Policy.from_dict(effective_policy(account.platform, account.policy))
+        caps_only = scheduling.Policy(
+            min_gap=timedelta(0),
+            max_per_24h=policy.max_per_24h,
+            max_drafts_per_24h=policy.max_drafts_per_24h,
+            allowed_hours=None,
+            zone=policy.zone,
+        )
+        blocked = scheduling.blocking_reasons(
+            caps_only, bookings[account.id], when, is_draft=is_draft
+        )
+        if blocked:
+            reason, until = blocked[0]
+            draft.warn(
+                "accounts",
+                f"@{account.username}: {reason}; this post will wait until about "
+                f"{isoformat(until)} to stay within the platform's cap",
+                "ACCOUNT_CAP",
+            )
+
+
+# -- read ----------------------------------------------------------------------------------
+
+
+def post_view(post: Post, targets: list[PostTarget], accounts: dict[uuid.UUID, Account]) -> PostOut:
+    states = []
+    for t in targets:
+        account = accounts.get(t.account_id)
+        states.append(
+            AccountState(
+                account_id=t.account_id,
+                platform=t.platform,
+                username=account.username if account else None,
+                status=t.status,
+                scheduled_for=isoformat(t.scheduled_for),
+                published_at=isoformat(t.published_at),
+                published_url=t.published_url,
+                error_message=t.error_message,
+                error_code=t.error_code,
+                last_attempted_at=isoformat(t.last_attempted_at),
+                attempt=t.attempt,
+                platform_status=t.platform_status,
+                delivery="inbox" if t.platform_status == "SEND_TO_USER_INBOX" else None,
+            )
+        )
+    return PostOut(
+        id=post.id,
+        caption=post.caption,
+        status=post.status,
+        scheduled_at=isoformat(post.scheduled_at),
+        created_at=isoformat(post.created_at),
+        updated_at=isoformat(post.updated_at),
+        media=post.media,
+        music_url=post.music_url,
+        tiktok=post.tiktok,
+        pinterest=post.pinterest,
+        external_id=post.external_id,
+        source=post.source,
+        warnings=[PostWarning(**w) for w in post.warnings or []],
+        accounts=AccountStates(total=len(states), states=states),
+    )
+
+
+def _views(session: Session, posts: list[Post]) -> list[PostOut]:
+    ids = [p.id for p in posts]
+    targets: dict[uuid.UUID, list[PostTarget]] = {i: [] for i in ids}
+    for t in session.scalars(
+        sa.select(PostTarget)
+        .where(PostTarget.post_id.in_(ids))
+        .order_by(PostTarget.created_at, PostTarget.id)
+    ):
+        targets[t.post_id].append(t)
+    account_ids = {t.account_id for ts in targets.values() for t in ts}
+    accounts = {
+        a.id: a for a in session.scalars(sa.select(Account).where(Account.id.in_(account_ids)))
+    }
+    return [post_view(p, targets[p.id], accounts) for p in posts]
+
+
+def get_post(session: Session, caller: Caller, post_id: object) -> PostOut:
+    return _views(session, [_owned(session, caller, post_id)])[0]
+
+
+def _owned(session: Session, caller: Caller, post_id: object) -> Post:
+    parsed = parse_id(post_id)
+    post = session.get(Post, parsed) if parsed else None
+    if post is None or post.workspace_id != caller.workspace_id or post.status == "deleted":
+        raise not_found("post")
+    return post
+
+
+def list_posts(
+    session: Session,
+    caller: Caller,
+    *,
+    limit: int,
+    status: str | None,
+    since: str | None,
+    until: str | None,
+) -> PostList:
+    query = sa.select(Post).where(
+        Post.workspace_id == caller.workspace_id, Post.status != "deleted"
+    )
+    for raw, code, op in ((since, "invalid_since", "ge"), (until, "invalid_until", "le")):
+        if raw is None:
+            continue
+        try:
+            when = parse_timestamp(raw)
+        except ValueError as exc:
+            raise ApiError(
+                code,
+                f"{code.split('_')[1]} must be an ISO 8601 time with a zone, e.g. "
+                "2026-01-01T00:00:00Z or 2026-01-01T00:00:00+02:00",
+                400,
+            ) from exc
+        query = query.where(Post.created_at >= when if op == "ge" else Post.created_at <= when)
+    sub = query.subquery()
+    counts: Counter[str] = Counter(
+        dict(session.execute(sa.select(sub.c.status, sa.func.count()).group_by(sub.c.status)).all())
+    )
+    if status:
+        query = query.where(Post.status == status)
+    posts = list(session.scalars(query.order_by(Post.created_at.desc(), Post.id).limit(limit)))
+    by_status = {name: counts.get(name, 0) for name in POST_STATUSES if name != "deleted"}
+    total = sum(by_status.values())
+    return PostList(
+        summary=PostSummary(
+            total=total,
+            pending=by_status["pending"] + by_status["scheduled"] + by_status["retry"],
+            published=by_status["posted"],
+            by_status=by_status,
+        ),
+        posts=_views(session, posts),
+        limit=limit,
+    )
+
+
+# -- status --------------------------------------------------------------------------------
+
+
+def derive_status(statuses: list[str]) -> str:
+    """A post's status from its targets' statuses."""
+    if not statuses:
+        return "failed"
+    counts = Counter(statuses)
+    if counts["publishing"] or counts["pending"]:
+        return "pending"
+    if counts["retry"]:
+        return "retry"
+    if counts["scheduled"]:
+        return "scheduled"
+    posted, failed, unknown = counts["posted"], counts["failed"], counts["outcome_unknown"]
+    if posted == len(statuses):
+        return "posted"
+    if posted and (failed or unknown):
+        return "partial"
+    if unknown:
+        return "outcome_unknown"
+    if counts["canceled"] == len(statuses):
+        return "canceled"
+    return "failed"
+
+
+def refresh_status(session: Session, post: Post) -> str:
+    if post.status == "deleted":
+        return post.status
+    statuses = [t.status for t in _targets(session, post.id) if t.status != "canceled"] or [
+        "canceled"
+    ]
+    post.status = derive_status(statuses)
+    return post.status
+
+
+# -- edit, retry, delete -------------------------------------------------------------------
+
+
+def update_post(
+    session: Session, runtime: Runtime, caller: Caller, post_id: object, body: PostUpdate
+) -> tuple[PostCreated, list[PostTarget]]:
+    fields = body.model_dump(exclude_unset=True)
+    if not fields:
+        raise invalid_payload("body", "send at least one field to change")
+    now = runtime.clock.now()
+    post = _owned(session, caller, post_id)
+    if post.status not in EDITABLE_POST:
+        raise ApiError(
+            "post_not_editable",
+            f"this post is {post.status}; only draft, pending, scheduled, retry and failed "
+            "posts can be edited",
+            409,
+        )
+    targets = _targets(session, post.id)
+    if any(t.status == "publishing" for t in targets):
+        raise ApiError(
+            "post_not_editable",
+            "this post is being published right now; wait for the outcome, then retry or edit",
+            409,
+        )
+    accounts = (
+        resolve_accounts(session, caller, body.accounts)
+        if body.accounts is not None
+        else [session.get(Account, t.account_id) for t in targets if t.status != "canceled"]
+    )
+    accounts = [a for a in accounts if a is not None]
+    merged: dict[str, Any] = {
+        "caption": post.caption,
+        "media": post.media,
+        "music_url": post.music_url,
+        "tiktok": post.tiktok,
+        "pinterest": post.pinterest,
+        "external_id": post.external_id,
+    }
+    for key in ("caption", "music_url", "external_id"):
+        if key in fields:
+            merged[key] = fields[key]
+    if "media" in fields and body.media is not None:
+        merged["media"] = body.media.model_dump(exclude_none=True)
+    for key in ("tiktok", "pinterest"):
+        if key in fields:
+            patch = fields[key]
+            merged[key] = (
+                None
+                if patch is None
+                else {**(merged[key] or {}), **{k: v for k, v in patch.items() if v is not None}}
+            )
+    check_body = PostInput.model_validate(
+        {
+            "caption": merged["caption"],
+            "media": merged["media"],
+            "accounts": [{"id": str(a.id)} for a in accounts],
+            "music_url": merged["music_url"],
+            "tiktok": merged["tiktok"],
+            "pinterest": merged["pinterest"],
+        }
+    )
+    scheduled_at = post.scheduled_at
+    if "scheduled_at" in fields:
+        scheduled_at = parse_schedule(body.scheduled_at, now)
+    draft = Draft(check_body, accounts, None, scheduled_at)
+    platforms = {a.platform for a in accounts}
+    check_platform_rules(draft, platforms, merged["media"])
+    if merged["external_id"] != post.external_id and merged["external_id"] is not None:
+        taken = session.scalar(
+            sa.select(Post.id).where(
+                Post.workspace_id == caller.workspace_id,
+                Post.external_id == merged["external_id"],
+                Post.id != post.id,
+            )
+        )
+        if taken is not None:
+            raise ApiError("external_id_taken", "another post already uses this external_id", 409)
+    if "media" in fields:
+        session.commit()  # media fetches happen outside any transaction
+        items, files, media_warnings = post_media.ingest(
+            runtime, caller.workspace_id, post.id, merged["media"]
+        )
+        for warning in media_warnings:
+            draft.warn(warning.field, warning.message, warning.code)
+        post = _owned(session, caller, post.id)
+        post.media_items = [item.as_dict() for item in items]
+        session.add_all(files)
+    else:
+        items = [post_media.MediaItem(**item) for item in post.media_items]
+    post_media.check_media(platforms, items, merged["media"]["type"])
+    for warning in post_media.variant_warnings(
+        platforms, items, merged["media"]["type"], runtime.settings.image_fit
+    ):
+        draft.warn(warning.field, warning.message, warning.code)
+    platforms_changed = platforms != set(post.media_variants or {})
+    if "media" in fields or platforms_changed:
+        post.media_variants = post_media.prepare_variants(
+            runtime, post.id, platforms, items, merged["media"]["type"]
+        )
+    post.caption = merged["caption"]
+    post.media = merged["media"]
+    post.music_url = draft.music_url
+    post.music_post_id = draft.music_post_id
+    post.tiktok = merged["tiktok"]
+    post.pinterest = merged["pinterest"]
+    post.external_id = merged["external_id"]
+    when = scheduled_at or now
+    immediate = when <= now + IMMEDIATE_WINDOW
+    post.scheduled_at = None if immediate else when
+    post.warnings = [w.model_dump() for w in draft.warnings]
+    lock_accounts(session, [a.id for a in accounts])
+    keep = {a.id for a in accounts}
+    touched: list[PostTarget] = []
+    existing = {t.account_id: t for t in _targets(session, post.id)}
+    for target in existing.values():
+        target.revision += 1
+        if target.account_id not in keep:
+            target.status = "canceled"
+            continue
+        if target.status == "posted":
+            continue  # an account where it is already live keeps its state
+        _reset_target(target, when, immediate)
+        touched.append(target)
+    for account in accounts:
+        if account.id not in existing:
+            target = PostTarget(
+                workspace_id=caller.workspace_id,
+                post_id=post.id,
+                account_id=account.id,
+                platform=account.platform,
+                status="pending" if immediate else "scheduled",
+                scheduled_for=now if immediate else when,
+            )
+            session.add(target)
+            touched.append(target)
+    session.flush()
+    refresh_status(session, post)
+    session.commit()
+    return created_view(post, _targets(session, post.id)), touched
+
+
+def _reset_target(target: PostTarget, when: datetime, immediate: bool) -> None:
+    target.status = "pending" if immediate else "scheduled"
+    target.scheduled_for = when
+    target.send_state = "none"
+    target.publish_id = None
+    target.platform_status = None
+    target.error_code = None
+    target.error_message = None
+    target.progress = {}
+
+
+def retry_posts(
+    session: Session,
+    runtime: Runtime,
+    caller: Caller,
+    post_ids: list[str],
+    account_ids: list[str] | None,
+    include_unknown: bool,
+) -> tuple[RetryResult, list[PostTarget]]:
+    now = runtime.clock.now()
+    # Ids that are not UUIDs (or not accounts of these posts) simply match no target.
+    wanted_accounts = (
+        {parsed for parsed in (parse_id(a) for a in account_ids) if parsed is not None}
+        if account_ids
+        else None
+    )
+    retried: list[uuid.UUID] = []
+    failed: list[uuid.UUID] = []
+    errors: dict[str, str] = {}
+    touched: list[PostTarget] = []
+    retry_states = ("failed", "outcome_unknown") if include_unknown else ("failed",)
+    for raw in post_ids:
+        parsed = parse_id(raw)
+        post = session.get(Post, parsed) if parsed else None
+        if post is None or post.workspace_id != caller.workspace_id or post.status == "deleted":
+            errors[raw.strip()] = "not found"
+            continue
+        if post.status not in ("failed", "partial", "outcome_unknown"):
+            failed.append(post.id)
+            errors[str(post.id)] = (
+                f"only failed or partial posts can be retried (this one is {post.status})"
+            )
+            continue
+        targets = [
+            t
+            for t in _targets(session, post.id)
+            if t.status in retry_states
+            and (wanted_accounts is None or t.account_id in wanted_accounts)
+        ]
+        if not targets:
+            failed.append(post.id)
+            errors[str(post.id)] = "no failed account to retry" + (
+                ""
+                if include_unknown
+                else " (targets with an unknown outcome need include_unknown: true)"
+            )
+            continue
+        for target in targets:
+            target.revision += 1
+            target.attempt = 0
+            _reset_target(target, now, True)
+            touched.append(target)
+        post.scheduled_at = None
+        refresh_status(session, post)
+        retried.append(post.id)
+    session.commit()
+    return RetryResult(
+        retried=len(retried), ids=retried, failed=failed, errors=errors or None
+    ), touched
+
+
+def delete_posts(
+    session: Session, runtime: Runtime, caller: Caller, post_ids: list[str]
+) -> tuple[DeleteResult, list[PostTarget]]:
+    deleted: list[uuid.UUID] = []
+    blocked: list[dict[str, str]] = []
+    skipped: list[str] = []
+    canceled: list[PostTarget] = []
+    for raw in post_ids:
+        parsed = parse_id(raw)
+        post = session.get(Post, parsed) if parsed else None
+        if post is None or post.workspace_id != caller.workspace_id or post.status == "deleted":
+            skipped.append(raw.strip())
+            continue
+        targets = _targets(session, post.id)
+        if post.status not in DELETABLE_POST or any(t.status == "publishing" for t in targets):
+            shown = "publishing" if post.status in DELETABLE_POST else post.status
+            blocked.append({"id": str(post.id), "status": shown})
+            continue
+        for target in targets:
+            target.revision += 1
+            if target.status in ACTIVE or target.status == "failed":
+                target.status = "canceled"
+                canceled.append(target)
+        post.status = "deleted"
+        post.deleted_at = runtime.clock.now()
+        post.external_id = None
+        session.execute(sa.delete(PostRequest).where(PostRequest.post_id == post.id))
+        deleted.append(post.id)
+    session.commit()
+    return DeleteResult(deletedIds=deleted, blockedStatuses=blocked, skipped=skipped), canceled

@@ -1,0 +1,182 @@
+"""What every platform adapter offers, and the shapes it answers with.
+
+The publish path calls, in order:
+
+- ``stage`` until it answers ``ready``: checks against the live account and any platform-side
+  preparation that publishes nothing visible (Instagram containers, Pinterest video uploads).
+  It gets back the ``progress`` it returned last time (persisted between calls and across
+  restarts), so it never redoes finished work; retried freely;
+- ``send``: the one irreversible call (TikTok init, Instagram media_publish, Pinterest pin
+  create), made once behind a witness and never retried automatically;
+- ``continue_upload``: idempotent follow-up such as video chunks;
+- ``status``: read-only, polled until the post is live, delivered or failed.
+
+``refresh`` may raise a ``wait`` failure when the platform will not refresh yet although the
+current token is still valid (Instagram refreshes only tokens at least 24 h old): keep using
+the current token then."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+import httpx
+
+# How a failure should be handled.
+#  user:      the user must change something (media, settings, verified domain): fail now
+#  retryable: nothing was published; a new attempt later is safe (429, known refusals)
+#  auth:      the token is not accepted: refresh once, else the account needs reconnecting
+#  unknown:   the platform may have acted (5xx or lost connection during the send)
+#  wait:      the account hit a platform cap; retrying soon would fail the same way
+FailureKind = Literal["user", "retryable", "auth", "unknown", "wait"]
+
+
+class PlatformConfigError(Exception):
+    """The server is not configured to talk to this platform (missing app credentials)."""
+
+
+class PlatformError(Exception):
+    def __init__(
+        self,
+        kind: FailureKind,
+        code: str,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        http_status: int | None = None,
+        progress: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+        self.http_status = http_status
+        # A staging round that failed after creating something on the platform (a container,
+        # a media upload): the progress to save, so the next round or attempt resumes it.
+        self.progress = progress
+
+
+def platform_client(timeout: float) -> httpx.Client:
+    """An adapter's HTTP client: no proxy settings from the environment, no redirects."""
+    return httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False)
+
+
+def platform_request(
+    platform: str, timeout: float, method: str, url: str, *, read_only: bool, **kwargs: Any
+) -> tuple[httpx.Response, dict[str, Any]]:
+    """One call to ``platform`` and its JSON object body (``{}`` when it answered none).
+
+    A connection that never opened published nothing (``retryable``); one lost after the
+    request went out may have acted, so a write is ``unknown`` and a read ``retryable``."""
+    try:
+        with platform_client(timeout) as client:
+            response = client.request(method, url, **kwargs)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        raise PlatformError("retryable", "network", f"could not reach {platform}: {exc}") from exc
+    except httpx.HTTPError as exc:
+        kind: FailureKind = "retryable" if read_only else "unknown"
+        raise PlatformError(kind, "network", f"lost the connection to {platform}: {exc}") from exc
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    return response, body if isinstance(body, dict) else {}
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    access_token: str
+    access_expires_at: datetime | None
+    refresh_token: str | None
+    refresh_expires_at: datetime | None
+    scopes: str = ""
+
+
+@dataclass(frozen=True)
+class Identity:
+    platform_user_id: str
+    username: str
+    display_name: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    # Settings set only where the account has none yet (a reconnect keeps the user's choice),
+    # e.g. the Pinterest default board picked at the first connect.
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """Everything a platform needs to publish one target."""
+
+    kind: Literal["slideshow", "video"]
+    caption: str
+    image_urls: tuple[str, ...] = ()
+    video_url: str | None = None
+    video_key: str | None = None  # storage key, for chunked uploads
+    video_size: int | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    username: str = ""
+    # The account's platform settings (login model, ids, default board …) and its
+    # ``platform_user_id``.
+    account: dict[str, Any] = field(default_factory=dict)
+    # Reads the stored video (platforms that take an upload while staging: Pinterest).
+    read_video: Callable[[], bytes] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Where staging stands. ``ready``: send now with ``settings`` and ``progress``; else call
+    ``stage`` again after ``wait`` seconds with this ``progress``."""
+
+    ready: bool
+    settings: dict[str, Any] = field(default_factory=dict)
+    progress: dict[str, Any] = field(default_factory=dict)
+    wait: float = 0.0
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What the irreversible call returned: enough to follow the post afterwards."""
+
+    ref: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Status:
+    """A status reading. ``state``: processing | posted | delivered (to the user's drafts
+    inbox) | failed."""
+
+    state: Literal["processing", "posted", "delivered", "failed"]
+    platform_status: str
+    post_id: str | None = None
+    url: str | None = None
+    failure: PlatformError | None = None
+    # Processing that cannot finish without a human (e.g. a private post's public id).
+    final: bool = False
+
+
+class Platform(Protocol):
+    name: str
+
+    def authorize_url(
+        self, *, state: str, redirect_uri: str, code_challenge: str | None
+    ) -> str: ...
+
+    def exchange_code(
+        self, *, code: str, redirect_uri: str, code_verifier: str | None, now: datetime
+    ) -> tuple[TokenSet, Identity]: ...
+
+    def refresh(self, refresh_token: str, *, now: datetime) -> TokenSet: ...
+
+    def stage(self, token: str, request: PublishRequest, progress: dict[str, Any]) -> Staged: ...
+
+    def send(self, token: str, request: PublishRequest, staged: Staged) -> Sent: ...
+
+    def continue_upload(
+        self, token: str, request: PublishRequest, ref: dict[str, Any], read_chunk: Any
+    ) -> None: ...
+
+    def status(self, token: str, request: PublishRequest, ref: dict[str, Any]) -> Status: ...

@@ -1,0 +1,515 @@
+"""TikTok Content Posting API v2 (shared/research/publishing-apis.md §1).
+
+OAuth (authorize URL with state and optional PKCE, code exchange, rotating refresh tokens,
+24 h access tokens), creator_info before each post, photo posts (PULL_FROM_URL from a verified
+domain, DIRECT_POST or MEDIA_UPLOAD to the creator's inbox), video posts (FILE_UPLOAD in
+chunks or PULL_FROM_URL), status polling to PUBLISH_COMPLETE / SEND_TO_USER_INBOX / FAILED,
+and TikTok's error table mapped to what the publish path should do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from slideforge.config import Settings
+from slideforge.publishing.platforms.base import (
+    FailureKind,
+    Identity,
+    PlatformConfigError,
+    PlatformError,
+    PublishRequest,
+    Sent,
+    Staged,
+    Status,
+    TokenSet,
+    platform_client,
+    platform_request,
+)
+
+PRIVACY_ORDER = ("PUBLIC_TO_EVERYONE", "FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY")
+PHOTO_TITLE_MAX = 90
+PHOTO_DESCRIPTION_MAX = 4000
+VIDEO_TITLE_MAX = 2200
+SINGLE_CHUNK_MAX = 64_000_000
+CHUNK_SIZE = 10_000_000
+
+# init / data-endpoint error codes -> (kind, words for the user)
+ERRORS: dict[str, tuple[FailureKind, str]] = {
+    "invalid_param": ("user", "TikTok refused the request's parameters"),
+    "invalid_params": ("user", "TikTok refused the request's parameters"),
+    "app_version_check_failed": (
+        "user",
+        "the creator's TikTok app is too old to receive drafts (needs 31.8 or newer)",
+    ),
+    "spam_risk_too_many_posts": (
+        "wait",
+        "TikTok's daily post cap for this creator is reached (about 15 a day, shared by every "
+        "app); post again later",
+    ),
+    "spam_risk_user_banned_from_posting": ("user", "TikTok has banned this creator from posting"),
+    "spam_risk_too_many_pending_share": (
+        "wait",
+        "the creator has 5 drafts waiting in the TikTok inbox in the last 24 h; publish or "
+        "delete some in the app",
+    ),
+    "reached_active_user_cap": (
+        "wait",
+        "this TikTok app reached its daily cap of creators (set by TikTok's audit)",
+    ),
+    "unaudited_client_can_only_post_to_private_accounts": (
+        "user",
+        "this TikTok app is not audited yet: it can only post SELF_ONLY from private accounts",
+    ),
+    "url_ownership_unverified": (
+        "user",
+        "TikTok has not verified the domain the media is served from: verify the media base "
+        "URL's domain or prefix in TikTok's developer portal",
+    ),
+    "privacy_level_option_mismatch": (
+        "user",
+        "the privacy level is not one this creator's account allows",
+    ),
+    "access_token_invalid": ("auth", "TikTok did not accept the account's access token"),
+    "scope_not_authorized": (
+        "user",
+        "the account did not grant the needed permission (video.publish / video.upload): "
+        "reconnect it",
+    ),
+    "scope_permission_missed": ("user", "the account did not grant a needed permission"),
+    "rate_limit_exceeded": ("retryable", "TikTok's rate limit for this account was hit"),
+    "internal_error": ("unknown", "TikTok had an internal error"),
+}
+
+# status fail_reason -> (kind, words)
+FAIL_REASONS: dict[str, tuple[FailureKind, str]] = {
+    "file_format_check_failed": ("user", "TikTok could not read the media format"),
+    "duration_check_failed": ("user", "the video's duration is outside what TikTok accepts"),
+    "frame_rate_check_failed": ("user", "the video's frame rate is outside 23–60 fps"),
+    "picture_size_check_failed": (
+        "user",
+        "TikTok refused an image's size (at most 1080 px on the shorter side and 20 MB)",
+    ),
+    "internal": ("retryable", "TikTok failed while processing the post"),
+    "video_pull_failed": ("retryable", "TikTok could not download the video from our media URL"),
+    "photo_pull_failed": ("retryable", "TikTok could not download the images from our media URL"),
+    "publish_cancelled": ("user", "the publish was cancelled"),
+    "auth_removed": ("auth", "the creator removed this app's access to the account"),
+    "spam_risk_too_many_posts": ERRORS["spam_risk_too_many_posts"],
+    "spam_risk_user_banned_from_posting": ERRORS["spam_risk_user_banned_from_posting"],
+    "spam_risk_text": ("user", "TikTok flagged the post's text as spam"),
+    "spam_risk": ("user", "TikTok flagged the post as spam"),
+}
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def utf16_truncate(text: str, limit: int) -> str:
+    if utf16_len(text) <= limit:
+        return text
+    out = []
+    used = 0
+    for ch in text:
+        size = 2 if ord(ch) > 0xFFFF else 1
+        if used + size > limit:
+            break
+        out.append(ch)
+        used += size
+    return "".join(out)
+
+
+def chunk_plan(size: int) -> list[tuple[int, int]]:
+    """(first, last) byte ranges: one chunk up to 64 MB, else 10 MB chunks with the remainder
+    merged into the last (TikTok's FILE_UPLOAD rules)."""
+    if size <= SINGLE_CHUNK_MAX:
+        return [(0, size - 1)]
+    count = size // CHUNK_SIZE
+    plan = [(i * CHUNK_SIZE, (i + 1) * CHUNK_SIZE - 1) for i in range(count)]
+    plan[-1] = (plan[-1][0], size - 1)
+    return plan
+
+
+class TikTok:
+    name = "tiktok"
+
+    def __init__(
+        self,
+        *,
+        client_key: str,
+        client_secret: str,
+        api_base_url: str,
+        authorize_url: str,
+        scopes: str,
+        video_source: str = "FILE_UPLOAD",
+        timeout: float = 30.0,
+    ) -> None:
+        self.client_key = client_key
+        self.client_secret = client_secret
+        self.api = api_base_url.rstrip("/")
+        self.authorize_base = authorize_url
+        self.scopes = scopes
+        self.video_source = video_source
+        self.timeout = timeout
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TikTok:
+        if not settings.tiktok_client_key or not settings.tiktok_client_secret:
+            raise PlatformConfigError(
+                "TikTok is not configured: set SLIDEFORGE_TIKTOK_CLIENT_KEY and "
+                "SLIDEFORGE_TIKTOK_CLIENT_SECRET (an app from TikTok's developer portal)"
+            )
+        return cls(
+            client_key=settings.tiktok_client_key,
+            client_secret=settings.tiktok_client_secret,
+            api_base_url=settings.tiktok_api_base_url,
+            authorize_url=settings.tiktok_authorize_url,
+            scopes=settings.tiktok_scopes,
+            video_source=settings.tiktok_video_source,
+        )
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def _call(
+        self, method: str, path: str, *, token: str | None = None, read_only: bool, **kwargs: Any
+    ) -> dict[str, Any]:
+        """A data-endpoint call; errors (also HTTP 200 ones) become PlatformError."""
+        headers = kwargs.pop("headers", {})
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        response, body = platform_request(
+            "TikTok",
+            self.timeout,
+            method,
+            self.api + path,
+            read_only=read_only,
+            headers=headers,
+            **kwargs,
+        )
+        error = body.get("error")
+        code = error.get("code") if isinstance(error, dict) else None
+        if response.status_code < 400 and (code in (None, "ok")):
+            data = body.get("data")
+            return data if isinstance(data, dict) else {}
+        code = code or f"http_{response.status_code}"
+        message = error.get("message", "") if isinstance(error, dict) else ""
+        raise self._error(code, message, response, read_only=read_only)
+
+    def _error(
+        self, code: str, message: str, response: httpx.Response, *, read_only: bool
+    ) -> PlatformError:
+        kind, words = ERRORS.get(code, ("user", "TikTok refused the request"))
+        if code == "rate_limit_exceeded" or response.status_code == 429:
+            kind, words = "retryable", ERRORS["rate_limit_exceeded"][1]
+        elif response.status_code >= 500 or code == "internal_error":
+            kind, words = ("retryable" if read_only else "unknown"), "TikTok had an internal error"
+        retry_after = None
+        if response.status_code == 429 and response.headers.get("retry-after"):
+            try:
+                retry_after = float(response.headers["retry-after"])
+            except ValueError:
+                retry_after = None
+        detail = f"{words} ({code}{': ' + message if message else ''})"
+        return PlatformError(
+            kind, code, detail, retry_after=retry_after, http_status=response.status_code
+        )
+
+    # -- OAuth -----------------------------------------------------------------------------
+
+    def authorize_url(self, *, state: str, redirect_uri: str, code_challenge: str | None) -> str:
+        query = {
+            "client_key": self.client_key,
+            "scope": self.scopes,
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "state": state,
+        }
+        if code_challenge:
+            query.update(code_challenge=code_challenge, code_challenge_method="S256")
+        return f"{self.authorize_base}?{urlencode(query)}"
+
+    def _token_call(self, form: dict[str, str], now: datetime) -> TokenSet:
+        form = {"client_key": self.client_key, "client_secret": self.client_secret, **form}
+        response, body = platform_request(
+            "TikTok",
+            self.timeout,
+            "POST",
+            self.api + "/v2/oauth/token/",
+            read_only=True,  # a token call publishes nothing: always safe to repeat
+            data=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        if "error" in body or "access_token" not in body:
+            code = str(body.get("error", f"http_{response.status_code}"))
+            description = body.get("error_description", "")
+            kind: FailureKind = "retryable" if response.status_code >= 500 else "auth"
+            raise PlatformError(
+                kind, code, f"TikTok refused the token request ({code}: {description})"
+            )
+        return TokenSet(
+            access_token=str(body["access_token"]),
+            access_expires_at=now + timedelta(seconds=int(body.get("expires_in", 86_400))),
+            refresh_token=str(body["refresh_token"]) if body.get("refresh_token") else None,
+            refresh_expires_at=(
+                now + timedelta(seconds=int(body["refresh_expires_in"]))
+                if body.get("refresh_expires_in")
+                else None
+            ),
+            scopes=str(body.get("scope", "")),
+        )
+
+    def exchange_code(
+        self, *, code: str, redirect_uri: str, code_verifier: str | None, now: datetime
+    ) -> tuple[TokenSet, Identity]:
+        form = {"code": code, "grant_type": "authorization_code", "redirect_uri": redirect_uri}
+        if code_verifier:
+            form["code_verifier"] = code_verifier
+        tokens = self._token_call(form, now)
+        missing = {"video.publish", "video.upload"} - set(tokens.scopes.split(","))
+        if missing:
+            raise PlatformError(
+                "user",
+                "scope_not_authorized",
+                f"the account did not grant {', '.join(sorted(missing))}: connect again and "
+                "approve every permission",
+            )
+        fields = "open_id,union_id,avatar_url,display_name"
+        if "user.info.profile" in tokens.scopes.split(","):
+            fields += ",username"
+        user = self._call(
+            "GET",
+            f"/v2/user/info/?fields={fields}",
+            token=tokens.access_token,
+            read_only=True,
+        ).get("user", {})
+        open_id = str(user.get("open_id") or "")
+        if not open_id:
+            raise PlatformError("retryable", "bad_response", "TikTok returned no user id")
+        username = str(user.get("username") or user.get("display_name") or open_id)
+        identity = Identity(
+            platform_user_id=open_id,
+            username=username,
+            display_name=str(user.get("display_name") or username),
+            settings={"avatar_url": user.get("avatar_url")},
+        )
+        return tokens, identity
+
+    def refresh(self, refresh_token: str, *, now: datetime) -> TokenSet:
+        return self._token_call(
+            {"grant_type": "refresh_token", "refresh_token": refresh_token}, now
+        )
+
+    # -- publishing ------------------------------------------------------------------------
+
+    def stage(self, token: str, request: PublishRequest, progress: dict[str, Any]) -> Staged:
+        """creator_info: the account's live options; the settings the send will use (ready
+        at once: TikTok pulls the media itself after the send)."""
+        info = self._call(
+            "POST",
+            "/v2/post/publish/creator_info/query/",
+            token=token,
+            read_only=True,
+            json={},
+        )
+        settings = dict(request.settings)
+        notes: list[str] = []
+        mode = settings.get("post_mode") or "DIRECT_POST"
+        settings["post_mode"] = mode
+        options = [str(o) for o in info.get("privacy_level_options") or []]
+        if mode == "DIRECT_POST":
+            wanted = settings.get("privacy_level")
+            if wanted is None:
+                allowed = [level for level in PRIVACY_ORDER if level in options]
+                settings["privacy_level"] = allowed[0] if allowed else "SELF_ONLY"
+            elif options and wanted not in options:
+                raise PlatformError(
+                    "user",
+                    "privacy_level_option_mismatch",
+                    f"privacy_level {wanted} is not allowed for @{request.username}: "
+                    f"TikTok offers {', '.join(options)}",
+                )
+            if info.get("comment_disabled") and not settings.get("disable_comment"):
+                settings["disable_comment"] = True
+                notes.append("comments are disabled on this account, so the post has none")
+            if request.kind == "video":
+                for flag in ("duet", "stitch"):
+                    if info.get(f"{flag}_disabled") and not settings.get(f"disable_{flag}"):
+                        settings[f"disable_{flag}"] = True
+        return Staged(ready=True, settings=settings, notes=tuple(notes))
+
+    def send(self, token: str, request: PublishRequest, staged: Staged) -> Sent:
+        settings = staged.settings
+        mode = settings["post_mode"]
+        if request.kind == "slideshow":
+            cover = int(settings.get("photo_cover_index") or 0)
+            post_info: dict[str, Any] = {
+                "title": utf16_truncate(settings.get("title") or "", PHOTO_TITLE_MAX),
+                "description": utf16_truncate(
+                    settings.get("description") or request.caption, PHOTO_DESCRIPTION_MAX
+                ),
+            }
+            if mode == "DIRECT_POST":
+                post_info.update(
+                    privacy_level=settings["privacy_level"],
+                    disable_comment=bool(settings.get("disable_comment")),
+                    auto_add_music=bool(settings.get("auto_add_music")),
+                    brand_content_toggle=bool(settings.get("is_branded_content")),
+                    brand_organic_toggle=bool(settings.get("is_your_brand")),
+                )
+            body = {
+                "post_info": post_info,
+                "source_info": {
+                    "source": "PULL_FROM_URL",
+                    "photo_images": list(request.image_urls),
+                    "photo_cover_index": min(cover, len(request.image_urls) - 1),
+                },
+                "post_mode": mode,
+                "media_type": "PHOTO",
+            }
+            data = self._call(
+                "POST", "/v2/post/publish/content/init/", token=token, read_only=False, json=body
+            )
+            return Sent(
+                ref={
+                    "publish_id": data.get("publish_id"),
+                    "mode": mode,
+                    "kind": "photo",
+                    "privacy_level": settings.get("privacy_level"),
+                }
+            )
+        post_info = {
+            "title": utf16_truncate(request.caption, VIDEO_TITLE_MAX),
+            "privacy_level": settings["privacy_level"],
+            "disable_comment": bool(settings.get("disable_comment")),
+            "disable_duet": bool(settings.get("disable_duet")),
+            "disable_stitch": bool(settings.get("disable_stitch")),
+            "brand_content_toggle": bool(settings.get("is_branded_content")),
+            "brand_organic_toggle": bool(settings.get("is_your_brand")),
+            "is_aigc": bool(settings.get("is_aigc")),
+        }
+        if settings.get("video_cover_timestamp_ms") is not None:
+            post_info["video_cover_timestamp_ms"] = int(settings["video_cover_timestamp_ms"])
+        if self.video_source == "PULL_FROM_URL" or not request.video_size:
+            source: dict[str, Any] = {"source": "PULL_FROM_URL", "video_url": request.video_url}
+        else:
+            plan = chunk_plan(request.video_size)
+            source = {
+                "source": "FILE_UPLOAD",
+                "video_size": request.video_size,
+                "chunk_size": plan[0][1] + 1 if len(plan) == 1 else CHUNK_SIZE,
+                "total_chunk_count": len(plan),
+            }
+        data = self._call(
+            "POST",
+            "/v2/post/publish/video/init/",
+            token=token,
+            read_only=False,
+            json={"post_info": post_info, "source_info": source},
+        )
+        return Sent(
+            ref={
+                "publish_id": data.get("publish_id"),
+                "mode": mode,
+                "kind": "video",
+                "upload_url": data.get("upload_url"),
+                "source": source["source"],
+                "privacy_level": settings.get("privacy_level"),
+            }
+        )
+
+    def continue_upload(
+        self,
+        token: str,
+        request: PublishRequest,
+        ref: dict[str, Any],
+        read_chunk: Callable[[int, int], bytes],
+    ) -> None:
+        """FILE_UPLOAD: PUT the chunks in order; resumes after the bytes TikTok confirms."""
+        if ref.get("source") != "FILE_UPLOAD" or not ref.get("upload_url"):
+            return
+        size = int(request.video_size or 0)
+        plan = chunk_plan(size)
+        with platform_client(self.timeout) as client:
+            index = 0
+            while index < len(plan):
+                first, last = plan[index]
+                try:
+                    response = client.put(
+                        str(ref["upload_url"]),
+                        content=read_chunk(first, last),
+                        headers={
+                            "Content-Type": "video/mp4",
+                            "Content-Range": f"bytes {first}-{last}/{size}",
+                        },
+                    )
+                except httpx.HTTPError as exc:
+                    raise PlatformError("retryable", "network", f"upload failed: {exc}") from exc
+                if response.status_code in (200, 201, 206):
+                    index += 1
+                    continue
+                if response.status_code == 416:
+                    # TikTok already has more (an earlier attempt got further): skip ahead.
+                    done = _uploaded_until(response.headers.get("content-range"))
+                    if done is None:
+                        raise PlatformError(
+                            "user", "upload_range", "TikTok refused the chunk order"
+                        )
+                    index = next((i for i, (f, _) in enumerate(plan) if f > done), len(plan))
+                    continue
+                if response.status_code == 403:
+                    raise PlatformError("user", "upload_expired", "TikTok's upload URL expired")
+                raise PlatformError(
+                    "retryable", f"http_{response.status_code}", "TikTok refused a video chunk"
+                )
+
+    def status(self, token: str, request: PublishRequest, ref: dict[str, Any]) -> Status:
+        data = self._call(
+            "POST",
+            "/v2/post/publish/status/fetch/",
+            token=token,
+            read_only=True,
+            json={"publish_id": ref.get("publish_id")},
+        )
+        state = str(data.get("status") or "")
+        profile = f"https://www.tiktok.com/@{request.username}" if request.username else None
+        if state == "FAILED":
+            reason = str(data.get("fail_reason") or "unknown")
+            kind, words = FAIL_REASONS.get(reason, ("user", "TikTok failed the post"))
+            return Status(
+                "failed", state, failure=PlatformError(kind, reason, f"{words} ({reason})")
+            )
+        if state == "SEND_TO_USER_INBOX":
+            return Status("delivered", state, url=profile, final=True)
+        if state == "PUBLISH_COMPLETE":
+            ids = data.get("publicaly_available_post_id") or data.get("publicly_available_post_id")
+            post_id = str(ids[0]) if isinstance(ids, list) and ids else None
+            if post_id:
+                path = "video" if ref.get("kind") == "video" else "photo"
+                return Status(
+                    "posted",
+                    state,
+                    post_id=post_id,
+                    url=f"https://www.tiktok.com/@{request.username}/{path}/{post_id}",
+                    final=True,
+                )
+            # Live, but the public id only appears after moderation (never for SELF_ONLY).
+            final = ref.get("privacy_level") == "SELF_ONLY" or ref.get("mode") == "MEDIA_UPLOAD"
+            return Status("posted", state, url=profile, final=final)
+        return Status("processing", state or "PROCESSING")
+
+
+def _uploaded_until(content_range: str | None) -> int | None:
+    """``bytes 0-N/TOTAL`` -> N."""
+    if not content_range or "-" not in content_range:
+        return None
+    try:
+        return int(content_range.split("-", 1)[1].split("/", 1)[0])
+    except ValueError:
+        return None
+
+
+__all__ = ["TikTok", "chunk_plan", "utf16_len", "utf16_truncate"]

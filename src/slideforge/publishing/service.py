@@ -1,0 +1,528 @@
+"""The database side of publishing: every state change of a target is one short transaction
+that checks the target's revision first (edits, retries and deletes bump it, so an obsolete
+workflow changes nothing). Also: account tokens (decrypt, refresh ahead of expiry with the
+account row locked, never wipe a stored refresh token).
+
+Webhooks go out from the same transactions (``webhooks.outbox``): ``post.target.published``
+when a target first becomes posted, ``post.published|failed|partial|outcome_unknown`` when
+the post's derived status changes to one of those, ``account.reauth_required`` when an
+account is first marked."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from slideforge.accounts.capabilities import effective_policy
+from slideforge.models import Account, Post, PostTarget
+from slideforge.posts import scheduling
+from slideforge.posts.service import refresh_status
+from slideforge.publishing.platforms import get_platform
+from slideforge.publishing.platforms.base import PlatformError, PublishRequest, TokenSet
+from slideforge.runtime import Runtime
+from slideforge.webhooks import events as webhook_events
+from slideforge.webhooks import outbox
+
+REFRESH_AHEAD = timedelta(hours=1)
+CLAIMABLE = ("pending", "scheduled", "retry")
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    target_id: str
+    revision: int
+    account_id: str
+    platform: str
+    due: datetime
+
+
+def _target(session: Session, target_id: str, *, lock: bool = False) -> PostTarget | None:
+    query = sa.select(PostTarget).where(PostTarget.id == uuid.UUID(target_id))
+    if lock:
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def _post_alive(session: Session, target: PostTarget) -> Post | None:
+    post = session.get(Post, target.post_id)
+    return None if post is None or post.status == "deleted" else post
+
+
+def load_plan(runtime: Runtime, target_id: str, revision: int) -> TargetPlan | None:
+    with runtime.db.session() as session:
+        target = _target(session, target_id)
+        if target is None or target.revision != revision or target.status not in CLAIMABLE:
+            return None
+        if _post_alive(session, target) is None:
+            return None
+        return TargetPlan(
+            target_id, revision, str(target.account_id), target.platform, target.scheduled_for
+        )
+
+
+def pacing_delay(runtime: Runtime, target_id: str, revision: int) -> float | None:
+    """Seconds to wait before this target may be sent without breaking the account's caps
+    (posts and drafts per rolling 24 h); None when the target is obsolete."""
+    now = runtime.clock.now()
+    with runtime.db.session() as session:
+        target = _target(session, target_id)
+        if target is None or target.revision != revision or target.status not in CLAIMABLE:
+            return None
+        post = _post_alive(session, target)
+        account = session.get(Account, target.account_id)
+        if post is None or account is None:
+            return None
+        rows = session.execute(
+            sa.select(PostTarget.last_attempted_at, PostTarget.published_at, Post.tiktok)
+            .join(Post, Post.id == PostTarget.post_id)
+            .where(
+                PostTarget.account_id == target.account_id,
+                PostTarget.id != target.id,
+                PostTarget.status.in_(("publishing", "posted", "outcome_unknown")),
+                PostTarget.last_attempted_at >= now - timedelta(hours=24),
+            )
+        )
+        bookings = [
+            scheduling.Booking(
+                published or attempted, bool(tiktok and tiktok.get("post_mode") == "MEDIA_UPLOAD")
+            )
+            for attempted, published, tiktok in rows
+        ]
+        policy = scheduling.Policy.from_dict(effective_policy(account.platform, account.policy))
+        caps = scheduling.Policy(
+            min_gap=timedelta(0),
+            max_per_24h=policy.max_per_24h,
+            max_drafts_per_24h=policy.max_drafts_per_24h,
+            allowed_hours=None,
+            zone=policy.zone,
+        )
+        is_draft = bool(post.tiktok and post.tiktok.get("post_mode") == "MEDIA_UPLOAD")
+        free = scheduling.next_free_slot(caps, bookings, now, is_draft=is_draft)
+        if free is None or free <= now:
+            return 0.0
+        target.progress = {**(target.progress or {}), "waiting_for_cap_until": free.isoformat()}
+        return (free - now).total_seconds()
+
+
+def defer(runtime: Runtime, target_id: str, revision: int, delay: float) -> datetime | None:
+    """Move a waiting target's due time (its next workflow is delayed until then)."""
+    with runtime.db.session() as session:
+        target = _target(session, target_id, lock=True)
+        if target is None or target.revision != revision or target.status not in CLAIMABLE:
+            return None
+        until = runtime.clock.now() + timedelta(seconds=delay)
+        target.scheduled_for = until
+        return until
+
+
+def seconds_since_attempt(runtime: Runtime, target_id: str) -> float:
+    with runtime.db.session() as session:
+        target = _target(session, target_id)
+        if target is None or target.last_attempted_at is None:
+            return 0.0
+        return (runtime.clock.now() - target.last_attempted_at).total_seconds()
+
+
+def target_status(runtime: Runtime, target_id: str) -> str | None:
+    with runtime.db.session() as session:
+        target = _target(session, target_id)
+        return target.status if target is not None else None
+
+
+def claim(runtime: Runtime, target_id: str, revision: int, attempt: int) -> bool:
+    """Mark the target publishing for ``attempt`` (idempotent for a replayed claim)."""
+    now = runtime.clock.now()
+    with runtime.db.session() as session:
+        target = _target(session, target_id, lock=True)
+        if target is None or target.revision != revision:
+            return False
+        if target.status == "publishing" and target.attempt == attempt:
+            return True  # our own claim, replayed after a crash before it was recorded
+        if target.status not in CLAIMABLE or target.attempt != attempt - 1:
+            return False
+        post = _post_alive(session, target)
+        if post is None:
+            return False
+        target.status = "publishing"
+        target.attempt = attempt
+        target.send_state = "armed"
+        target.last_attempted_at = now
+        target.error_code = target.error_message = None
+        refresh_status(session, post)
+        return True
+
+
+def request_for(session: Session, target: PostTarget) -> PublishRequest:
+    post = session.get(Post, target.post_id)
+    account = session.get(Account, target.account_id)
+    assert post is not None and account is not None
+    variants = (post.media_variants or {}).get(target.platform) or []
+    settings: dict[str, Any] = dict(post.tiktok or {}) if target.platform == "tiktok" else {}
+    if target.platform == "pinterest":
+        settings = dict(post.pinterest or {})
+    # The account's platform settings (login model, ids, default board) travel along.
+    account_settings = {**(account.settings or {}), "platform_user_id": account.platform_user_id}
+    if post.media["type"] == "video":
+        if len(variants) > 1:  # the video's cover image
+            settings.setdefault("cover_url", variants[1])
+        if post.media.get("cover_timestamp_ms") is not None:
+            settings.setdefault("video_cover_timestamp_ms", post.media["cover_timestamp_ms"])
+        item = post.media_items[0]
+        return PublishRequest(
+            kind="video",
+            caption=post.caption,
+            video_url=variants[0] if variants else None,
+            video_key=item["key"],
+            video_size=int(item["size"]),
+            settings=settings,
+            username=account.username,
+            account=account_settings,
+        )
+    return PublishRequest(
+        kind="slideshow",
+        caption=post.caption,
+        image_urls=tuple(variants),
+        settings=settings,
+        username=account.username,
+        account=account_settings,
+    )
+
+
+def load_request(runtime: Runtime, target_id: str) -> tuple[PublishRequest, str, str]:
+    """(what to publish, account id, platform) of a target."""
+    with runtime.db.session() as session:
+        target = _target(session, target_id)
+        assert target is not None
+        request = request_for(session, target)
+        if request.video_key:  # platforms that upload while staging read it from storage
+            request = replace(request, read_video=partial(runtime.storage.read, request.video_key))
+        return request, str(target.account_id), target.platform
+
+
+def mark_reauth(session: Session, account: Account, now: datetime, reason: str) -> None:
+    """The account needs reconnecting; the first time, the workspace is told."""
+    if account.status == "reauth_required":
+        return
+    account.status = "reauth_required"
+    outbox.emit(
+        session,
+        account.workspace_id,
+        "account.reauth_required",
+        webhook_events.account_data(
+            account, reason=reason, action="reconnect it with POST /accounts/connect"
+        ),
+        at=now,
+    )
+
+
+def access_token(runtime: Runtime, account_id: str, *, force_refresh: bool = False) -> str:
+    """The account's access token, refreshed first when it expires within the hour (or when
+    forced). Refreshing locks the account row, so two workers never spend a rotating refresh
+    token twice; a refresh that fails marks the account ``reauth_required``."""
+    now = runtime.clock.now()
+    secrets = runtime.secrets
+    with runtime.db.session() as session:
+        account = session.scalar(
+            sa.select(Account).where(Account.id == uuid.UUID(account_id)).with_for_update()
+        )
+        if account is None or not account.access_token_enc:
+            raise PlatformError(
+                "user",
+                "not_connected",
+                "this account has no platform authorisation: connect it with "
+                "POST /accounts/connect",
+            )
+        expires = account.access_token_expires_at
+        fresh = expires is None or expires - now > REFRESH_AHEAD
+        if fresh and not force_refresh:
+            return secrets.decrypt(account.access_token_enc)
+        if not account.refresh_token_enc:
+            if expires is None or expires > now:
+                # Nothing to refresh it with (e.g. an Instagram Page token from Facebook
+                # Login, which does not expire): use it until the platform refuses it.
+                return secrets.decrypt(account.access_token_enc)
+            mark_reauth(session, account, now, "the access token expired and cannot be refreshed")
+            session.commit()
+            raise PlatformError(
+                "auth", "reauth_required", f"@{account.username} must be reconnected"
+            )
+        platform = get_platform(account.platform, runtime.settings)
+        try:
+            tokens = platform.refresh(secrets.decrypt(account.refresh_token_enc), now=now)
+        except PlatformError as exc:
+            if exc.kind == "retryable":
+                raise
+            if exc.kind == "wait" and (expires is None or expires > now):
+                # Not refreshable yet (Instagram: under 24 h old), and still valid.
+                return secrets.decrypt(account.access_token_enc)
+            mark_reauth(
+                session, account, now, f"the platform refused to refresh the token ({exc.code})"
+            )
+            session.commit()
+            raise PlatformError(
+                "auth",
+                "reauth_required",
+                f"@{account.username}'s authorisation could not be refreshed ({exc.code}): "
+                "reconnect the account",
+            ) from exc
+        store_tokens(runtime, account, tokens)
+        return tokens.access_token
+
+
+def store_tokens(runtime: Runtime, account: Account, tokens: TokenSet) -> None:
+    """Save a token set; an empty refresh token never overwrites a stored one."""
+    secrets = runtime.secrets
+    account.access_token_enc = secrets.encrypt(tokens.access_token)
+    account.access_token_expires_at = tokens.access_expires_at
+    if tokens.refresh_token:
+        account.refresh_token_enc = secrets.encrypt(tokens.refresh_token)
+        account.refresh_token_expires_at = tokens.refresh_expires_at
+    if tokens.scopes:
+        account.granted_scopes = tokens.scopes
+
+
+def stage_progress(runtime: Runtime, target_id: str) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        target = _target(session, target_id)
+        assert target is not None
+        return dict((target.progress or {}).get("stage") or {})
+
+
+def save_stage_progress(runtime: Runtime, target_id: str, progress: dict[str, Any]) -> None:
+    with runtime.db.session() as session:
+        target = _target(session, target_id, lock=True)
+        if target is not None:
+            target.progress = {**(target.progress or {}), "stage": progress}
+
+
+def begin_send(
+    runtime: Runtime, target_id: str, revision: int, attempt: int
+) -> tuple[str, dict[str, Any] | None]:
+    """The witness before the irreversible call: armed -> sending. Answers ``go``,
+    ``obsolete``, ``sent`` with the recorded answer (a previous run sent and recorded it but
+    died before its step was checkpointed), or ``interrupted`` (a previous run may have sent:
+    never send again)."""
+    with runtime.db.session() as session:
+        target = _target(session, target_id, lock=True)
+        if target is None or target.revision != revision or target.attempt != attempt:
+            return "obsolete", None
+        ref = (target.progress or {}).get("ref")
+        if target.send_state == "sent" and target.status == "publishing" and ref:
+            return "sent", dict(ref)
+        if target.send_state != "armed" or target.status != "publishing":
+            return "interrupted", None
+        target.send_state = "sending"
+        return "go", None
+
+
+def record_sent(runtime: Runtime, target_id: str, attempt: int, ref: dict[str, Any]) -> None:
+    with runtime.db.session() as session:
+        target = _target(session, target_id, lock=True)
+        assert target is not None
+        if target.attempt != attempt:
+            return
+        target.send_state = "sent"
+        target.publish_id = str(ref.get("publish_id") or ref.get("id") or "") or None
+        target.progress = {**(target.progress or {}), "ref": ref}
+        target.platform_status = "SENT"
+
+
+def _finish(
+    session: Session,
+    target: PostTarget,
+    status: str,
+    now: datetime,
+    *,
+    announce_published: bool = False,
+    **values: Any,
+) -> Post | None:
+    target.status = status
+    for key, value in values.items():
+        setattr(target, key, value)
+    post = session.get(Post, target.post_id)
+    if post is not None:
+        before = post.status
+        after = refresh_status(session, post)
+        if announce_published:
+            account = session.get(Account, target.account_id)
+            data = webhook_events.target_data(post, target, account)
+            outbox.emit(session, post.workspace_id, "post.target.published", data, at=now)
+        if after != before and after in webhook_events.POST_EVENTS:
+            data = webhook_events.post_data(session, post)
+            outbox.emit(session, post.workspace_id, webhook_events.POST_EVENTS[after], data, at=now)
+    return post
+
+
+def record_failure(
+    runtime: Runtime,
+    target_id: str,
+    attempt: int,
+    error: dict[str, Any],
+    *,
+    sent: bool,
+    retry_at: datetime | None = None,
+) -> str:
+    """A failed attempt: ``retry`` (waiting for attempt+1 at ``retry_at``), ``failed`` or
+    ``outcome_unknown``. Returns the target's new status."""
+    now = runtime.clock.now()
+    with runtime.db.session() as session:
+        target = _target(session, target_id, lock=True)
+        assert target is not None
+        if target.attempt != attempt:
+            return target.status
+        kind = error.get("kind")
+        target.send_state = "sent" if sent else "none"
+        if kind == "unknown":
+            status = "outcome_unknown"
+        elif retry_at is not None:
+            status = "retry"
+            target.scheduled_for = retry_at
+        else:
+            status = "failed"
+        if kind == "auth" and error.get("code") in ("reauth_required", "auth_removed"):
+            account = session.get(Account, target.account_id)
+            if account is not None:
+                mark_reauth(session, account, now, str(error.get("message") or error.get("code")))
+        _finish(
+            session,
+            target,
+            status,
+            now,
+            error_code=str(error.get("code") or "error"),
+            error_message=str(error.get("message") or "the platform refused the post"),
+        )
+        return status
+
+
+def record_progress(runtime: Runtime, target_id: str, platform_status: str) -> None:
+    with runtime.db.session() as session:
+        target = _target(session, target_id, lock=True)
+        if target is not None and target.platform_status != platform_status:
+            target.platform_status = platform_status
+
+
+def record_done(
+    runtime: Runtime,
+    target_id: str,
+    attempt: int,
+    *,
+    platform_status: str,
+    post_id: str | None,
+    url: str | None,
+) -> bool:
+    """Posted (or delivered to the creator's inbox). Returns False if it already was."""
+    now = runtime.clock.now()
+    with runtime.db.session() as session:
+        target = _target(session, target_id, lock=True)
+        assert target is not None
+        if target.attempt != attempt:
+            return False
+        first = target.status != "posted"
+        values: dict[str, Any] = {"platform_status": platform_status}
+        if post_id:
+            values["platform_post_id"] = post_id
+        if url and (post_id or not target.published_url):
+            values["published_url"] = url
+        if first:
+            values["published_at"] = now
+            account = session.get(Account, target.account_id)
+            if account is not None:
+                account.last_posted_at = now
+        _finish(
+            session,
+            target,
+            "posted",
+            now,
+            announce_published=first,
+            error_code=None,
+            error_message=None,
+            **values,
+        )
+        return first
+
+
+def due_targets(
+    runtime: Runtime, horizon: timedelta
+) -> list[tuple[str, int, int, str, str, datetime]]:
+    """(target, revision, next attempt, account, platform, due) of every target that should
+    have a publish workflow soon: the sweep re-enqueues them (idempotent workflow ids)."""
+    now = runtime.clock.now()
+    with runtime.db.session() as session:
+        rows = session.execute(
+            sa.select(
+                PostTarget.id,
+                PostTarget.revision,
+                PostTarget.attempt,
+                PostTarget.account_id,
+                PostTarget.platform,
+                PostTarget.scheduled_for,
+            )
+            .join(Post, Post.id == PostTarget.post_id)
+            .where(
+                PostTarget.status.in_(CLAIMABLE),
+                PostTarget.scheduled_for <= now + horizon,
+                Post.status != "deleted",
+            )
+        )
+        return [
+            (str(t), rev, attempt + 1, str(account), platform, due)
+            for t, rev, attempt, account, platform, due in rows
+        ]
+
+
+def stuck_targets(runtime: Runtime, older_than: timedelta) -> list[tuple[str, int, int, str, str]]:
+    """(target, revision, attempt, account, platform) of targets claimed long ago and still
+    publishing: their workflow may be gone (the sweep checks)."""
+    now = runtime.clock.now()
+    with runtime.db.session() as session:
+        rows = session.execute(
+            sa.select(
+                PostTarget.id,
+                PostTarget.revision,
+                PostTarget.attempt,
+                PostTarget.account_id,
+                PostTarget.platform,
+            ).where(
+                PostTarget.status == "publishing",
+                PostTarget.last_attempted_at < now - older_than,
+            )
+        )
+        return [(str(t), rev, attempt, str(acc), plat) for t, rev, attempt, acc, plat in rows]
+
+
+def resolve_stuck(runtime: Runtime, target_id: str, attempt: int) -> str | None:
+    """A publishing target whose workflows are gone: never sent (armed) -> retry now; maybe
+    sent (sending) -> outcome_unknown. ``sent`` targets are left to a new tracking run."""
+    now = runtime.clock.now()
+    with runtime.db.session() as session:
+        target = _target(session, target_id, lock=True)
+        if target is None or target.status != "publishing" or target.attempt != attempt:
+            return None
+        if target.send_state in ("armed", "none"):
+            _finish(session, target, "retry", now, scheduled_for=now, send_state="none")
+            return "retry"
+        if target.send_state == "sending":
+            _finish(
+                session,
+                target,
+                "outcome_unknown",
+                now,
+                error_code="interrupted",
+                error_message="the server stopped while sending this post; it may or may not be "
+                "live: check the account before posting it again",
+            )
+            return "outcome_unknown"
+        return "sent"
+
+
+def sent_ref(runtime: Runtime, target_id: str) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        target = _target(session, target_id)
+        assert target is not None
+        return dict((target.progress or {}).get("ref") or {"publish_id": target.publish_id})

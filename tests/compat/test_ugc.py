@@ -1,0 +1,112 @@
+"""UGC-compatible calls (seeds/001) through HTTP."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import Web
+from tests.helpers import ApiClient, err, mp4_bytes, ok
+from tests.posts.test_endpoints import later
+from tests.posts.test_publish import slides, wait_post
+from tests.tiktok_env import TikTokEnv
+
+
+def ugc(api: ApiClient) -> httpx.Client:
+    return httpx.Client(base_url=api.base_url + "/ugc", headers=dict(api.http.headers), timeout=60)
+
+
+def test_automatic_account_choice(api: ApiClient, tiktok: TikTokEnv, web: Web) -> None:
+    first = tiktok.connect(api, tags=["fitness"])
+    second = tiktok.connect(api, tags=["fitness"])
+    client = ugc(api)
+    when = later(60)
+    a = ok(
+        client.post(
+            "/post/slideshow",
+            json={
+                "accountId": None,
+                "imageUrls": slides(web, 2),
+                "caption": "leg day",
+                "postTime": when,
+                "strict": True,
+                "tag": "fitness",
+                "musicPostId": "7559313483398008095",
+            },
+        ),
+        201,
+    )
+    b = ok(
+        client.post(
+            "/post/slideshow",
+            json={
+                "accountId": None,
+                "imageUrls": slides(web, 2),
+                "caption": "arm day",
+                "postTime": when,
+                "strict": True,
+                "tag": "fitness",
+            },
+        ),
+        201,
+    )
+    chosen = {a["accounts"]["states"][0]["account_id"], b["accounts"]["states"][0]["account_id"]}
+    assert chosen == {first, second}
+    assert a["status"] == "scheduled" and a["source"] == "ugc"
+    assert "MUSIC_NOT_ATTACHED" in {w["code"] for w in a["warnings"]}
+    third = client.post(
+        "/post/slideshow",
+        json={
+            "accountId": None,
+            "imageUrls": slides(web, 1),
+            "caption": "core",
+            "postTime": when,
+            "strict": True,
+            "tag": "fitness",
+        },
+    )
+    err(third, 409, "no_account_available")
+
+
+def test_given_account_and_immediate_video(api: ApiClient, tiktok: TikTokEnv, web: Web) -> None:
+    account = tiktok.connect(api)
+    client = ugc(api)
+    video = web.add("ugc.mp4", mp4_bytes(30.0), "video/mp4")
+    created = ok(
+        client.post(
+            "/post/video", json={"accountId": account, "videoUrl": video, "caption": "now"}
+        ),
+        201,
+    )
+    assert created["accounts"]["states"][0]["account_id"] == account
+    assert wait_post(api, created["id"])["status"] == "posted"
+
+
+def test_ugc_validation(api: ApiClient, tiktok: TikTokEnv, web: Web) -> None:
+    client = ugc(api)
+    err(
+        client.post("/post/slideshow", json={"accountId": None, "imageUrls": []}),
+        422,
+        "invalid_payload",
+    )
+    err(
+        client.post("/post/slideshow", json={"imageUrls": ["ftp://x/y.jpg"]}),
+        422,
+        "invalid_payload",
+    )
+    err(client.post("/post/video", json={"videoUrl": web.url("x.mp4"), "caption": "x" * 501}), 422)
+    err(
+        client.post(
+            "/post/slideshow",
+            json={"accountId": "0f4f54d4-8cce-4fb7-8c7b-befbcb8af812", "imageUrls": slides(web, 1)},
+        ),
+        400,
+        "unknown_accounts",
+    )
+    err(
+        client.post(
+            "/post/slideshow", json={"accountId": None, "imageUrls": slides(web, 1), "tag": "ghost"}
+        ),
+        400,
+        "missing_accounts",
+    )
+    err(httpx.post(api.base_url + "/ugc/post/slideshow", json={}), 401, "unauthorized")

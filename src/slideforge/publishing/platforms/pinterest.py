@@ -1,0 +1,446 @@
+"""Pinterest API v5 (shared/research/publishing-apis.md §3, §4.5).
+
+OAuth with HTTP Basic client authentication and continuous refresh tokens: every refresh
+returns a new refresh token (the old one dies), and the publish path stores each one
+(``store_tokens`` never replaces a stored refresh token with an empty one). The account's
+default board is chosen at its first connect (its first board; ``PATCH /accounts/{id}``
+``settings.pinterest_board_id`` changes it).
+
+Pins: one image (``image_url``), a carousel (``multiple_image_urls``, 2–5 images of one size,
+which the media variants guarantee) or a video: ``stage`` registers the media, uploads it to
+the returned URL with every upload parameter, and polls it until ``succeeded`` (nothing is
+visible yet); ``send`` is the one ``POST /v5/pins``. Pinterest has no idempotency key for
+pins, so the publish path's witness (armed → sending → sent) is the arm → witness → create
+handshake: a 5xx or a lost connection after the request went out ends ``outcome_unknown``,
+never a second pin.
+
+Tags: API v5 has no tags field, so ``pinterest.tags`` are appended to the description as
+hashtags (the description, tags included, holds 800 characters)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from slideforge.config import Settings
+from slideforge.publishing.platforms.base import (
+    FailureKind,
+    Identity,
+    PlatformConfigError,
+    PlatformError,
+    PublishRequest,
+    Sent,
+    Staged,
+    Status,
+    TokenSet,
+    platform_client,
+    platform_request,
+)
+
+DESCRIPTION_MAX = 800
+CAROUSEL_MAX = 5
+PUBLISH_SCOPES = ("boards:read", "pins:read", "pins:write", "user_accounts:read")
+MEDIA_POLL_SECONDS = 2.0
+
+
+def hashtag(tag: str) -> str:
+    """``"#" + the tag`` without spaces or leading ``#`` ("" when nothing is left)."""
+    word = re.sub(r"\s+", "", tag).lstrip("#")
+    return f"#{word}" if word else ""
+
+
+def pin_description(caption: str, tags: list[str] | None) -> str:
+    """The pin's description: the caption, then the tags as hashtags."""
+    words: list[str] = []
+    for tag in tags or []:
+        word = hashtag(tag)
+        if word and word.lower() not in (w.lower() for w in words):
+            words.append(word)
+    if not words:
+        return caption
+    return f"{caption}\n\n{' '.join(words)}" if caption else " ".join(words)
+
+
+def pin_url(pin_id: str) -> str:
+    return f"https://www.pinterest.com/pin/{pin_id}/"
+
+
+class Pinterest:
+    name = "pinterest"
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        authorize_url: str,
+        api_base_url: str,
+        scopes: str,
+        timeout: float = 30.0,
+    ) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.authorize_base = authorize_url
+        self.api = api_base_url.rstrip("/")
+        self.scopes = scopes
+        self.timeout = timeout
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Pinterest:
+        if not settings.pinterest_client_id or not settings.pinterest_client_secret:
+            raise PlatformConfigError(
+                "Pinterest is not configured: set SLIDEFORGE_PINTEREST_CLIENT_ID and "
+                "SLIDEFORGE_PINTEREST_CLIENT_SECRET (an app from developers.pinterest.com)"
+            )
+        return cls(
+            client_id=settings.pinterest_client_id,
+            client_secret=settings.pinterest_client_secret,
+            authorize_url=settings.pinterest_authorize_url,
+            api_base_url=settings.pinterest_api_base_url,
+            scopes=settings.pinterest_scopes,
+        )
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str,
+        read_only: bool,
+        json: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        response, body = platform_request(
+            "Pinterest",
+            self.timeout,
+            method,
+            self.api + path,
+            read_only=read_only,
+            json=json,
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        if response.status_code < 400:
+            return body
+        raise self._error(response, body, read_only=read_only)
+
+    @staticmethod
+    def _error(response: httpx.Response, body: dict[str, Any], *, read_only: bool) -> PlatformError:
+        status = response.status_code
+        code = body.get("code")
+        message = str(body.get("message") or "")
+        retry_after: float | None = None
+        kind: FailureKind
+        if status == 429:
+            kind, name, words = "retryable", "rate_limited", "Pinterest rate-limited this account"
+            for header in ("retry-after", "x-ratelimit-reset"):
+                try:
+                    retry_after = float(response.headers[header])
+                    break
+                except (KeyError, ValueError):
+                    continue
+        elif status >= 500:
+            kind = "retryable" if read_only else "unknown"
+            name, words = "server_error", "Pinterest had a server error"
+        elif status == 401 and code == 2:
+            kind, name = "auth", "token_invalid"
+            words = "Pinterest did not accept the account's token"
+        elif code == 29 or (status in (401, 403) and code != 235):
+            kind, name = "user", "not_permitted"
+            words = (
+                "Pinterest refused: the account did not grant a needed permission, the board "
+                "is secret, or the app has Trial access (reconnect the account, or use a public "
+                "board)"
+            )
+        elif code == 40 or "board not found" in message.lower():
+            kind, name = "user", "board_not_found"
+            words = (
+                "the board does not exist on this Pinterest account: send pinterest.board_id of "
+                "one of its boards, or set the account's default board with PATCH "
+                "/accounts/{id} settings.pinterest_board_id"
+            )
+        elif "unable to reach" in message.lower() or "could not fetch" in message.lower():
+            kind, name = "retryable", "media_unreachable"
+            words = (
+                "Pinterest could not download the image from our media URL: "
+                "SLIDEFORGE_MEDIA_BASE_URL must be a public https URL Pinterest can reach"
+            )
+        elif code == 235:
+            kind, name, words = "user", "image_broken", "Pinterest could not read an image"
+        else:
+            kind, name, words = "user", "refused", "Pinterest refused the request"
+        shown = f"{status}" + (f"/{code}" if code is not None else "")
+        detail = f"{words} ({shown}: {message})" if message else f"{words} ({shown})"
+        return PlatformError(kind, name, detail, retry_after=retry_after, http_status=status)
+
+    # -- OAuth -----------------------------------------------------------------------------
+
+    def authorize_url(self, *, state: str, redirect_uri: str, code_challenge: str | None) -> str:
+        query = {
+            "client_id": self.client_id,
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "scope": self.scopes,
+            "state": state,
+        }
+        return f"{self.authorize_base}?{urlencode(query)}"
+
+    def _token_call(self, form: dict[str, str], now: datetime, *, refreshing: bool) -> TokenSet:
+        # Apps created before 25 Sep 2025 must ask for continuous refresh tokens; newer ones
+        # always get them.
+        form = {**form, "continuous_refresh": "true"}
+        response, body = platform_request(
+            "Pinterest",
+            self.timeout,
+            "POST",
+            self.api + "/v5/oauth/token",
+            read_only=True,  # a token call publishes nothing: always safe to repeat
+            data=form,
+            auth=(self.client_id, self.client_secret),
+        )
+        if response.status_code >= 400 or not body.get("access_token"):
+            message = str(body.get("message") or f"HTTP {response.status_code}")
+            kind: FailureKind = "retryable" if response.status_code >= 500 else "auth"
+            if response.status_code == 401:
+                message += " (check SLIDEFORGE_PINTEREST_CLIENT_ID and _CLIENT_SECRET)"
+            action = "refresh" if refreshing else "token"
+            raise PlatformError(
+                kind,
+                f"pinterest_{action}_refused",
+                f"Pinterest refused the {action} request ({message})",
+                http_status=response.status_code,
+            )
+        refresh_expires: datetime | None = None
+        if isinstance(body.get("refresh_token_expires_at"), int | float):
+            refresh_expires = datetime.fromtimestamp(float(body["refresh_token_expires_at"]), UTC)
+        elif body.get("refresh_token_expires_in"):
+            refresh_expires = now + timedelta(seconds=int(body["refresh_token_expires_in"]))
+        return TokenSet(
+            access_token=str(body["access_token"]),
+            access_expires_at=now + timedelta(seconds=int(body.get("expires_in") or 2_592_000)),
+            refresh_token=str(body["refresh_token"]) if body.get("refresh_token") else None,
+            refresh_expires_at=refresh_expires if body.get("refresh_token") else None,
+            scopes=",".join(str(body.get("scope") or "").replace(",", " ").split()),
+        )
+
+    def exchange_code(
+        self, *, code: str, redirect_uri: str, code_verifier: str | None, now: datetime
+    ) -> tuple[TokenSet, Identity]:
+        tokens = self._token_call(
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
+            now,
+            refreshing=False,
+        )
+        granted = tokens.scopes.split(",")
+        missing = [scope for scope in PUBLISH_SCOPES if scope not in granted]
+        if missing:
+            raise PlatformError(
+                "user",
+                "scope_not_authorized",
+                f"the account did not grant {', '.join(missing)}: connect again and approve "
+                "every permission",
+            )
+        user = self._call("GET", "/v5/user_account", token=tokens.access_token, read_only=True)
+        user_id = str(user.get("id") or "")
+        username = str(user.get("username") or user_id)
+        if not user_id:
+            raise PlatformError("retryable", "bad_response", "Pinterest returned no user id")
+        boards = self._call(
+            "GET",
+            "/v5/boards",
+            token=tokens.access_token,
+            read_only=True,
+            params={"page_size": "250"},
+        ).get("items")
+        public = [
+            b
+            for b in boards or []
+            if isinstance(b, dict) and b.get("id") and b.get("privacy", "PUBLIC") == "PUBLIC"
+        ]
+        defaults = (
+            {"default_board_id": str(public[0]["id"]), "default_board_name": public[0].get("name")}
+            if public
+            else {}
+        )
+        identity = Identity(
+            platform_user_id=user_id,
+            username=username,
+            display_name=str(user.get("business_name") or username),
+            settings={
+                "account_type": user.get("account_type"),
+                "avatar_url": user.get("profile_image"),
+                "boards": [{"id": str(b["id"]), "name": b.get("name")} for b in public[:50]],
+            },
+            defaults=defaults,
+        )
+        return tokens, identity
+
+    def refresh(self, refresh_token: str, *, now: datetime) -> TokenSet:
+        """A new access token and a new continuous refresh token (store it: the old one is
+        spent)."""
+        return self._token_call(
+            {"grant_type": "refresh_token", "refresh_token": refresh_token}, now, refreshing=True
+        )
+
+    # -- publishing ------------------------------------------------------------------------
+
+    @staticmethod
+    def _board(request: PublishRequest) -> str:
+        board = request.settings.get("board_id") or request.account.get("default_board_id")
+        if not board:
+            raise PlatformError(
+                "user",
+                "no_board",
+                f"@{request.username} has no default board: send pinterest.board_id, or set "
+                "one with PATCH /accounts/{id} settings.pinterest_board_id",
+            )
+        return str(board)
+
+    def stage(self, token: str, request: PublishRequest, progress: dict[str, Any]) -> Staged:
+        """The pin's fields checked; a video registered, uploaded and processed."""
+        board = self._board(request)
+        description = pin_description(request.caption, request.settings.get("tags"))
+        if len(description) > DESCRIPTION_MAX:
+            raise PlatformError(
+                "user",
+                "description_too_long",
+                f"the pin description (caption and tags as hashtags) is {len(description)} "
+                f"characters; Pinterest takes at most {DESCRIPTION_MAX}",
+            )
+        if request.kind == "slideshow" and not 1 <= len(request.image_urls) <= CAROUSEL_MAX:
+            raise PlatformError(
+                "user",
+                "carousel_size",
+                f"Pinterest carousels take 2–{CAROUSEL_MAX} images; this post has "
+                f"{len(request.image_urls)}",
+            )
+        settings = {"board_id": board, "description": description}
+        if request.kind != "video":
+            return Staged(ready=True, settings=settings, progress=dict(progress))
+        p = dict(progress)
+        if not p.get("media_id"):
+            media = self._call(
+                "POST", "/v5/media", token=token, read_only=True, json={"media_type": "video"}
+            )
+            if not media.get("media_id") or not media.get("upload_url"):
+                raise PlatformError("retryable", "bad_response", "Pinterest returned no upload URL")
+            p = {
+                "media_id": str(media["media_id"]),
+                "upload_url": str(media["upload_url"]),
+                "upload_parameters": dict(media.get("upload_parameters") or {}),
+                "uploaded": False,
+            }
+        if not p.get("uploaded"):
+            self._upload(request, p)
+            p["uploaded"] = True
+        state = str(
+            self._call("GET", f"/v5/media/{p['media_id']}", token=token, read_only=True).get(
+                "status"
+            )
+            or ""
+        )
+        if state == "failed":
+            raise PlatformError(
+                "user",
+                "video_failed",
+                "Pinterest could not process the video (MP4/MOV/M4V, H.264/H.265, 4 s–15 min, "
+                "aspect between 1:2 and 1.91:1)",
+                progress={},
+            )
+        if state != "succeeded":
+            return Staged(ready=False, settings=settings, progress=p, wait=MEDIA_POLL_SECONDS)
+        return Staged(ready=True, settings={**settings, "media_id": p["media_id"]}, progress=p)
+
+    def _upload(self, request: PublishRequest, p: dict[str, Any]) -> None:
+        """POST the video to the upload URL (Pinterest's S3 bucket) with every upload
+        parameter, before the file."""
+        if request.read_video is None:
+            raise PlatformError("user", "no_video", "the post has no stored video to upload")
+        fields = {str(k): str(v) for k, v in dict(p["upload_parameters"]).items()}
+        try:
+            with platform_client(self.timeout) as client:
+                response = client.post(
+                    str(p["upload_url"]),
+                    data=fields,
+                    files={"file": ("video.mp4", request.read_video(), "video/mp4")},
+                )
+        except httpx.HTTPError as exc:
+            raise PlatformError(
+                "retryable",
+                "upload_failed",
+                f"the video upload to Pinterest failed: {exc}",
+                progress=p,
+            ) from exc
+        if response.status_code in (200, 201, 204):
+            return
+        detail = re.search(r"<Message>(.*?)</Message>", response.text or "")
+        reason = detail.group(1) if detail else f"HTTP {response.status_code}"
+        if response.status_code == 403:
+            # Expired or refused upload policy: register the media again next round.
+            raise PlatformError(
+                "retryable",
+                "upload_refused",
+                f"Pinterest's upload URL refused the video ({reason})",
+                retry_after=0.0,
+                progress={},
+            )
+        kind: FailureKind = "retryable" if response.status_code >= 500 else "user"
+        raise PlatformError(
+            kind,
+            "upload_failed",
+            f"Pinterest's upload URL refused the video ({reason})",
+            progress=p,
+        )
+
+    def send(self, token: str, request: PublishRequest, staged: Staged) -> Sent:
+        settings = staged.settings
+        source: dict[str, Any]
+        if request.kind == "video":
+            source = {"source_type": "video_id", "media_id": str(settings["media_id"])}
+            cover = request.settings.get("cover_url")
+            if cover:
+                source["cover_image_url"] = str(cover)
+            else:
+                millis = request.settings.get("video_cover_timestamp_ms") or 0
+                source["cover_image_key_frame_time"] = round(float(millis) / 1000.0, 3)
+        elif len(request.image_urls) == 1:
+            source = {"source_type": "image_url", "url": request.image_urls[0]}
+        else:
+            source = {
+                "source_type": "multiple_image_urls",
+                "items": [{"url": url} for url in request.image_urls],
+            }
+        body: dict[str, Any] = {
+            "board_id": settings["board_id"],
+            "description": settings["description"],
+            "media_source": source,
+        }
+        for key in ("title", "link", "alt_text"):
+            if request.settings.get(key):
+                body[key] = request.settings[key]
+        pin = self._call("POST", "/v5/pins", token=token, read_only=False, json=body)
+        pin_id = str(pin.get("id") or "")
+        if not pin_id:
+            raise PlatformError(
+                "unknown", "bad_response", "Pinterest answered without a pin id: check the board"
+            )
+        return Sent(ref={"publish_id": pin_id, "pin_id": pin_id, "board_id": settings["board_id"]})
+
+    def continue_upload(
+        self, token: str, request: PublishRequest, ref: dict[str, Any], read_chunk: Any
+    ) -> None:
+        return None  # videos are uploaded while staging, before the pin exists
+
+    def status(self, token: str, request: PublishRequest, ref: dict[str, Any]) -> Status:
+        """Pins are created synchronously: live once the create answered."""
+        pin_id = str(ref.get("pin_id") or ref.get("publish_id") or "")
+        return Status("posted", "CREATED", post_id=pin_id, url=pin_url(pin_id), final=True)
+
+
+__all__ = ["Pinterest", "hashtag", "pin_description", "pin_url"]

@@ -1,0 +1,1 @@
+"""Signed outbound webhooks (Standard Webhooks): endpoints, the delivery outbox, the events."""

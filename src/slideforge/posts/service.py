@@ -776,9 +776,32 @@ def get_post(session: Session, caller: Caller, post_id: object) -> PostOut:
     return _views(session, [_owned(session, caller, post_id)])[0]
 
 
-def _owned(session: Session, caller: Caller, post_id: object) -> Post:
+def lock_post(session: Session, post_id: uuid.UUID) -> Post | None:
+    """The post, its row locked until the transaction ends (PostgreSQL; SQLite transactions
+    are already serial). Whoever changes a post's targets locks the post first."""
+    return session.scalar(
+        sa.select(Post)
+        .where(Post.id == post_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def lock_posts(session: Session, raw_ids: list[str]) -> None:
+    """Lock these posts' rows in id order, so two bulk requests naming the same posts in
+    different orders wait for each other instead of deadlocking."""
+    ids = sorted({parsed for parsed in map(parse_id, raw_ids) if parsed is not None})
+    if ids:
+        session.execute(
+            sa.select(Post.id).where(Post.id.in_(ids)).order_by(Post.id).with_for_update()
+        )
+
+
+def _owned(session: Session, caller: Caller, post_id: object, *, lock: bool = False) -> Post:
     parsed = parse_id(post_id)
-    post = session.get(Post, parsed) if parsed else None
+    post = None
+    if parsed:
+        post = lock_post(session, parsed) if lock else session.get(Post, parsed)
     if post is None or post.workspace_id != caller.workspace_id or post.status == "deleted":
         raise not_found("post")
     return post
@@ -876,7 +899,7 @@ def update_post(
     if not fields:
         raise invalid_payload("body", "send at least one field to change")
     now = runtime.clock.now()
-    post = _owned(session, caller, post_id)
+    post = _owned(session, caller, post_id, lock=True)
     if post.status not in EDITABLE_POST:
         raise ApiError(
             "post_not_editable",
@@ -1039,9 +1062,10 @@ def retry_posts(
     errors: dict[str, str] = {}
     touched: list[PostTarget] = []
     retry_states = ("failed", "outcome_unknown") if include_unknown else ("failed",)
+    lock_posts(session, post_ids)
     for raw in post_ids:
         parsed = parse_id(raw)
-        post = session.get(Post, parsed) if parsed else None
+        post = lock_post(session, parsed) if parsed else None
         if post is None or post.workspace_id != caller.workspace_id or post.status == "deleted":
             errors[raw.strip()] = "not found"
             continue
@@ -1086,9 +1110,10 @@ def delete_posts(
     blocked: list[dict[str, str]] = []
     skipped: list[str] = []
     canceled: list[PostTarget] = []
+    lock_posts(session, post_ids)
     for raw in post_ids:
         parsed = parse_id(raw)
-        post = session.get(Post, parsed) if parsed else None
+        post = lock_post(session, parsed) if parsed else None
         if post is None or post.workspace_id != caller.workspace_id or post.status == "deleted":
             skipped.append(raw.strip())
             continue

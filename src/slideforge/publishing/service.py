@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from slideforge.accounts.capabilities import effective_policy
 from slideforge.models import Account, Post, PostTarget
 from slideforge.posts import scheduling
-from slideforge.posts.service import refresh_status
+from slideforge.posts.service import lock_post, refresh_status
 from slideforge.publishing.platforms import get_platform
 from slideforge.publishing.platforms.base import PlatformError, PublishRequest, TokenSet
 from slideforge.runtime import Runtime
@@ -43,10 +43,23 @@ class TargetPlan:
 
 
 def _target(session: Session, target_id: str, *, lock: bool = False) -> PostTarget | None:
+    """The target; with ``lock``, its post's row is locked first and then the target's.
+
+    Every change to a target rolls its post's status up from all of the post's targets, so
+    two targets of one post finishing at once must not both read the other as unfinished
+    (READ COMMITTED would leave the post ``pending`` for ever). Locking the post first, as
+    edits, retries and deletes also do, serialises them in one order, without deadlocks.
+    """
     query = sa.select(PostTarget).where(PostTarget.id == uuid.UUID(target_id))
-    if lock:
-        query = query.with_for_update()
-    return session.scalar(query)
+    if not lock:
+        return session.scalar(query)
+    post_id = session.scalar(
+        sa.select(PostTarget.post_id).where(PostTarget.id == uuid.UUID(target_id))
+    )
+    if post_id is None:
+        return None
+    lock_post(session, post_id)
+    return session.scalar(query.with_for_update().execution_options(populate_existing=True))
 
 
 def _post_alive(session: Session, target: PostTarget) -> Post | None:

@@ -896,6 +896,14 @@ def test_admin_http_api(ig: Ig) -> None:
     assert advanced["now"] == "2026-03-02T09:00:02.000Z"
     assert admin.get(f"/__sandbox/containers/{created}").json()["status_code"] == "FINISHED"
     assert admin.post("/__sandbox/clock/advance", json={}).status_code == 400
+    # a body that does not fit the call is the caller's mistake: 400 with the reason
+    unfit = (
+        ("/__sandbox/tokens", {"ig_user_id": user["id"], "zzz": 1}),
+        ("/__sandbox/failures", {"rule": {}}),
+    )
+    for path, wrong in unfit:
+        answer = admin.post(path, json=wrong)
+        assert answer.status_code == 400 and answer.json()["message"], (path, answer.text)
 
     rule = admin.post(
         "/__sandbox/failures", json={"preset": "unknown", "endpoint": "media_publish"}

@@ -653,6 +653,14 @@ def test_admin_http_api(pn: Pn) -> None:
     assert [(p["board_id"], p["title"]) for p in pins] == [(board["id"], "From admin")]
     assert pins[0]["created_at"] == "2026-03-02T09:00:00.000Z"
     assert admin.get("/__sandbox/pins/duplicates").json() == []
+    # a body that does not fit the call is the caller's mistake: 400 with the reason
+    unfit = (
+        ("/__sandbox/users", {"username": "x", "zzz": 1}),
+        ("/__sandbox/failures", {"rule": {}}),
+    )
+    for path, wrong in unfit:
+        answer = admin.post(path, json=wrong)
+        assert answer.status_code == 400 and answer.json()["message"], (path, answer.text)
 
     rule = admin.post("/__sandbox/failures", json={"preset": "rate_limited", "count": 3})
     assert rule.status_code == 201 and rule.json()["http_status"] == 429

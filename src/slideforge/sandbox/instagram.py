@@ -96,30 +96,47 @@ import json
 import re
 import secrets
 import string
-import threading
-import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any, Literal
+from urllib.parse import parse_qsl
 
-import httpx
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, Response
 
-from slideforge.kit.clock import Clock, ManualClock, SystemClock, isoformat, parse_timestamp
+from slideforge.kit.clock import Clock
 from slideforge.kit.video import probe_video, sniff_video
+from slideforge.sandbox.common import (
+    DAY,
+    MIB,
+    AdminCall,
+    MediaProbe,
+    PlatformSandbox,
+    RegisteredApp,
+    Reply,
+    SandboxError,
+    admin_endpoint,
+    apply_preset,
+    build_model,
+    failing,
+    fetch_media,
+    iso,
+    parse_multipart,
+    platform_admin_call,
+    reply_response,
+    sandbox_app,
+    sniff_image,
+    split_scopes,
+    with_changes,
+    with_query,
+)
 
-ADMIN = "/__sandbox"
-MIB = 1024 * 1024
-DAY = 86_400.0
 SHORT_LIVED_SECONDS = 3_600
 LONG_LIVED_SECONDS = 5_183_944  # Meta's documented ``expires_in`` for a 60-day token
 
@@ -144,6 +161,8 @@ FB_LOGIN_SCOPES = (
     "pages_manage_posts",
     "business_management",
 )
+IG_READ_SCOPES = ("instagram_business_basic",)
+FB_READ_SCOPES = ("instagram_basic",)
 IG_PUBLISH_SCOPES = ("instagram_business_basic", "instagram_business_content_publish")
 FB_PUBLISH_SCOPES = ("instagram_basic", "instagram_content_publish", "pages_read_engagement")
 
@@ -195,9 +214,6 @@ _VERSION_RE = re.compile(r"^v\d+\.\d+$")
 _HASHTAG_RE = re.compile(r"#\w+")
 _MENTION_RE = re.compile(r"@[\w.]+")
 _SHORTCODE_ALPHABET = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
-
-M = TypeVar("M", bound=BaseModel)
-
 
 # ---------------------------------------------------------------------- errors
 
@@ -254,16 +270,6 @@ class LegacyOAuthError(Exception):
         return {"error_type": "OAuthException", "code": 400, "error_message": self.message}
 
 
-class SandboxError(Exception):
-    """Misuse of the admin / Python API (unknown id, wrong state, bad input)."""
-
-    def __init__(self, message: str, *, status: int = 400, code: str = "bad_request") -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
-
-
 # ---------------------------------------------------------------------- configuration
 
 
@@ -301,15 +307,9 @@ class InstagramOptions(BaseModel):
     """Business-use-case limit per IG account and rolling hour (None: unlimited) → 80002."""
 
 
-class MetaApp(BaseModel):
+class MetaApp(RegisteredApp):
     """A Meta app registered for Instagram Login and/or Facebook Login."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-    client_id: str = Field(default="", pattern=r"^\d*$")
-    client_secret: str = ""
-    name: str = "slideforge sandbox app"
-    redirect_uris: list[str] = Field(default_factory=list)
     default_ig_user: str | None = None
     default_fb_user: str | None = None
 
@@ -468,12 +468,7 @@ class FailureRule(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> FailureRule:
-        if self.preset is not None:
-            if self.preset not in PRESETS:
-                raise ValueError(f"unknown preset {self.preset!r}; known: {sorted(PRESETS)}")
-            for key, value in PRESETS[self.preset].items():
-                if getattr(self, key) is None:
-                    setattr(self, key, value)
+        apply_preset(self, self.preset, PRESETS)
         if self.endpoint not in FAILURE_ENDPOINTS:
             raise ValueError(f"endpoint must be one of {FAILURE_ENDPOINTS}")
         if self.kind == "error":
@@ -527,30 +522,6 @@ class AuthCode:
 
 
 @dataclass
-class MediaProbe:
-    url: str
-    http_status: int | None = None
-    bytes: int = 0
-    format: str | None = None
-    width: int | None = None
-    height: int | None = None
-    duration_seconds: float | None = None
-    error: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "url": self.url,
-            "http_status": self.http_status,
-            "bytes": self.bytes,
-            "format": self.format,
-            "width": self.width,
-            "height": self.height,
-            "duration_seconds": self.duration_seconds,
-            "error": self.error,
-        }
-
-
-@dataclass
 class Container:
     id: str
     ig_user_id: str
@@ -594,14 +565,6 @@ class IgMedia:
 
 
 @dataclass
-class Reply:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    location: str | None = None
-
-
-@dataclass
 class _Ctx:
     method: str
     path: str
@@ -629,63 +592,41 @@ class _Plan:
     thumb_offset_ms: int | None
 
 
-# ---------------------------------------------------------------------- media fetching
+# ---------------------------------------------------------------------- recurring errors
 
 
-def sniff_image(head: bytes) -> str | None:
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1"):
-        return "heic"
-    return None
+def _preset_error(name: str) -> GraphError:
+    """The Graph error described by ``PRESETS[name]``."""
+    preset = PRESETS[name]
+    return GraphError(
+        preset["code"],
+        preset["message"],
+        subcode=preset.get("error_subcode"),
+        http_status=preset.get("http_status", 400),
+        is_transient=preset.get("is_transient", False),
+        user_title=preset.get("error_user_title"),
+        user_msg=preset.get("error_user_msg"),
+    )
 
 
-FetchError = Literal["unreachable", "timeout", "too_large"]
+def _media_not_found(media_id: str, user_msg: str) -> GraphError:
+    return GraphError(
+        24,
+        f"The media with id {media_id} cannot be found.",
+        subcode=2207006,
+        user_title="Media not found",
+        user_msg=user_msg,
+    )
 
 
-def fetch_media(
-    url: str, *, timeout: float, max_bytes: int
-) -> tuple[MediaProbe, bytes, FetchError | None]:
-    """Download ``url`` (redirects followed) into memory, at most ``max_bytes``, within
-    ``timeout`` seconds of real time in total."""
-    probe = MediaProbe(url=url)
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in ("http", "https"):
-        probe.error = "not an http(s) URL"
-        return probe, b"", "unreachable"
-    deadline = time.monotonic() + timeout
-    chunks: list[bytes] = []
-    try:
-        with (
-            httpx.Client(follow_redirects=True, max_redirects=5, timeout=timeout) as client,
-            client.stream("GET", url) as response,
-        ):
-            probe.http_status = response.status_code
-            if response.status_code != 200:
-                probe.error = f"HTTP {response.status_code}"
-                return probe, b"", "unreachable"
-            for chunk in response.iter_bytes():
-                if time.monotonic() > deadline:
-                    probe.error = f"download took longer than {timeout}s"
-                    return probe, b"", "timeout"
-                probe.bytes += len(chunk)
-                if probe.bytes > max_bytes:
-                    probe.error = f"larger than {max_bytes} bytes"
-                    return probe, b"", "too_large"
-                chunks.append(chunk)
-    except httpx.TimeoutException as exc:
-        probe.error = f"timeout: {exc}"
-        return probe, b"", "timeout"
-    except (httpx.HTTPError, OSError, ValueError) as exc:
-        probe.error = f"{type(exc).__name__}: {exc}"
-        return probe, b"", "unreachable"
-    return probe, b"".join(chunks), None
+def _media_expired(user_msg: str) -> GraphError:
+    return GraphError(
+        -2,
+        "The media has expired. Please upload the media again.",
+        subcode=2207020,
+        user_title="Media expired",
+        user_msg=user_msg,
+    )
 
 
 def _download_failed(url: str) -> GraphError:
@@ -717,22 +658,8 @@ def _iso_graph(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-def _iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return isoformat(datetime.fromtimestamp(ts, UTC))
-
-
 def _bool_param(raw: str | None) -> bool:
     return (raw or "").strip().lower() in ("true", "1", "yes")
-
-
-def _split_scopes(raw: str) -> list[str]:
-    seen: list[str] = []
-    for item in re.split(r"[,\s]+", raw.strip()):
-        if item and item not in seen:
-            seen.append(item)
-    return seen
 
 
 def _split_path(path: str) -> list[str]:
@@ -740,13 +667,6 @@ def _split_path(path: str) -> list[str]:
     if parts and _VERSION_RE.match(parts[0]):
         parts = parts[1:]
     return parts
-
-
-def _with_query(url: str, values: Mapping[str, str | None], fragment: str = "") -> str:
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    query.extend((key, value) for key, value in values.items() if value is not None)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), fragment))
 
 
 def parse_fields(raw: str | None) -> list[tuple[str, list[str] | None]]:
@@ -795,28 +715,6 @@ def _fbtrace_id() -> str:
     return "A" + "".join(secrets.choice(alphabet) for _ in range(22))
 
 
-def _validated(model: type[M], current: M, changes: Mapping[str, Any]) -> M:
-    data = current.model_dump()
-    data.update(changes)
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise SandboxError(_validation_message(exc)) from exc
-
-
-def _validation_message(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in exc.errors()
-    )
-
-
-def _build(model: type[M], fields: Mapping[str, Any]) -> M:
-    try:
-        return model.model_validate(dict(fields))
-    except ValidationError as exc:
-        raise SandboxError(_validation_message(exc)) from exc
-
-
 def _param_error(message: str, subcode: int | None = None) -> GraphError:
     return GraphError(100, message, subcode=subcode)
 
@@ -824,10 +722,13 @@ def _param_error(message: str, subcode: int | None = None) -> GraphError:
 # ---------------------------------------------------------------------- the sandbox
 
 
-class InstagramSandbox:
+class InstagramSandbox(PlatformSandbox[InstagramOptions, MetaApp, FailureRule]):
     """In-memory Instagram Graph API: both login models, containers, publishing, quotas,
     failure injection and an admin view of everything created. Thread-safe: state is
-    guarded by one lock; media downloads run outside it."""
+    guarded by one lock; media downloads run outside it. Options, apps, failure rules, the
+    clock and ``reset`` are ``PlatformSandbox``'s."""
+
+    failure_rule_model = FailureRule
 
     def __init__(
         self,
@@ -836,22 +737,20 @@ class InstagramSandbox:
         options: InstagramOptions | None = None,
         seed_defaults: bool = True,
     ) -> None:
-        self.clock: Clock = clock or SystemClock()
-        self._lock = threading.RLock()
-        self._initial_options = (options or InstagramOptions()).model_copy(deep=True)
-        self._seed_defaults = seed_defaults
-        self._load_config()
-        self._clear_state()
+        super().__init__(
+            clock=clock, options=options or InstagramOptions(), seed_defaults=seed_defaults
+        )
 
     # ------------------------------------------------------------------ setup
 
     def _load_config(self) -> None:
+        """Options, apps, IG accounts, Facebook users and Pages as configured at start."""
         self._options = self._initial_options.model_copy(deep=True)
-        self._apps: dict[str, MetaApp] = {}
+        self._apps = {}
         self._ig_users: dict[str, IgAccount] = {}
         self._fb_users: dict[str, FbUser] = {}
         self._pages: dict[str, FbPage] = {}
-        self._id_seq = 0
+        self._config_seq = 0
         if self._seed_defaults:
             self.add_app(client_id="990602627938098", client_secret="sandbox-app-secret")
             account = self.add_ig_user(username="sandbox_creator", name="Sandbox Creator")
@@ -859,6 +758,7 @@ class InstagramSandbox:
             self.add_page(name="Sandbox Page", ig_user_id=account.id, managers=[user.id])
 
     def _clear_state(self) -> None:
+        """Forget tokens, codes, containers, media, counters, rules and the request log."""
         self._seq = 0
         self._codes: dict[str, AuthCode] = {}
         self._tokens: dict[str, Token] = {}
@@ -868,58 +768,15 @@ class InstagramSandbox:
         self._container_events: dict[str, list[float]] = {}
         self._publish_events: dict[str, list[float]] = {}
         self._buc_calls: dict[str, deque[float]] = {}
-        self._rules: list[FailureRule] = []
+        self._rules = []
         self._rule_seq = 0
-        self._requests: deque[dict[str, Any]] = deque(maxlen=20_000)
-
-    def reset(self, *, keep_config: bool = True) -> None:
-        """Forget tokens, codes, containers, media, counters, rules and the request log; with
-        ``keep_config=False`` apps, accounts, pages and options return to their defaults."""
-        with self._lock:
-            if not keep_config:
-                self._load_config()
-            self._clear_state()
-
-    def _now(self) -> float:
-        return self.clock.now().timestamp()
-
-    def _next(self, base: int) -> str:
-        self._seq += 1
-        return str(base + self._seq)
-
-    def _next_config_id(self, base: int) -> str:
-        self._id_seq += 1
-        return str(base + self._id_seq)
+        self._requests = deque(maxlen=20_000)
 
     # ------------------------------------------------------------------ configuration API
 
-    @property
-    def options(self) -> InstagramOptions:
-        with self._lock:
-            return self._options.model_copy(deep=True)
-
-    def update_options(self, **changes: Any) -> InstagramOptions:
-        with self._lock:
-            self._options = _validated(InstagramOptions, self._options, changes)
-            return self._options.model_copy(deep=True)
-
-    def apps(self) -> list[MetaApp]:
-        with self._lock:
-            return [app.model_copy(deep=True) for app in self._apps.values()]
-
-    def get_app(self, client_id: str) -> MetaApp:
-        with self._lock:
-            return self._app(client_id).model_copy(deep=True)
-
-    def _app(self, client_id: str) -> MetaApp:
-        app = self._apps.get(client_id)
-        if app is None:
-            raise SandboxError(f"no app {client_id!r}", status=404, code="not_found")
-        return app
-
     def add_app(self, **fields: Any) -> MetaApp:
         with self._lock:
-            app = _build(MetaApp, fields)
+            app = build_model(MetaApp, fields)
             if not app.client_id:
                 app.client_id = self._next_config_id(990_602_627_900_000)
             if not app.client_secret:
@@ -927,14 +784,6 @@ class InstagramSandbox:
             if app.client_id in self._apps:
                 raise SandboxError(f"app {app.client_id} exists", status=409, code="conflict")
             self._apps[app.client_id] = app
-            return app.model_copy(deep=True)
-
-    def update_app(self, client_id: str, **changes: Any) -> MetaApp:
-        with self._lock:
-            app = _validated(MetaApp, self._app(client_id), changes)
-            if app.client_id != client_id:
-                raise SandboxError("client_id cannot change")
-            self._apps[client_id] = app
             return app.model_copy(deep=True)
 
     def ig_users(self) -> list[IgAccount]:
@@ -953,7 +802,7 @@ class InstagramSandbox:
 
     def add_ig_user(self, **fields: Any) -> IgAccount:
         with self._lock:
-            account = _build(IgAccount, fields)
+            account = build_model(IgAccount, fields)
             if not account.id:
                 account.id = self._next_config_id(17_841_400_000_000_000)
             if not account.app_scoped_id:
@@ -970,7 +819,7 @@ class InstagramSandbox:
     def update_ig_user(self, ig_user_id: str, **changes: Any) -> IgAccount:
         with self._lock:
             current = self._ig_user(ig_user_id)
-            account = _validated(IgAccount, current, changes)
+            account = with_changes(current, changes)
             if account.id != current.id:
                 raise SandboxError("id cannot change")
             self._ig_users[account.id] = account
@@ -982,7 +831,7 @@ class InstagramSandbox:
 
     def add_fb_user(self, **fields: Any) -> FbUser:
         with self._lock:
-            user = _build(FbUser, fields)
+            user = build_model(FbUser, fields)
             if not user.id:
                 user.id = self._next_config_id(10_000_000_000_000_000)
             if user.id in self._fb_users:
@@ -996,7 +845,7 @@ class InstagramSandbox:
 
     def add_page(self, **fields: Any) -> FbPage:
         with self._lock:
-            page = _build(FbPage, fields)
+            page = build_model(FbPage, fields)
             if not page.id:
                 page.id = self._next_config_id(100_000_000_000_000)
             if page.id in self._pages:
@@ -1094,8 +943,8 @@ class InstagramSandbox:
             "kind": token.kind,
             "app_id": token.app_id,
             "scopes": list(token.scopes),
-            "issued_at": _iso(token.issued_at),
-            "expires_at": _iso(token.expires_at),
+            "issued_at": iso(token.issued_at),
+            "expires_at": iso(token.expires_at),
             "ig_user_id": token.ig_user_id,
             "fb_user_id": token.fb_user_id,
             "page_id": token.page_id,
@@ -1170,24 +1019,7 @@ class InstagramSandbox:
                     count += 1
             return count
 
-    # ------------------------------------------------------------------ failures API
-
-    def add_failure(self, rule: FailureRule | None = None, **fields: Any) -> FailureRule:
-        with self._lock:
-            if rule is None:
-                rule = _build(FailureRule, fields)
-            self._rule_seq += 1
-            rule = rule.model_copy(update={"id": self._rule_seq, "fired": 0})
-            self._rules.append(rule)
-            return rule.model_copy()
-
-    def failures(self) -> list[FailureRule]:
-        with self._lock:
-            return [rule.model_copy() for rule in self._rules]
-
-    def clear_failures(self) -> None:
-        with self._lock:
-            self._rules.clear()
+    # ------------------------------------------------------------------ failure injection
 
     def _take_rule(
         self,
@@ -1256,26 +1088,6 @@ class InstagramSandbox:
         start = now - DAY if since is None else max(since, now - DAY)
         return sum(1 for ts in self._publish_events.get(ig_user_id, ()) if ts > start)
 
-    # ------------------------------------------------------------------ clock API
-
-    def now(self) -> datetime:
-        return self.clock.now()
-
-    @property
-    def manual_clock(self) -> bool:
-        return isinstance(self.clock, ManualClock)
-
-    def advance_clock(self, seconds: float) -> datetime:
-        if not isinstance(self.clock, ManualClock):
-            raise SandboxError("the sandbox runs on the system clock", status=409)
-        return self.clock.advance(seconds)
-
-    def set_clock(self, when: datetime) -> datetime:
-        if not isinstance(self.clock, ManualClock):
-            raise SandboxError("the sandbox runs on the system clock", status=409)
-        self.clock.set(when)
-        return self.clock.now()
-
     # ------------------------------------------------------------------ listings API
 
     def containers(
@@ -1310,15 +1122,15 @@ class InstagramSandbox:
             "is_carousel_item": container.is_carousel_item,
             "status_code": code,
             "status": text,
-            "created_at": _iso(container.created_at),
-            "ready_at": _iso(container.ready_at),
-            "expires_at": _iso(container.created_at + self._options.container_ttl_seconds),
+            "created_at": iso(container.created_at),
+            "ready_at": iso(container.ready_at),
+            "expires_at": iso(container.created_at + self._options.container_ttl_seconds),
             "children": list(container.children),
             "parent_id": container.parent_id,
             "params": dict(container.params),
             "media": [probe.as_dict() for probe in container.probes],
             "published_media_id": container.published_media_id,
-            "published_at": _iso(container.published_at),
+            "published_at": iso(container.published_at),
         }
 
     def media(self, *, ig_user_id: str | None = None) -> list[dict[str, Any]]:
@@ -1341,7 +1153,7 @@ class InstagramSandbox:
             "caption": item.caption,
             "permalink": item.permalink,
             "shortcode": item.shortcode,
-            "timestamp": _iso(item.published_at),
+            "timestamp": iso(item.published_at),
             "source_urls": list(item.source_urls),
             "children": list(item.children),
         }
@@ -1370,13 +1182,7 @@ class InstagramSandbox:
     def requests_log(
         self, *, endpoint: str | None = None, ig_user_id: str | None = None
     ) -> list[dict[str, Any]]:
-        with self._lock:
-            return [
-                dict(entry)
-                for entry in self._requests
-                if (endpoint is None or entry["endpoint"] == endpoint)
-                and (ig_user_id is None or entry["ig_user_id"] == ig_user_id)
-            ]
+        return self._logged_requests(endpoint=endpoint, ig_user_id=ig_user_id)
 
     def summary(self) -> dict[str, Any]:
         with self._lock:
@@ -1386,7 +1192,7 @@ class InstagramSandbox:
                 code, _ = self._status(container, now)
                 by_status[code] = by_status.get(code, 0) + 1
             return {
-                "now": _iso(now),
+                "now": iso(now),
                 "manual_clock": self.manual_clock,
                 "apps": len(self._apps),
                 "ig_users": len(self._ig_users),
@@ -1420,20 +1226,16 @@ class InstagramSandbox:
         for key, value in ctx.extra_headers.items():
             reply.headers.setdefault(key, value)
         reply.headers.setdefault("x-fb-trace-id", trace)
-        with self._lock:
-            self._requests.append(
-                {
-                    "at": _iso(self._now()),
-                    "method": ctx.method,
-                    "path": path,
-                    "endpoint": ctx.endpoint,
-                    "status": reply.status,
-                    "code": code,
-                    "error_subcode": subcode,
-                    "ig_user_id": ctx.ig_user_id,
-                    "fbtrace_id": trace,
-                }
-            )
+        self._log_request(
+            method=ctx.method,
+            path=path,
+            endpoint=ctx.endpoint,
+            status=reply.status,
+            code=code,
+            error_subcode=subcode,
+            ig_user_id=ctx.ig_user_id,
+            fbtrace_id=trace,
+        )
         return reply
 
     def _dispatch(self, ctx: _Ctx) -> Reply:
@@ -1518,7 +1320,7 @@ class InstagramSandbox:
                 raise LegacyOAuthError("Invalid redirect_uri")
             if p.get("response_type") != "code":
                 raise LegacyOAuthError("Invalid response_type: only 'code' is supported")
-            scopes = _split_scopes(p.get("scope", ""))
+            scopes = split_scopes(p.get("scope", ""))
             if not scopes:
                 raise LegacyOAuthError("Invalid Scopes: the scope parameter is required")
             unknown = [scope for scope in scopes if scope not in IG_LOGIN_SCOPES]
@@ -1526,7 +1328,7 @@ class InstagramSandbox:
                 raise LegacyOAuthError(f"Invalid Scopes: {', '.join(unknown)}")
             state = p.get("state")
             if p.get("sandbox_decision") == "deny":
-                location = _with_query(
+                location = with_query(
                     redirect_uri,
                     {
                         "error": "access_denied",
@@ -1542,14 +1344,14 @@ class InstagramSandbox:
             code = self._new_code("instagram", app, redirect_uri, account.id, granted, declined)
             ctx.ig_user_id = account.id
             return Reply(
-                302, location=_with_query(redirect_uri, {"code": code, "state": state}, "_")
+                302, location=with_query(redirect_uri, {"code": code, "state": state}, "_")
             )
 
     @staticmethod
     def _grant(scopes: list[str], subset: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if subset is None:
             return tuple(scopes), ()
-        allowed = set(_split_scopes(subset))
+        allowed = set(split_scopes(subset))
         granted = tuple(scope for scope in scopes if scope in allowed)
         declined = tuple(scope for scope in scopes if scope not in allowed)
         return granted, declined
@@ -1593,13 +1395,13 @@ class InstagramSandbox:
             response_type = p.get("response_type", "code")
             if response_type != "code":
                 raise _param_error(f"(#100) Unsupported response_type {response_type!r}")
-            scopes = _split_scopes(p.get("scope", "public_profile"))
+            scopes = split_scopes(p.get("scope", "public_profile"))
             unknown = [scope for scope in scopes if scope not in FB_LOGIN_SCOPES]
             if unknown:
                 raise _param_error(f"Invalid Scopes: {', '.join(unknown)}")
             state = p.get("state")
             if p.get("sandbox_decision") == "deny":
-                location = _with_query(
+                location = with_query(
                     redirect_uri,
                     {
                         "error": "access_denied",
@@ -1623,7 +1425,7 @@ class InstagramSandbox:
             granted, declined = self._grant(scopes, p.get("sandbox_scopes"))
             code = self._new_code("facebook", app, redirect_uri, user.id, granted, declined)
             return Reply(
-                302, location=_with_query(redirect_uri, {"code": code, "state": state}, "_=_")
+                302, location=with_query(redirect_uri, {"code": code, "state": state}, "_=_")
             )
 
     # ------------------------------------------------------------------ OAuth: tokens
@@ -1741,11 +1543,7 @@ class InstagramSandbox:
             app = self._check_app_secret(p)
             token = self._authenticate(p.get("fb_exchange_token"))
             if token.family != "fb" or token.app_id != app.client_id:
-                raise GraphError(
-                    190,
-                    "Invalid OAuth access token - Cannot parse access token",
-                    http_status=self._options.token_error_http_status,
-                )
+                raise self._unparsable_token()
             if token.kind == "fb_page":
                 page_token = self._new_token(
                     "fb_page",
@@ -1756,36 +1554,15 @@ class InstagramSandbox:
                     page_id=token.page_id,
                 )
                 return Reply(200, {"access_token": page_token.value, "token_type": "bearer"})
-            long_token = self._new_token(
-                "fb_user_long",
-                app.client_id,
-                token.scopes,
-                lifetime=LONG_LIVED_SECONDS,
-                declined=token.declined,
-                fb_user_id=token.fb_user_id,
-            )
-            return Reply(
-                200,
-                {
-                    "access_token": long_token.value,
-                    "token_type": "bearer",
-                    "expires_in": LONG_LIVED_SECONDS,
-                },
-            )
+            long_token = self._long_lived(token, "fb_user_long")
+            return Reply(200, self._long_lived_answer(long_token))
 
     def _ig_exchange(self, ctx: _Ctx) -> Reply:
         p = ctx.params
         with self._lock:
             if p.get("grant_type") != "ig_exchange_token":
                 raise _param_error("(#100) grant_type must be ig_exchange_token")
-            token = self._authenticate(self._token_value(ctx))
-            ctx.ig_user_id = token.ig_user_id
-            if token.family != "ig":
-                raise GraphError(
-                    190,
-                    "Invalid OAuth access token - Cannot parse access token",
-                    http_status=self._options.token_error_http_status,
-                )
+            token = self._ig_login_token(ctx)
             app = self._apps.get(token.app_id)
             if app is None or p.get("client_secret") != app.client_secret:
                 raise GraphError(1, "Error validating client secret.")
@@ -1793,36 +1570,15 @@ class InstagramSandbox:
                 raise _param_error(
                     "(#100) The access token is already long-lived; use refresh_access_token"
                 )
-            long_token = self._new_token(
-                "ig_long",
-                token.app_id,
-                token.scopes,
-                lifetime=LONG_LIVED_SECONDS,
-                declined=token.declined,
-                ig_user_id=token.ig_user_id,
-            )
-            return Reply(
-                200,
-                {
-                    "access_token": long_token.value,
-                    "token_type": "bearer",
-                    "expires_in": LONG_LIVED_SECONDS,
-                },
-            )
+            long_token = self._long_lived(token, "ig_long")
+            return Reply(200, self._long_lived_answer(long_token))
 
     def _ig_refresh(self, ctx: _Ctx) -> Reply:
         p = ctx.params
         with self._lock:
             if p.get("grant_type") != "ig_refresh_token":
                 raise _param_error("(#100) grant_type must be ig_refresh_token")
-            token = self._authenticate(self._token_value(ctx))
-            ctx.ig_user_id = token.ig_user_id
-            if token.family != "ig":
-                raise GraphError(
-                    190,
-                    "Invalid OAuth access token - Cannot parse access token",
-                    http_status=self._options.token_error_http_status,
-                )
+            token = self._ig_login_token(ctx)
             if token.kind != "ig_long":
                 raise _param_error(
                     "(#100) Only long-lived access tokens can be refreshed; exchange the "
@@ -1833,23 +1589,30 @@ class InstagramSandbox:
                     "(#100) The access token is not old enough to be refreshed: a long-lived "
                     "token can be refreshed once it is at least 24 hours old"
                 )
-            fresh = self._new_token(
-                "ig_long",
-                token.app_id,
-                token.scopes,
-                lifetime=LONG_LIVED_SECONDS,
-                declined=token.declined,
-                ig_user_id=token.ig_user_id,
-            )
+            fresh = self._long_lived(token, "ig_long")
             return Reply(
-                200,
-                {
-                    "access_token": fresh.value,
-                    "token_type": "bearer",
-                    "expires_in": LONG_LIVED_SECONDS,
-                    "permissions": ",".join(fresh.scopes),
-                },
+                200, {**self._long_lived_answer(fresh), "permissions": ",".join(fresh.scopes)}
             )
+
+    def _long_lived(self, token: Token, kind: Literal["ig_long", "fb_user_long"]) -> Token:
+        """A new 60-day token for the app, user and scopes of ``token`` (exchange, refresh)."""
+        return self._new_token(
+            kind,
+            token.app_id,
+            token.scopes,
+            lifetime=LONG_LIVED_SECONDS,
+            declined=token.declined,
+            ig_user_id=token.ig_user_id,
+            fb_user_id=token.fb_user_id,
+        )
+
+    @staticmethod
+    def _long_lived_answer(token: Token) -> dict[str, Any]:
+        return {
+            "access_token": token.value,
+            "token_type": "bearer",
+            "expires_in": LONG_LIVED_SECONDS,
+        }
 
     # ------------------------------------------------------------------ authentication
 
@@ -1871,9 +1634,7 @@ class InstagramSandbox:
             )
         token = self._tokens.get(value)
         if token is None:
-            raise GraphError(
-                190, "Invalid OAuth access token - Cannot parse access token", http_status=status
-            )
+            raise self._unparsable_token()
         if token.revoked is not None:
             subcode, message = token.revoked
             raise GraphError(190, message, subcode=subcode, http_status=status)
@@ -1889,6 +1650,21 @@ class InstagramSandbox:
                 subcode=463,
                 http_status=status,
             )
+        return token
+
+    def _unparsable_token(self) -> GraphError:
+        return GraphError(
+            190,
+            "Invalid OAuth access token - Cannot parse access token",
+            http_status=self._options.token_error_http_status,
+        )
+
+    def _ig_login_token(self, ctx: _Ctx) -> Token:
+        """The request's token, which must be an Instagram Login one."""
+        token = self._authenticate(self._token_value(ctx))
+        ctx.ig_user_id = token.ig_user_id
+        if token.family != "ig":
+            raise self._unparsable_token()
         return token
 
     def _require(self, token: Token, ig_scopes: Iterable[str], fb_scopes: Iterable[str]) -> None:
@@ -1970,7 +1746,7 @@ class InstagramSandbox:
         if publish:
             self._require(token, IG_PUBLISH_SCOPES, FB_PUBLISH_SCOPES)
         else:
-            self._require(token, ("instagram_business_basic",), ("instagram_basic",))
+            self._require(token, IG_READ_SCOPES, FB_READ_SCOPES)
         self._count_buc(ctx, account.id)
         self._inject(endpoint, account.id)
         return token, account
@@ -2041,7 +1817,7 @@ class InstagramSandbox:
             if token.family == "ig":
                 account = self._ig_users[token.ig_user_id or ""]
                 ctx.ig_user_id = account.id
-                self._require(token, ("instagram_business_basic",), ())
+                self._require(token, IG_READ_SCOPES, ())
                 return Reply(200, self._ig_user_fields(account, fields, account.app_scoped_id))
             if token.kind == "fb_page":
                 page = self._pages[token.page_id or ""]
@@ -2153,11 +1929,7 @@ class InstagramSandbox:
             container = self._containers.get(node)
             if container is not None:
                 ctx.endpoint = "container_status"
-                self._check_visible(token, container.ig_user_id, node)
-                ctx.ig_user_id = container.ig_user_id
-                self._require(token, ("instagram_business_basic",), ("instagram_basic",))
-                self._count_buc(ctx, container.ig_user_id)
-                self._inject("container_status", container.ig_user_id)
+                self._enter_node(ctx, token, container.ig_user_id, node, "container_status")
                 code, text = self._status(container, self._now())
                 values = {"id": container.id, "status_code": code, "status": text}
                 return Reply(
@@ -2165,11 +1937,7 @@ class InstagramSandbox:
                 )
             item = self._media.get(node)
             if item is not None:
-                self._check_visible(token, item.ig_user_id, node)
-                ctx.ig_user_id = item.ig_user_id
-                self._require(token, ("instagram_business_basic",), ("instagram_basic",))
-                self._count_buc(ctx, item.ig_user_id)
-                self._inject("node", item.ig_user_id)
+                self._enter_node(ctx, token, item.ig_user_id, node, "node")
                 return Reply(200, self._media_fields(item, fields))
             page = self._pages.get(node)
             if page is not None:
@@ -2183,13 +1951,20 @@ class InstagramSandbox:
                 return Reply(200, self._page_fields(page, fields, token))
             for account in self._ig_users.values():
                 if node in (account.id, account.app_scoped_id):
-                    self._check_visible(token, account.id, node)
-                    ctx.ig_user_id = account.id
-                    self._require(token, ("instagram_business_basic",), ("instagram_basic",))
-                    self._count_buc(ctx, account.id)
-                    self._inject("node", account.id)
+                    self._enter_node(ctx, token, account.id, node, "node")
                     return Reply(200, self._ig_user_fields(account, fields, node))
             raise self._unsupported("get", node)
+
+    def _enter_node(
+        self, ctx: _Ctx, token: Token, ig_user_id: str, node: str, endpoint: str
+    ) -> None:
+        """Before reading ``node`` of an IG account: the token sees the account and may read
+        it, the call counts against the account's hourly limit, injected failures fire."""
+        self._check_visible(token, ig_user_id, node)
+        ctx.ig_user_id = ig_user_id
+        self._require(token, IG_READ_SCOPES, FB_READ_SCOPES)
+        self._count_buc(ctx, ig_user_id)
+        self._inject(endpoint, ig_user_id)
 
     def _check_visible(self, token: Token, ig_user_id: str, node: str) -> None:
         if ig_user_id not in self._visible_ig_users(token):
@@ -2239,7 +2014,7 @@ class InstagramSandbox:
                 raise self._unsupported("get", node)
             self._check_visible(token, item.ig_user_id, node)
             ctx.ig_user_id = item.ig_user_id
-            self._require(token, ("instagram_business_basic",), ("instagram_basic",))
+            self._require(token, IG_READ_SCOPES, FB_READ_SCOPES)
             fields = parse_fields(ctx.params.get("fields"))
             data = [self._media_fields(self._media[child], fields) for child in item.children]
             return Reply(200, {"data": data})
@@ -2335,23 +2110,9 @@ class InstagramSandbox:
                 http_status=self._options.permission_error_http_status,
             )
         if account.restricted:
-            preset = PRESETS["restricted"]
-            raise GraphError(
-                preset["code"],
-                preset["message"],
-                subcode=preset["error_subcode"],
-                user_title=preset["error_user_title"],
-                user_msg=preset["error_user_msg"],
-            )
+            raise _preset_error("restricted")
         if publishing and account.spam_flagged:
-            preset = PRESETS["spam"]
-            raise GraphError(
-                preset["code"],
-                preset["message"],
-                subcode=preset["error_subcode"],
-                user_title=preset["error_user_title"],
-                user_msg=preset["error_user_msg"],
-            )
+            raise _preset_error("spam")
 
     def _check_container_limit(self, ig_user_id: str) -> None:
         now = self._now()
@@ -2490,12 +2251,8 @@ class InstagramSandbox:
         for child_id in children:
             child = self._containers.get(child_id)
             if child is None or child.ig_user_id != account.id:
-                raise GraphError(
-                    24,
-                    f"The media with id {child_id} cannot be found.",
-                    subcode=2207006,
-                    user_title="Media not found",
-                    user_msg="A carousel child does not exist or belongs to another account.",
+                raise _media_not_found(
+                    child_id, "A carousel child does not exist or belongs to another account."
                 )
             if not child.is_carousel_item:
                 raise _param_error(
@@ -2506,13 +2263,7 @@ class InstagramSandbox:
                 raise _param_error(f"(#100) The carousel item {child_id} was already published.")
             code, _ = self._status(child, now)
             if code == "EXPIRED":
-                raise GraphError(
-                    -2,
-                    "The media has expired. Please upload the media again.",
-                    subcode=2207020,
-                    user_title="Media expired",
-                    user_msg=f"The carousel item {child_id} expired; create a new one.",
-                )
+                raise _media_expired(f"The carousel item {child_id} expired; create a new one.")
             if code == "ERROR":
                 raise _param_error(f"(#100) The carousel item {child_id} failed processing.")
             if code == "IN_PROGRESS" and self._options.carousel_children_must_be_finished:
@@ -2741,12 +2492,8 @@ class InstagramSandbox:
                 raise _param_error("(#100) The parameter creation_id is required.")
             container = self._containers.get(creation_id)
             if container is None or container.ig_user_id != account.id:
-                raise GraphError(
-                    24,
-                    f"The media with id {creation_id} cannot be found.",
-                    subcode=2207006,
-                    user_title="Media not found",
-                    user_msg="The container does not exist or belongs to another account.",
+                raise _media_not_found(
+                    creation_id, "The container does not exist or belongs to another account."
                 )
             if container.is_carousel_item:
                 raise _param_error(
@@ -2767,13 +2514,7 @@ class InstagramSandbox:
                 )
             if code == "EXPIRED":
                 if self._options.expired_publish_error == "2207020":
-                    raise GraphError(
-                        -2,
-                        "The media has expired. Please upload the media again.",
-                        subcode=2207020,
-                        user_title="Media expired",
-                        user_msg="The container expired; create a new one.",
-                    )
+                    raise _media_expired("The container expired; create a new one.")
                 raise GraphError(
                     24,
                     "The media builder does not exist or has expired.",
@@ -2784,14 +2525,7 @@ class InstagramSandbox:
             if code != "FINISHED":
                 raise self._not_ready()
             if self._quota_used(account.id, now) >= self._quota_total(account):
-                preset = PRESETS["quota"]
-                raise GraphError(
-                    preset["code"],
-                    preset["message"],
-                    subcode=preset["error_subcode"],
-                    user_title=preset["error_user_title"],
-                    user_msg=preset["error_user_msg"],
-                )
+                raise _preset_error("quota")
             item = self._commit_publish(container, account, now)
             rule = self._take_rule("error", "media_publish", account.id, after_commit=True)
             if rule is not None:
@@ -2865,44 +2599,6 @@ class InstagramSandbox:
 # ---------------------------------------------------------------------- HTTP layer
 
 
-def parse_multipart(body: bytes, content_type: str) -> list[tuple[str, str | None, bytes]] | None:
-    """The parts of a ``multipart/form-data`` body as (name, filename, data); None when the
-    body is malformed. (python-multipart is not a dependency; this covers form posts.)"""
-    match = re.search(r'boundary="?([^";]+)"?', content_type)
-    if match is None:
-        return None
-    delimiter = b"--" + match.group(1).encode("latin-1")
-    sections = body.split(delimiter)
-    if len(sections) < 3:
-        return None
-    parts: list[tuple[str, str | None, bytes]] = []
-    for section in sections[1:]:
-        if section.startswith(b"--"):
-            return parts
-        if section.startswith(b"\r\n"):
-            section = section[2:]
-        head, sep, data = section.partition(b"\r\n\r\n")
-        if not sep:
-            return None
-        if data.endswith(b"\r\n"):
-            data = data[:-2]
-        name: str | None = None
-        filename: str | None = None
-        for line in head.decode("utf-8", "replace").split("\r\n"):
-            key, _, value = line.partition(":")
-            if key.strip().lower() != "content-disposition":
-                continue
-            for param_name, param_value in re.findall(r';\s*([\w*-]+)="([^"]*)"', value):
-                if param_name.lower() == "name":
-                    name = param_value
-                elif param_name.lower() == "filename":
-                    filename = param_value
-        if name is None:
-            return None
-        parts.append((name, filename, data))
-    return None
-
-
 async def _request_params(request: Request) -> dict[str, str]:
     """Query string merged with a urlencoded, multipart or JSON body (body wins)."""
     params = dict(request.query_params)
@@ -2945,59 +2641,15 @@ class _Api:
         reply = await run_in_threadpool(
             self.sandbox.handle, request.method, request.url.path, params, headers
         )
-        if reply.location is not None:
-            return RedirectResponse(reply.location, status_code=302, headers=reply.headers)
-        return JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)
+        return reply_response(reply)
 
-    async def admin(self, request: Request) -> Response:
-        path = request.url.path[len(ADMIN) :].strip("/")
-        parts = path.split("/") if path else []
-        method = request.method
-        query = request.query_params
-        raw = await request.body()
-        body: dict[str, Any] = {}
-        if raw.strip():
-            try:
-                loaded = json.loads(raw)
-            except ValueError:
-                return _admin_error(SandboxError("the body must be JSON"))
-            if not isinstance(loaded, dict):
-                return _admin_error(SandboxError("the body must be a JSON object"))
-            body = loaded
-        call = self._admin_call(method, parts, query, body)
-        if call is None:
-            return _admin_error(
-                SandboxError(f"no admin route {method} /{path}", status=404, code="not_found")
-            )
-        action, status = call
-        try:
-            result = await run_in_threadpool(action)
-        except SandboxError as exc:
-            return _admin_error(exc)
-        return JSONResponse(_jsonable(result), status_code=status)
-
-    def _admin_call(
+    def admin_call(
         self, method: str, parts: list[str], query: Mapping[str, str], body: dict[str, Any]
-    ) -> tuple[Callable[[], Any], int] | None:
+    ) -> AdminCall | None:
+        """The Instagram admin routes, then those of every platform sandbox (state, reset,
+        options, apps, failures, clock)."""
         sb = self.sandbox
         match (method, parts):
-            case ("GET", ["state"]):
-                return sb.summary, 200
-            case ("POST", ["reset"]):
-                keep = bool(body.get("keep_config", True))
-                return _then(lambda: sb.reset(keep_config=keep), {"reset": True}), 200
-            case ("GET", ["options"]):
-                return (lambda: sb.options), 200
-            case ("PATCH", ["options"]):
-                return (lambda: sb.update_options(**body)), 200
-            case ("GET", ["apps"]):
-                return sb.apps, 200
-            case ("POST", ["apps"]):
-                return (lambda: sb.add_app(**body)), 201
-            case ("GET", ["apps", client_id]):
-                return (lambda: sb.get_app(client_id)), 200
-            case ("PATCH", ["apps", client_id]):
-                return (lambda: sb.update_app(client_id, **body)), 200
             case ("GET", ["ig_users"]):
                 return sb.ig_users, 200
             case ("POST", ["ig_users"]):
@@ -3009,7 +2661,7 @@ class _Api:
             case ("POST", ["ig_users", key, "exhaust_quota"]):
                 count = body.get("count")
                 if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
-                    return (lambda: _raise(SandboxError("count must be an integer"))), 400
+                    return failing(SandboxError("count must be an integer")), 400
                 return (lambda: {"recorded": sb.exhaust_quota(key, count)}), 200
             case ("GET", ["fb_users"]):
                 return sb.fb_users, 200
@@ -3031,12 +2683,6 @@ class _Api:
             case ("POST", ["tokens", "expire"]):
                 subject = str(body.get("subject", ""))
                 return (lambda: {"expired": sb.expire_tokens(subject)}), 200
-            case ("GET", ["failures"]):
-                return sb.failures, 200
-            case ("POST", ["failures"]):
-                return (lambda: sb.add_failure(**body)), 201
-            case ("DELETE", ["failures"]):
-                return _then(sb.clear_failures, {"cleared": True}), 200
             case ("GET", ["containers"]):
                 return (
                     lambda: sb.containers(
@@ -3055,54 +2701,7 @@ class _Api:
                         endpoint=query.get("endpoint"), ig_user_id=query.get("ig_user_id")
                     )
                 ), 200
-            case ("GET", ["clock"]):
-                return (lambda: {"now": sb.now(), "manual": sb.manual_clock}), 200
-            case ("POST", ["clock", "advance"]):
-                seconds = body.get("seconds")
-                if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-                    return (lambda: _raise(SandboxError("seconds (a number) is needed"))), 400
-                return (lambda: {"now": sb.advance_clock(float(seconds))}), 200
-            case ("POST", ["clock", "set"]):
-                raw_now = str(body.get("now", ""))
-                return (lambda: {"now": sb.set_clock(_parse_when(raw_now))}), 200
-        return None
-
-
-def _then(action: Callable[[], Any], result: Any) -> Callable[[], Any]:
-    """A call that runs ``action`` for its effect and answers ``result``."""
-
-    def run() -> Any:
-        action()
-        return result
-
-    return run
-
-
-def _parse_when(raw: str) -> datetime:
-    try:
-        return parse_timestamp(raw)
-    except ValueError as exc:
-        raise SandboxError(str(exc)) from exc
-
-
-def _raise(error: Exception) -> Any:
-    raise error
-
-
-def _admin_error(exc: SandboxError) -> JSONResponse:
-    return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, datetime):
-        return isoformat(value)
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    return value
+        return platform_admin_call(sb, method, parts, body)
 
 
 def create_app(sandbox: InstagramSandbox | None = None, *, clock: Clock | None = None) -> Starlette:
@@ -3110,16 +2709,12 @@ def create_app(sandbox: InstagramSandbox | None = None, *, clock: Clock | None =
     API under ``/__sandbox/``. The sandbox object is ``app.state.sandbox``."""
     sandbox = sandbox or InstagramSandbox(clock=clock)
     api = _Api(sandbox)
-
-    methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
-    routes = [
-        Route(ADMIN + "/{rest:path}", api.admin, methods=methods),
-        Route("/{path:path}", api.graph, methods=["GET", "POST", "DELETE"]),
-    ]
-    app = Starlette(routes=routes)
-    app.router.redirect_slashes = False
-    app.state.sandbox = sandbox
-    return app
+    return sandbox_app(
+        sandbox,
+        admin=admin_endpoint(api.admin_call),
+        api=api.graph,
+        api_methods=["GET", "POST", "DELETE"],
+    )
 
 
 __all__ = [

@@ -85,30 +85,46 @@ import io
 import json
 import re
 import secrets
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit
 
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.responses import Response
 
-from slideforge.kit.clock import Clock, ManualClock, SystemClock, isoformat, parse_timestamp
+from slideforge.kit.clock import Clock
 from slideforge.kit.video import sniff_video
-from slideforge.sandbox.instagram import fetch_media, parse_multipart, sniff_image
+from slideforge.sandbox.common import (
+    DAY,
+    MIB,
+    AdminCall,
+    PlatformSandbox,
+    RegisteredApp,
+    Reply,
+    SandboxError,
+    admin_endpoint,
+    apply_preset,
+    build_model,
+    fetch_media,
+    iso,
+    parse_multipart,
+    platform_admin_call,
+    reply_response,
+    sandbox_app,
+    sniff_image,
+    split_scopes,
+    with_changes,
+    with_query,
+)
 
-ADMIN = "/__sandbox"
 UPLOAD_PATH = "/pinterest-media-upload/"
-MIB = 1024 * 1024
-DAY = 86_400.0
 
 SCOPES = (
     "ads:read",
@@ -162,9 +178,6 @@ SOURCE_TYPES = (
     "pin_url",
 )
 
-M = TypeVar("M", bound=BaseModel)
-
-
 # ---------------------------------------------------------------------- errors
 
 
@@ -204,16 +217,6 @@ class S3Error(Exception):
             f"<Error><Code>{self.code}</Code><Message>{message}</Message>"
             f"<RequestId>{request_id}</RequestId></Error>"
         )
-
-
-class SandboxError(Exception):
-    """Misuse of the admin / Python API (unknown id, wrong state, bad input)."""
-
-    def __init__(self, message: str, *, status: int = 400, code: str = "bad_request") -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
 
 
 def _invalid(message: str) -> PinterestError:
@@ -258,15 +261,9 @@ class PinterestOptions(BaseModel):
     trial_blocks_pin_create: bool = False
 
 
-class PinterestApp(BaseModel):
+class PinterestApp(RegisteredApp):
     """A registered Pinterest app."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-    client_id: str = Field(default="", pattern=r"^\d*$")
-    client_secret: str = ""
-    name: str = "slideforge sandbox app"
-    redirect_uris: list[str] = Field(default_factory=list)
     access_tier: Literal["trial", "standard"] = "standard"
     continuous_refresh_default: bool = True
     """False: an app created before 25 Sep 2025, which must send continuous_refresh=true."""
@@ -330,12 +327,7 @@ class FailureRule(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> FailureRule:
-        if self.preset is not None:
-            if self.preset not in PRESETS:
-                raise ValueError(f"unknown preset {self.preset!r}; known: {sorted(PRESETS)}")
-            for key, value in PRESETS[self.preset].items():
-                if getattr(self, key) is None:
-                    setattr(self, key, value)
+        apply_preset(self, self.preset, PRESETS)
         if self.endpoint not in FAILURE_ENDPOINTS:
             raise ValueError(f"endpoint must be one of {FAILURE_ENDPOINTS}")
         if self.kind == "http_error":
@@ -455,15 +447,6 @@ class _MediaPlan:
 
 
 @dataclass
-class Reply:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    location: str | None = None
-    xml: str | None = None
-
-
-@dataclass
 class _Ctx:
     method: str
     path: str
@@ -479,52 +462,9 @@ class _Ctx:
 # ---------------------------------------------------------------------- helpers
 
 
-def _iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return isoformat(datetime.fromtimestamp(ts, UTC))
-
-
 def _pin_time(ts: float) -> str:
     """Pinterest's ``created_at``: ``2026-03-02T09:00:00`` (UTC, no zone)."""
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def _split_scopes(raw: str) -> list[str]:
-    seen: list[str] = []
-    for item in re.split(r"[,\s]+", raw.strip()):
-        if item and item not in seen:
-            seen.append(item)
-    return seen
-
-
-def _with_query(url: str, values: Mapping[str, str | None]) -> str:
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    query.extend((key, value) for key, value in values.items() if value is not None)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
-
-
-def _validation_message(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in exc.errors()
-    )
-
-
-def _validated(model: type[M], current: M, changes: Mapping[str, Any]) -> M:
-    data = current.model_dump()
-    data.update(changes)
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise SandboxError(_validation_message(exc)) from exc
-
-
-def _build(model: type[M], fields: Mapping[str, Any]) -> M:
-    try:
-        return model.model_validate(dict(fields))
-    except ValidationError as exc:
-        raise SandboxError(_validation_message(exc)) from exc
 
 
 def _too_long(name: str, value: str, limit: int) -> PinterestError:
@@ -574,11 +514,14 @@ def _request_id() -> str:
 # ---------------------------------------------------------------------- the sandbox
 
 
-class PinterestSandbox:
+class PinterestSandbox(PlatformSandbox[PinterestOptions, PinterestApp, FailureRule]):
     """In-memory Pinterest API v5: OAuth with continuous refresh tokens, user account,
     boards, media uploads through a stand-in S3 bucket, pins, rate limits, trial mode,
     failure injection and an admin view of every pin. Thread-safe: state is guarded by one
-    lock; image downloads run outside it."""
+    lock; image downloads run outside it. Options, apps, failure rules, the clock and
+    ``reset`` are ``PlatformSandbox``'s."""
+
+    failure_rule_model = FailureRule
 
     def __init__(
         self,
@@ -587,19 +530,17 @@ class PinterestSandbox:
         options: PinterestOptions | None = None,
         seed_defaults: bool = True,
     ) -> None:
-        self.clock: Clock = clock or SystemClock()
-        self._lock = threading.RLock()
-        self._initial_options = (options or PinterestOptions()).model_copy(deep=True)
-        self._seed_defaults = seed_defaults
         self._upload_secret = secrets.token_bytes(32)
-        self._load_config()
-        self._clear_state()
+        super().__init__(
+            clock=clock, options=options or PinterestOptions(), seed_defaults=seed_defaults
+        )
 
     # ------------------------------------------------------------------ setup
 
     def _load_config(self) -> None:
+        """Options, apps and users as configured at start."""
         self._options = self._initial_options.model_copy(deep=True)
-        self._apps: dict[str, PinterestApp] = {}
+        self._apps = {}
         self._users: dict[str, PinterestUser] = {}
         self._config_seq = 0
         if self._seed_defaults:
@@ -612,6 +553,8 @@ class PinterestSandbox:
             self._users[user.id] = user
 
     def _clear_state(self) -> None:
+        """Forget tokens, codes, pins, media, boards (back to each user's initial boards),
+        counters, rules and the request log."""
         self._seq = 0
         self._codes: dict[str, AuthCode] = {}
         self._access: dict[str, AccessToken] = {}
@@ -619,10 +562,10 @@ class PinterestSandbox:
         self._boards: dict[str, Board] = {}
         self._media: dict[str, MediaUpload] = {}
         self._pins: dict[str, Pin] = {}
-        self._rules: list[FailureRule] = []
+        self._rules = []
         self._rule_seq = 0
         self._windows: dict[tuple[str, ...], deque[float]] = {}
-        self._requests: deque[dict[str, Any]] = deque(maxlen=20_000)
+        self._requests = deque(maxlen=20_000)
         now = self._now()
         for user in self._users.values():
             self._seed_boards(user, now)
@@ -639,67 +582,18 @@ class PinterestSandbox:
             )
             self._boards[board.id] = board
 
-    def reset(self, *, keep_config: bool = True) -> None:
-        """Forget tokens, codes, pins, media, boards (back to each user's initial boards),
-        counters, rules and the request log; with ``keep_config=False`` apps, users and
-        options return to their defaults too."""
-        with self._lock:
-            if not keep_config:
-                self._load_config()
-            self._clear_state()
-
-    def _now(self) -> float:
-        return self.clock.now().timestamp()
-
-    def _next(self, base: int) -> str:
-        self._seq += 1
-        return str(base + self._seq)
-
     # ------------------------------------------------------------------ configuration API
-
-    @property
-    def options(self) -> PinterestOptions:
-        with self._lock:
-            return self._options.model_copy(deep=True)
-
-    def update_options(self, **changes: Any) -> PinterestOptions:
-        with self._lock:
-            self._options = _validated(PinterestOptions, self._options, changes)
-            return self._options.model_copy(deep=True)
-
-    def apps(self) -> list[PinterestApp]:
-        with self._lock:
-            return [app.model_copy(deep=True) for app in self._apps.values()]
-
-    def _app(self, client_id: str) -> PinterestApp:
-        app = self._apps.get(client_id)
-        if app is None:
-            raise SandboxError(f"no app {client_id!r}", status=404, code="not_found")
-        return app
-
-    def get_app(self, client_id: str) -> PinterestApp:
-        with self._lock:
-            return self._app(client_id).model_copy(deep=True)
 
     def add_app(self, **fields: Any) -> PinterestApp:
         with self._lock:
-            app = _build(PinterestApp, fields)
+            app = build_model(PinterestApp, fields)
             if not app.client_id:
-                self._config_seq += 1
-                app.client_id = str(1_500_000 + self._config_seq)
+                app.client_id = self._next_config_id(1_500_000)
             if not app.client_secret:
                 app.client_secret = secrets.token_hex(20)
             if app.client_id in self._apps:
                 raise SandboxError(f"app {app.client_id} exists", status=409, code="conflict")
             self._apps[app.client_id] = app
-            return app.model_copy(deep=True)
-
-    def update_app(self, client_id: str, **changes: Any) -> PinterestApp:
-        with self._lock:
-            app = _validated(PinterestApp, self._app(client_id), changes)
-            if app.client_id != client_id:
-                raise SandboxError("client_id cannot change")
-            self._apps[client_id] = app
             return app.model_copy(deep=True)
 
     def users(self) -> list[PinterestUser]:
@@ -718,10 +612,9 @@ class PinterestSandbox:
 
     def add_user(self, **fields: Any) -> PinterestUser:
         with self._lock:
-            user = _build(PinterestUser, fields)
+            user = build_model(PinterestUser, fields)
             if not user.id:
-                self._config_seq += 1
-                user.id = str(1_022_106_146_619_700_100 + self._config_seq)
+                user.id = self._next_config_id(1_022_106_146_619_700_100)
             if not user.username:
                 user.username = f"pinner_{user.id[-4:]}"
             if user.id in self._users:
@@ -733,7 +626,7 @@ class PinterestSandbox:
     def update_user(self, key: str, **changes: Any) -> PinterestUser:
         with self._lock:
             current = self._user(key)
-            user = _validated(PinterestUser, current, changes)
+            user = with_changes(current, changes)
             if user.id != current.id:
                 raise SandboxError("id cannot change")
             self._users[user.id] = user
@@ -865,33 +758,16 @@ class PinterestSandbox:
                     "app_id": token.app_id,
                     "user_id": token.user_id,
                     "scopes": list(token.scopes),
-                    "issued_at": _iso(token.issued_at),
-                    "expires_at": _iso(token.expires_at),
+                    "issued_at": iso(token.issued_at),
+                    "expires_at": iso(token.expires_at),
                     "revoked": token.revoked,
                 }
                 if isinstance(token, RefreshToken):
-                    entry["used_at"] = _iso(token.used_at)
+                    entry["used_at"] = iso(token.used_at)
                 out.append(entry)
             return out
 
-    # ------------------------------------------------------------------ failures API
-
-    def add_failure(self, rule: FailureRule | None = None, **fields: Any) -> FailureRule:
-        with self._lock:
-            if rule is None:
-                rule = _build(FailureRule, fields)
-            self._rule_seq += 1
-            rule = rule.model_copy(update={"id": self._rule_seq, "fired": 0})
-            self._rules.append(rule)
-            return rule.model_copy()
-
-    def failures(self) -> list[FailureRule]:
-        with self._lock:
-            return [rule.model_copy() for rule in self._rules]
-
-    def clear_failures(self) -> None:
-        with self._lock:
-            self._rules.clear()
+    # ------------------------------------------------------------------ failure injection
 
     def _take_rule(
         self, kind: str, endpoint: str, user_id: str | None, *, after_commit: bool = False
@@ -920,26 +796,6 @@ class PinterestSandbox:
         if rule is not None:
             raise self._rule_error(rule)
 
-    # ------------------------------------------------------------------ clock API
-
-    def now(self) -> datetime:
-        return self.clock.now()
-
-    @property
-    def manual_clock(self) -> bool:
-        return isinstance(self.clock, ManualClock)
-
-    def advance_clock(self, seconds: float) -> datetime:
-        if not isinstance(self.clock, ManualClock):
-            raise SandboxError("the sandbox runs on the system clock", status=409)
-        return self.clock.advance(seconds)
-
-    def set_clock(self, when: datetime) -> datetime:
-        if not isinstance(self.clock, ManualClock):
-            raise SandboxError("the sandbox runs on the system clock", status=409)
-        self.clock.set(when)
-        return self.clock.now()
-
     # ------------------------------------------------------------------ listings API
 
     def pins(
@@ -966,7 +822,7 @@ class PinterestSandbox:
             "source_type": pin.source_type,
             "media_sources": [image.source for image in pin.images],
             "media_id": pin.media_id,
-            "created_at": _iso(pin.created_at),
+            "created_at": iso(pin.created_at),
             "visible_only_to_creator": pin.visible_only_to_creator,
         }
 
@@ -1001,8 +857,8 @@ class PinterestSandbox:
                     "status": self._media_status(upload, now),
                     "bytes": upload.bytes,
                     "format": upload.format,
-                    "created_at": _iso(upload.created_at),
-                    "uploaded_at": _iso(upload.uploaded_at),
+                    "created_at": iso(upload.created_at),
+                    "uploaded_at": iso(upload.uploaded_at),
                 }
                 for upload in self._media.values()
                 if user_id is None or upload.user_id == user_id
@@ -1011,18 +867,12 @@ class PinterestSandbox:
     def requests_log(
         self, *, endpoint: str | None = None, user_id: str | None = None
     ) -> list[dict[str, Any]]:
-        with self._lock:
-            return [
-                dict(entry)
-                for entry in self._requests
-                if (endpoint is None or entry["endpoint"] == endpoint)
-                and (user_id is None or entry["user_id"] == user_id)
-            ]
+        return self._logged_requests(endpoint=endpoint, user_id=user_id)
 
     def summary(self) -> dict[str, Any]:
         with self._lock:
             return {
-                "now": _iso(self._now()),
+                "now": iso(self._now()),
                 "manual_clock": self.manual_clock,
                 "apps": len(self._apps),
                 "users": len(self._users),
@@ -1067,18 +917,14 @@ class PinterestSandbox:
         for key, value in ctx.extra_headers.items():
             reply.headers.setdefault(key, value)
         reply.headers.setdefault("x-pinterest-rid", request_id)
-        with self._lock:
-            self._requests.append(
-                {
-                    "at": _iso(self._now()),
-                    "method": ctx.method,
-                    "path": path,
-                    "endpoint": ctx.endpoint,
-                    "status": reply.status,
-                    "code": code,
-                    "user_id": ctx.user_id,
-                }
-            )
+        self._log_request(
+            method=ctx.method,
+            path=path,
+            endpoint=ctx.endpoint,
+            status=reply.status,
+            code=code,
+            user_id=ctx.user_id,
+        )
         return reply
 
     def _dispatch(self, ctx: _Ctx) -> Reply:
@@ -1124,7 +970,7 @@ class PinterestSandbox:
                 raise _invalid("Invalid redirect_uri: it is not registered for this app.")
             if q.get("response_type") != "code":
                 raise _invalid("Invalid response_type: only 'code' is supported.")
-            scopes = _split_scopes(q.get("scope", ""))
+            scopes = split_scopes(q.get("scope", ""))
             if not scopes:
                 raise _invalid("Invalid scope: at least one scope is required.")
             unknown = [scope for scope in scopes if scope not in SCOPES]
@@ -1134,7 +980,7 @@ class PinterestSandbox:
             if q.get("sandbox_decision") == "deny":
                 return Reply(
                     302,
-                    location=_with_query(redirect_uri, {"error": "access_denied", "state": state}),
+                    location=with_query(redirect_uri, {"error": "access_denied", "state": state}),
                 )
             key = q.get("sandbox_user") or app.default_user
             if key:
@@ -1149,7 +995,7 @@ class PinterestSandbox:
             granted = tuple(scopes)
             subset = q.get("sandbox_scopes")
             if subset is not None:
-                allowed = set(_split_scopes(subset))
+                allowed = set(split_scopes(subset))
                 granted = tuple(scope for scope in scopes if scope in allowed)
             code = AuthCode(
                 value=secrets.token_hex(20),
@@ -1162,7 +1008,7 @@ class PinterestSandbox:
             self._codes[code.value] = code
             ctx.user_id = user.id
             return Reply(
-                302, location=_with_query(redirect_uri, {"code": code.value, "state": state})
+                302, location=with_query(redirect_uri, {"code": code.value, "state": state})
             )
 
     def _token(self, ctx: _Ctx) -> Reply:
@@ -1237,7 +1083,7 @@ class PinterestSandbox:
             )
         scopes = token.scopes
         if form.get("scope"):
-            wanted = tuple(_split_scopes(form["scope"]))
+            wanted = tuple(split_scopes(form["scope"]))
             extra = [scope for scope in wanted if scope not in token.scopes]
             if extra:
                 raise _invalid(f"Invalid scope: {', '.join(extra)} was not granted.")
@@ -1501,7 +1347,7 @@ class PinterestSandbox:
             f"ASIASANDBOX{secrets.token_hex(4).upper()}/{day:%Y%m%d}/us-east-1/s3/aws4_request"
         )
         policy_doc = {
-            "expiration": _iso(expires),
+            "expiration": iso(expires),
             "conditions": [
                 {"bucket": "pinterest-media-upload"},
                 {"key": key},
@@ -2037,70 +1883,15 @@ class _Api:
             headers,
             base_url,
         )
-        if reply.location is not None:
-            return RedirectResponse(reply.location, status_code=302, headers=reply.headers)
-        if reply.xml is not None:
-            return Response(
-                reply.xml,
-                status_code=reply.status,
-                media_type="application/xml",
-                headers=reply.headers,
-            )
-        if reply.status == 204:
-            return Response(status_code=204, headers=reply.headers)
-        return JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)
+        return reply_response(reply)
 
-    async def admin(self, request: Request) -> Response:
-        path = request.url.path[len(ADMIN) :].strip("/")
-        parts = path.split("/") if path else []
-        raw = await request.body()
-        body: dict[str, Any] = {}
-        if raw.strip():
-            try:
-                loaded = json.loads(raw)
-            except ValueError:
-                return _admin_error(SandboxError("the body must be JSON"))
-            if not isinstance(loaded, dict):
-                return _admin_error(SandboxError("the body must be a JSON object"))
-            body = loaded
-        call = self._admin_call(request.method, parts, request.query_params, body)
-        if call is None:
-            return _admin_error(
-                SandboxError(
-                    f"no admin route {request.method} /{path}", status=404, code="not_found"
-                )
-            )
-        action, status = call
-        try:
-            result = await run_in_threadpool(action)
-        except SandboxError as exc:
-            return _admin_error(exc)
-        except TypeError as exc:  # unexpected keyword in the body
-            return _admin_error(SandboxError(str(exc)))
-        return JSONResponse(_jsonable(result), status_code=status)
-
-    def _admin_call(
+    def admin_call(
         self, method: str, parts: list[str], query: Mapping[str, str], body: dict[str, Any]
-    ) -> tuple[Callable[[], Any], int] | None:
+    ) -> AdminCall | None:
+        """The Pinterest admin routes, then those of every platform sandbox (state, reset,
+        options, apps, failures, clock)."""
         sb = self.sandbox
         match (method, parts):
-            case ("GET", ["state"]):
-                return sb.summary, 200
-            case ("POST", ["reset"]):
-                keep = bool(body.get("keep_config", True))
-                return _then(lambda: sb.reset(keep_config=keep), {"reset": True}), 200
-            case ("GET", ["options"]):
-                return (lambda: sb.options), 200
-            case ("PATCH", ["options"]):
-                return (lambda: sb.update_options(**body)), 200
-            case ("GET", ["apps"]):
-                return sb.apps, 200
-            case ("POST", ["apps"]):
-                return (lambda: sb.add_app(**body)), 201
-            case ("GET", ["apps", client_id]):
-                return (lambda: sb.get_app(client_id)), 200
-            case ("PATCH", ["apps", client_id]):
-                return (lambda: sb.update_app(client_id, **body)), 200
             case ("GET", ["users"]):
                 return sb.users, 200
             case ("POST", ["users"]):
@@ -2140,67 +1931,13 @@ class _Api:
                 app_id = body.get("app_id")
                 scopes = body.get("scopes")
                 return (lambda: sb.issue_tokens(user_id, app_id=app_id, scopes=scopes)), 201
-            case ("GET", ["failures"]):
-                return sb.failures, 200
-            case ("POST", ["failures"]):
-                return (lambda: sb.add_failure(**body)), 201
-            case ("DELETE", ["failures"]):
-                return _then(sb.clear_failures, {"cleared": True}), 200
             case ("GET", ["requests"]):
                 return (
                     lambda: sb.requests_log(
                         endpoint=query.get("endpoint"), user_id=query.get("user_id")
                     )
                 ), 200
-            case ("GET", ["clock"]):
-                return (lambda: {"now": sb.now(), "manual": sb.manual_clock}), 200
-            case ("POST", ["clock", "advance"]):
-                seconds = body.get("seconds")
-                if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-                    return _failing(SandboxError("seconds (a number) is needed")), 400
-                return (lambda: {"now": sb.advance_clock(float(seconds))}), 200
-            case ("POST", ["clock", "set"]):
-                raw_now = str(body.get("now", ""))
-                return (lambda: {"now": sb.set_clock(_parse_when(raw_now))}), 200
-        return None
-
-
-def _then(action: Callable[[], Any], result: Any) -> Callable[[], Any]:
-    def run() -> Any:
-        action()
-        return result
-
-    return run
-
-
-def _failing(error: Exception) -> Callable[[], Any]:
-    def run() -> Any:
-        raise error
-
-    return run
-
-
-def _parse_when(raw: str) -> datetime:
-    try:
-        return parse_timestamp(raw)
-    except ValueError as exc:
-        raise SandboxError(str(exc)) from exc
-
-
-def _admin_error(exc: SandboxError) -> JSONResponse:
-    return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, datetime):
-        return isoformat(value)
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    return value
+        return platform_admin_call(sb, method, parts, body)
 
 
 def create_app(sandbox: PinterestSandbox | None = None, *, clock: Clock | None = None) -> Starlette:
@@ -2209,14 +1946,13 @@ def create_app(sandbox: PinterestSandbox | None = None, *, clock: Clock | None =
     is ``app.state.sandbox``."""
     sandbox = sandbox or PinterestSandbox(clock=clock)
     api = _Api(sandbox)
-    routes = [
-        Route(ADMIN + "/{rest:path}", api.admin, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
-        Route("/{path:path}", api.api, methods=["GET", "POST", "PATCH", "DELETE"]),
-    ]
-    app = Starlette(routes=routes)
-    app.router.redirect_slashes = False
-    app.state.sandbox = sandbox
-    return app
+    return sandbox_app(
+        sandbox,
+        # An unexpected keyword in an admin body (a TypeError) answers 400, not 500.
+        admin=admin_endpoint(api.admin_call),
+        api=api.api,
+        api_methods=["GET", "POST", "PATCH", "DELETE"],
+    )
 
 
 __all__ = [

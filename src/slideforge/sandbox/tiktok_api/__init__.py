@@ -110,6 +110,7 @@ Deliberate deviations (sandbox conveniences, or where the documentation is silen
 - ``post.publish.publicly_available`` carries ``post_id`` as a string.
 """
 
+from slideforge.sandbox.common import SandboxError
 from slideforge.sandbox.tiktok_api.app import create_app
 from slideforge.sandbox.tiktok_api.config import (
     FAIL_REASONS,
@@ -119,12 +120,7 @@ from slideforge.sandbox.tiktok_api.config import (
     SandboxOptions,
     SandboxUser,
 )
-from slideforge.sandbox.tiktok_api.records import (
-    ApiFailure,
-    FailureRule,
-    OAuthFailure,
-    SandboxError,
-)
+from slideforge.sandbox.tiktok_api.records import ApiFailure, FailureRule, OAuthFailure
 from slideforge.sandbox.tiktok_api.state import DEFAULT_USER, TikTokSandbox
 from slideforge.sandbox.tiktok_api.webhooks import sign as sign_webhook
 

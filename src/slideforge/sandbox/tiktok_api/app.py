@@ -19,12 +19,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from slideforge.kit.clock import parse_timestamp
-from slideforge.sandbox.tiktok_api.records import (
-    ApiFailure,
-    OAuthFailure,
-    SandboxError,
-    iso,
-)
+from slideforge.sandbox.common import SandboxError, iso, then
+from slideforge.sandbox.tiktok_api.records import ApiFailure, OAuthFailure
 from slideforge.sandbox.tiktok_api.state import TikTokSandbox
 
 ADMIN = "/__sandbox"
@@ -263,7 +259,7 @@ class _Api:
                 return await self._admin(sb.summary)
             case ("POST", ["reset"]):
                 keep = bool(body.get("keep_config", True))
-                return await self._admin(_then(lambda: sb.reset(keep_config=keep), {"reset": True}))
+                return await self._admin(then(lambda: sb.reset(keep_config=keep), {"reset": True}))
             case ("GET", ["app"]):
                 return await self._admin(lambda: sb.app)
             case ("PATCH", ["app"]):
@@ -296,7 +292,7 @@ class _Api:
                 if not isinstance(count, int) or count < 1:
                     return JSONResponse({"error": "bad_request", "message": "count >= 1"}, 400)
                 return await self._admin(
-                    _then(lambda: sb.record_external_posts(open_id, count), {"recorded": count})
+                    then(lambda: sb.record_external_posts(open_id, count), {"recorded": count})
                 )
             case ("POST", ["tokens"]):
                 owner = body.get("open_id")
@@ -309,7 +305,7 @@ class _Api:
             case ("POST", ["failures"]):
                 return await self._admin(lambda: sb.add_failure(**body), 201)
             case ("DELETE", ["failures"]):
-                return await self._admin(_then(sb.clear_failures, {"cleared": True}))
+                return await self._admin(then(sb.clear_failures, {"cleared": True}))
             case ("GET", ["clock"]):
                 return await self._admin(lambda: {"now": sb.now(), "manual": sb.manual_clock})
             case ("POST", ["clock", "advance"]):
@@ -357,16 +353,6 @@ class _Api:
         return JSONResponse(
             {"error": "not_found", "message": f"no admin route {method} /{path}"}, 404
         )
-
-
-def _then(action: Callable[[], Any], result: Any) -> Callable[[], Any]:
-    """A call that runs ``action`` for its effect and answers ``result``."""
-
-    def run() -> Any:
-        action()
-        return result
-
-    return run
 
 
 class _BadJson:

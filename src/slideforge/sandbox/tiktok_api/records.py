@@ -6,30 +6,13 @@ from __future__ import annotations
 import hashlib
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from slideforge.kit.clock import isoformat
+from slideforge.sandbox.common import iso
 from slideforge.sandbox.tiktok_api.config import ENDPOINTS, FAIL_REASONS, INIT_ENDPOINTS
 from slideforge.sandbox.tiktok_api.media import PullOutcome
-
-
-def iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return isoformat(datetime.fromtimestamp(ts, UTC))
-
-
-class SandboxError(Exception):
-    """Misuse of the admin / Python API (unknown id, wrong state, bad input)."""
-
-    def __init__(self, message: str, *, status: int = 400, code: str = "bad_request") -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
 
 
 class ApiFailure(Exception):

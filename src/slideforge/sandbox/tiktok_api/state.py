@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 from pydantic import ValidationError
 
 from slideforge.kit.clock import Clock, ManualClock, SystemClock
+from slideforge.sandbox.common import SandboxError, iso, validation_message
 from slideforge.sandbox.tiktok_api import media
 from slideforge.sandbox.tiktok_api.config import (
     KNOWN_SCOPES,
@@ -35,10 +36,8 @@ from slideforge.sandbox.tiktok_api.records import (
     OAuthFailure,
     Publish,
     PublishedPost,
-    SandboxError,
     Token,
     Upload,
-    iso,
 )
 from slideforge.sandbox.tiktok_api.webhooks import WebhookDispatcher, build_event, sign
 
@@ -257,7 +256,7 @@ class TikTokSandbox:
             try:
                 user = SandboxUser(**fields)
             except ValidationError as exc:
-                raise SandboxError(_validation_message(exc)) from exc
+                raise SandboxError(validation_message(exc)) from exc
         with self._lock:
             self._users[user.open_id] = user.model_copy(deep=True)
             return user.model_copy(deep=True)
@@ -339,7 +338,7 @@ class TikTokSandbox:
             try:
                 rule = FailureRule(**fields)
             except ValidationError as exc:
-                raise SandboxError(_validation_message(exc)) from exc
+                raise SandboxError(validation_message(exc)) from exc
         with self._lock:
             stored = rule.model_copy(update={"id": self._next_seq(), "fired": 0})
             self._rules.append(stored)
@@ -1799,13 +1798,6 @@ def _deep_copy_json(value: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(value)
 
 
-def _validation_message(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
-        for error in exc.errors()
-    )
-
-
 def _validated(model: type[M], current: M, changes: Mapping[str, Any]) -> M:
     unknown = sorted(set(changes) - set(model.model_fields))
     if unknown:
@@ -1813,4 +1805,4 @@ def _validated(model: type[M], current: M, changes: Mapping[str, Any]) -> M:
     try:
         return model.model_validate({**current.model_dump(), **changes})
     except ValidationError as exc:
-        raise SandboxError(_validation_message(exc)) from exc
+        raise SandboxError(validation_message(exc)) from exc

@@ -15,7 +15,7 @@ import time
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -138,16 +138,7 @@ class MediaProbe:
     error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "url": self.url,
-            "http_status": self.http_status,
-            "bytes": self.bytes,
-            "format": self.format,
-            "width": self.width,
-            "height": self.height,
-            "duration_seconds": self.duration_seconds,
-            "error": self.error,
-        }
+        return asdict(self)
 
 
 def sniff_image(head: bytes) -> str | None:

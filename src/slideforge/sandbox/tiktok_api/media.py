@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -77,16 +77,7 @@ class MediaItem:
     error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "url": self.url,
-            "http_status": self.http_status,
-            "bytes": self.bytes,
-            "sha256": self.sha256,
-            "format": self.format,
-            "width": self.width,
-            "height": self.height,
-            "error": self.error,
-        }
+        return asdict(self)
 
 
 @dataclass

@@ -22,6 +22,10 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
+# A longer schemathesis hunt than the suite's (EXAMPLES per operation, default 300).
+fuzz: $(VENV)/.installed
+	SLIDEFORGE_FUZZ_EXAMPLES=$${EXAMPLES:-300} $(BIN)/pytest -n 2 --dist loadgroup tests/test_schemathesis.py
+
 bench: $(VENV)/.installed
 	$(BIN)/slideforge bench all
 

@@ -3,6 +3,7 @@ response in the envelope and conforming to the documented schema and status code
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,7 +33,8 @@ GROUPS = {
     "ayrshare": ("/ayrshare/api",),
     "webhooks": ("/api/partner/v1/webhooks",),
 }
-EXAMPLES = 30
+# examples per operation; `make fuzz` raises it for a longer hunt
+EXAMPLES = int(os.environ.get("SLIDEFORGE_FUZZ_EXAMPLES", "30"))
 # Rules JSON Schema cannot state (across fields, references to other rows, the server's
 # configuration such as an unconfigured AI endpoint, URLs that do not answer): these
 # operations may refuse schema-valid data, but only with these statuses and specific codes —

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import UTC, datetime
 
 import pytest
 
@@ -245,3 +246,18 @@ def test_allow_one_port_only(web: Web) -> None:
     AddressPolicy([f"127.0.0.1:{port}"]).check_literal(url)
     with pytest.raises(UnsafeUrlError):
         AddressPolicy([f"127.0.0.1:{port}"]).check_literal(f"http://127.0.0.1:{port + 1}/x")
+
+
+def test_retry_after_seconds_reads_both_forms() -> None:
+    import httpx
+
+    from slideforge.kit.safehttp import retry_after_seconds
+
+    now = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
+    assert retry_after_seconds(httpx.Headers({"Retry-After": "120"}), now) == 120
+    date = "Sun, 22 Nov 2026 12:01:30 GMT"
+    assert retry_after_seconds(httpx.Headers({"Retry-After": date}), now) == 90
+    past = "Sun, 22 Nov 2026 11:00:00 GMT"
+    assert retry_after_seconds(httpx.Headers({"Retry-After": past}), now) == 0
+    assert retry_after_seconds(httpx.Headers({"Retry-After": "soon"}), now) is None
+    assert retry_after_seconds(httpx.Headers(), now) is None

@@ -42,6 +42,7 @@ class Inbox:
     url: str
     statuses: list[int] = field(default_factory=list)  # answered in order, then 200
     delays: list[float] = field(default_factory=list)  # seconds before answers, in order
+    retry_after: str | None = None  # the Retry-After header sent with a 429 or 503
     calls: list[Call] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -118,7 +119,11 @@ def start_receiver() -> Receiver:
             await asyncio.sleep(delay)
         status = box.answer()
         box.record(Call(dict(request.headers), body, status, time.monotonic()))
-        return Response(b"ok" if status < 400 else b"receiver says no", status_code=status)
+        headers = {"Retry-After": box.retry_after} if box.retry_after else {}
+        if status not in (429, 503):
+            headers = {}
+        body_out = b"ok" if status < 400 else b"receiver says no"
+        return Response(body_out, status_code=status, headers=headers)
 
     async def redirect(request: Request) -> Response:
         return RedirectResponse(request.query_params["to"], status_code=307)

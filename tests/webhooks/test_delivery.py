@@ -215,6 +215,38 @@ def test_500_then_200_is_retried_with_the_same_id(
     assert [a["attempt"] for a in row["attempts"]] == [1, 2, 3]
 
 
+def test_retry_after_of_a_busy_receiver_is_honoured(
+    api: ApiClient, web: Web, receiver: Receiver, monkeypatch: pytest.MonkeyPatch, runtime: Runtime
+) -> None:
+    """429 with Retry-After: 2 waits 2 s, not the scheduled 0.5 s; where the schedule asks
+    for longer, the schedule wins."""
+    monkeypatch.setattr(runtime.settings, "webhook_retry_delays", [0.5, 3.0])
+    inbox = receiver.inbox(429, 503)
+    inbox.retry_after = "2"
+    webhook_id, _ = hook(api, inbox.url, ["slideshow.rendered"])
+    rendered_slideshow(api, web)
+    calls = inbox.wait(lambda calls: any(c.answered == 200 for c in calls), timeout=45)
+    assert [c.answered for c in calls] == [429, 503, 200]
+    assert calls[1].at - calls[0].at >= 2 - 0.05
+    # the second wait: the schedule says 3 s, Retry-After 2 s: the longer one
+    assert calls[2].at - calls[1].at >= 3 - 0.05
+    (row,) = wait_deliveries(api, webhook_id, lambda rows: rows[0]["status"] == "delivered")
+    assert [a["retry_after"] for a in row["attempts"]] == [2, 2, None]
+
+
+def test_retry_after_is_capped_at_the_longest_scheduled_delay(
+    api: ApiClient, web: Web, receiver: Receiver, monkeypatch: pytest.MonkeyPatch, runtime: Runtime
+) -> None:
+    monkeypatch.setattr(runtime.settings, "webhook_retry_delays", [1.0])
+    inbox = receiver.inbox(503)
+    inbox.retry_after = "86400"  # a day: a receiver cannot park our queue for that long
+    hook(api, inbox.url, ["slideshow.rendered"])
+    rendered_slideshow(api, web)
+    calls = inbox.wait(lambda calls: any(c.answered == 200 for c in calls), timeout=30)
+    assert [c.answered for c in calls] == [503, 200]
+    assert 1 - 0.05 <= calls[1].at - calls[0].at < 15
+
+
 def test_receiver_down_backs_off_then_fails(
     api: ApiClient, web: Web, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:

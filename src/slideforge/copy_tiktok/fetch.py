@@ -55,14 +55,12 @@ import binascii
 import hashlib
 import importlib.util
 import json
-import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from http.cookiejar import Cookie
 from pathlib import Path
@@ -74,7 +72,14 @@ import httpx
 from slideforge.kit.clock import Clock, SystemClock
 from slideforge.kit.errors import ApiError
 from slideforge.kit.images import ImageError, probe_image, sniff_image
-from slideforge.kit.safehttp import FetchError, FetchResult, SafeClient, SafeHttp, UnsafeUrlError
+from slideforge.kit.safehttp import (
+    FetchError,
+    FetchResult,
+    SafeClient,
+    SafeHttp,
+    UnsafeUrlError,
+    retry_after_seconds,
+)
 
 if TYPE_CHECKING:
     from slideforge.config import Settings
@@ -732,23 +737,8 @@ def _check_proxy(proxy: str) -> str:
     return proxy.strip()
 
 
-def _retry_after(headers: httpx.Headers, now: datetime) -> int | None:
-    raw = headers.get("retry-after", "").strip()
-    if not raw:
-        return None
-    if raw.isdigit():
-        return int(raw)
-    try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0, math.ceil((when - now).total_seconds()))
-
-
 def _rate_limited(headers: httpx.Headers, now: datetime) -> TikTokFetchError:
-    seconds = _retry_after(headers, now)
+    seconds = retry_after_seconds(headers, now)
     when = f"retry after {seconds} seconds" if seconds is not None else "retry later"
     return TikTokFetchError(
         "rate_limited",

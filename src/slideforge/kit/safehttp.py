@@ -14,11 +14,14 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import socket
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -224,6 +227,23 @@ class _GuardedTransport(httpx.HTTPTransport):
                 keepalive_expiry=5.0,
                 network_backend=backend,
             )
+
+
+def retry_after_seconds(headers: httpx.Headers, now: datetime) -> int | None:
+    """The whole seconds a ``Retry-After`` header asks to wait (delay-seconds or an HTTP
+    date, RFC 9110 §10.2.3), or None when there is none or it cannot be read."""
+    raw = headers.get("retry-after", "").strip()
+    if not raw:
+        return None
+    if raw.isdigit():
+        return int(raw)
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0, math.ceil((when - now).total_seconds()))
 
 
 @dataclass

@@ -3,8 +3,9 @@
 
 Guarantees: at least once (a crash after the POST and before the record repeats the attempt
 with the same ``webhook-id``, so receivers deduplicate on it); a 2xx answer is delivered;
-anything else is retried after ``webhook_retry_delays`` until they run out, then failed; a
-deleted endpoint (its rows go with it) stops at the next attempt."""
+anything else is retried after ``webhook_retry_delays`` until they run out, then failed (a
+receiver answering 429 or 503 with ``Retry-After`` gets at least that long, up to the longest
+scheduled delay); a deleted endpoint (its rows go with it) stops at the next attempt."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from standardwebhooks import Webhook
 
 from slideforge import __version__
 from slideforge.kit.clock import isoformat
-from slideforge.kit.safehttp import FetchError, UnsafeUrlError
+from slideforge.kit.safehttp import FetchError, UnsafeUrlError, retry_after_seconds
 from slideforge.models import WebhookDelivery, WebhookEndpoint
 from slideforge.runtime import Runtime
 
@@ -82,6 +83,7 @@ def _post(runtime: Runtime, msg_id: str, prepared: Prepared) -> dict[str, Any]:
     status: int | None = None
     error: str | None = None
     excerpt: str | None = None
+    retry_after: int | None = None
     try:
         with runtime.http.client(
             user_agent=USER_AGENT, timeout=runtime.settings.webhook_timeout_seconds
@@ -104,6 +106,8 @@ def _post(runtime: Runtime, msg_id: str, prepared: Prepared) -> dict[str, Any]:
             )
         elif not 200 <= status < 300:
             error = f"answered HTTP {status}; only a 2xx answer counts as delivered"
+            if status in (429, 503):
+                retry_after = retry_after_seconds(result.headers, datetime.now(UTC))
     except UnsafeUrlError as exc:
         error = f"not sent: {exc} (webhook URLs must reach a public address)"
     except FetchError as exc:
@@ -122,6 +126,7 @@ def _post(runtime: Runtime, msg_id: str, prepared: Prepared) -> dict[str, Any]:
         "error": error,
         "response": excerpt,
         "duration_ms": int((time.monotonic() - started) * 1000),
+        "retry_after": retry_after,
     }
 
 
@@ -153,6 +158,8 @@ def _record(
             row.next_attempt_at = None
             return {"outcome": "failed"}
         delay = float(delays[attempt - 1])
+        if outcome.get("retry_after"):
+            delay = max(delay, min(float(outcome["retry_after"]), max(delays)))
         row.next_attempt_at = now + timedelta(seconds=delay)
         return {"outcome": "retry", "delay": delay}
 

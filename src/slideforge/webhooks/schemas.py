@@ -58,6 +58,11 @@ class DeliveryAttempt(BaseModel):
     error: str | None = Field(description="why the attempt did not count as delivered")
     response: str | None = Field(description="the first 300 characters of the answer")
     duration_ms: int
+    retry_after: int | None = Field(
+        default=None,
+        description="seconds the receiver asked to wait (Retry-After on a 429 or 503 answer); "
+        "the next attempt waits at least that long, up to the longest scheduled delay",
+    )
 
 
 class DeliveryOut(BaseModel):

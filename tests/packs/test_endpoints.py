@@ -38,7 +38,9 @@ def test_pack_crud(api: ApiClient) -> None:
     assert updated["name"] == "Summer 2" and updated["is_public"] is True
     err(api.patch(f"/packs/{pack_id}", json={}), 422, "invalid_payload")
     err(api.post("/packs", json={"name": "x" * 121}), 422, "invalid_payload")
-    err(api.post("/packs", json={"name": "   "}), 422, "invalid_payload")
+    blank = err(api.post("/packs", json={"name": "   "}), 422, "invalid_payload")
+    assert blank["message"] == "name: must not be empty or only spaces"
+    err(api.post("/packs", json={"name": "\u0000\u0000"}), 422, "invalid_payload")
     assert ok(api.delete(f"/packs/{pack_id}")) == {"id": pack_id, "deleted": True}
     err(api.get(f"/packs/{pack_id}"), 404, "not_found")
     err(api.delete(f"/packs/{pack_id}"), 404, "not_found")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
@@ -413,6 +414,16 @@ def test_account_selection(api: ApiClient, tiktok: TikTokEnv, web: Web, strict: 
         },
     )
     err(missing, 400, "missing_accounts")
+    both = api.post(
+        "/posts",
+        json={
+            "caption": "both",
+            "media": {"type": "slideshow", "urls": slides(web, 1)},
+            "accounts": [{"id": str(uuid.uuid4())}],
+            "account_selection": {"tag": "beauty"},
+        },
+    )
+    assert "not both" in err(both, 400, "validation_failed")["message"]
 
 
 def test_concurrent_automatic_choice_never_books_one_slot_twice(

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from slideforge.kit.errors import ApiError
+from slideforge.kit.validation import NOT_BLANK
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,14 @@ def _location(loc: Sequence[Any]) -> str:
     return out or "body"
 
 
+def _blank(err: Any) -> bool:
+    """A text that is empty (after the trimming some fields do) or only spaces."""
+    ctx = err.get("ctx") or {}
+    if err.get("type") == "string_too_short":
+        return bool(ctx.get("min_length") == 1)
+    return bool(err.get("type") == "string_pattern_mismatch" and ctx.get("pattern") == NOT_BLANK)
+
+
 def describe_validation_errors(errors: Sequence[Any]) -> tuple[str, list[dict[str, str]]]:
     details: list[dict[str, str]] = []
     for err in errors:
@@ -148,6 +157,8 @@ def describe_validation_errors(errors: Sequence[Any]) -> tuple[str, list[dict[st
             msg = "is required"
         elif err.get("type") == "extra_forbidden":
             msg = "is not a known field"
+        elif _blank(err):
+            msg = "must not be empty or only spaces"
         details.append({"field": field, "message": msg})
     message = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
     if len(details) > 5:

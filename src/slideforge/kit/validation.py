@@ -14,6 +14,18 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 HHMM_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+#: Some character that str.strip() keeps and that is not NUL (requests lose NULs): text that
+#: is not blank after trimming. As a JSON Schema ``pattern`` it is searched, not anchored.
+NOT_BLANK = (
+    r"[^\x00\t\n\x0b\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+)
+
+
+def trimmed(value: object) -> object:
+    """Surrounding whitespace removed from text (a ``mode="before"`` field validator)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 TIMEZONES = sorted(available_timezones())
 #: Control characters and every character that is whitespace to ECMAScript, Python or Rust
 #: regexes (their \s differ: U+0085), spelled out so /openapi.json and the server agree.

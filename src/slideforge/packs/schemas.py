@@ -8,18 +8,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from slideforge.kit.validation import RequestBody, Url
-
-
-def _strip_name(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
+from slideforge.kit.validation import NOT_BLANK, RequestBody, Url, trimmed
 
 
 class PackCreate(RequestBody):
-    name: str = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=120, pattern=NOT_BLANK)
     is_public: bool = False
 
-    _name = field_validator("name", mode="before")(_strip_name)
+    _name = field_validator("name", mode="before")(trimmed)
 
 
 class PackUpdate(RequestBody):
@@ -27,10 +23,13 @@ class PackUpdate(RequestBody):
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
-    name: Annotated[str, Field(min_length=1, max_length=120)] | SkipJsonSchema[None] = None
+    name: (
+        Annotated[str, Field(min_length=1, max_length=120, pattern=NOT_BLANK)]
+        | SkipJsonSchema[None]
+    ) = None
     is_public: bool | SkipJsonSchema[None] = None
 
-    _name = field_validator("name", mode="before")(_strip_name)
+    _name = field_validator("name", mode="before")(trimmed)
 
 
 class PackImageCreate(RequestBody):

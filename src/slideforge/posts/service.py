@@ -582,7 +582,7 @@ def create_post(
             400,
         )
     if body.accounts is not None and body.account_selection is not None:
-        raise invalid_payload("accounts", "send accounts or account_selection, not both")
+        raise bad("send accounts or account_selection, not both", "accounts")
     scheduled_at = parse_schedule(body.scheduled_at, now)
     accounts = resolve_accounts(session, caller, body.accounts) if body.accounts else []
     draft = Draft(body, accounts, body.account_selection, scheduled_at)

@@ -8,19 +8,15 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from slideforge.kit.validation import RequestBody, Url
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
+from slideforge.kit.validation import NOT_BLANK, RequestBody, Url, trimmed
 
 
 class ProductCreate(RequestBody):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
     description: str | None = Field(default=None, max_length=5000)
     url: Url | None = None
 
-    _strip_name = field_validator("name", mode="before")(_strip)
+    _strip_name = field_validator("name", mode="before")(trimmed)
 
 
 class ProductUpdate(RequestBody):
@@ -28,11 +24,14 @@ class ProductUpdate(RequestBody):
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
-    name: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = None
+    name: (
+        Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK)]
+        | SkipJsonSchema[None]
+    ) = None
     description: str | None = Field(default=None, max_length=5000)
     url: Url | None = None
 
-    _strip_name = field_validator("name", mode="before")(_strip)
+    _strip_name = field_validator("name", mode="before")(trimmed)
 
 
 class ProductOut(BaseModel):

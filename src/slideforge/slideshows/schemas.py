@@ -19,7 +19,7 @@ from pydantic import (
     field_validator,
 )
 
-from slideforge.kit.validation import RequestBody, Url
+from slideforge.kit.validation import NOT_BLANK, RequestBody, Url, trimmed
 from slideforge.render import family_names
 from slideforge.render.colors import parse_color
 
@@ -41,8 +41,6 @@ UUID_PATTERN = (
     r"^[ \t]*([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     r"|[0-9a-fA-F]{32})[ \t]*$"
 )
-#: Some character that str.strip() keeps: text that is not blank after trimming.
-NOT_BLANK = r"[^\t\n\x0b\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 INDEX_KEY = r"^[0-9]+$"
 FONT_FAMILIES: tuple[str, ...] = tuple(family_names())
 _NUM = r"[0-9]{1,3}(\.[0-9]{1,4})?%?"
@@ -213,10 +211,7 @@ class GenerateBody(RequestBody):
     skip_ai: bool = False
     slide_config: SlideConfigIn | None = None
 
-    @field_validator("prompt", "title", mode="before")
-    @classmethod
-    def _strip(cls, value: object) -> object:
-        return value.strip() if isinstance(value, str) else value
+    _trimmed = field_validator("prompt", "title", mode="before")(trimmed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,10 +285,7 @@ class SlideshowPatch(RequestBody):
     slides: Annotated[list[SlideIn], Field(max_length=35)] | None = None
     revision: Annotated[int, Field(ge=1)] | None = None
 
-    @field_validator("title", mode="before")
-    @classmethod
-    def _strip(cls, value: object) -> object:
-        return value.strip() if isinstance(value, str) else value
+    _trimmed = field_validator("title", mode="before")(trimmed)
 
 
 class RegenerateBody(RequestBody):

@@ -12,11 +12,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
-from slideforge.kit.validation import RequestBody
+from slideforge.kit.validation import NOT_BLANK, RequestBody, trimmed
 from slideforge.slideshows.schemas import (
     COLOR_PATTERN,
     FONT_FAMILIES,
-    NOT_BLANK,
     AspectRatio,
     FontSizeSetting,
     SlideshowType,
@@ -159,10 +158,6 @@ CONFIG_SCHEMA = _inline(TemplateConfig.model_json_schema())
 ConfigBody = Annotated[dict[str, Any], WithJsonSchema(CONFIG_SCHEMA)]
 
 
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
 class TemplateCreate(RequestBody):
     name: str = Field(
         min_length=1, max_length=100, pattern=NOT_BLANK, description="unique per owner, trimmed"
@@ -173,7 +168,7 @@ class TemplateCreate(RequestBody):
     )
     config: ConfigBody
 
-    _name = field_validator("name", mode="before")(_strip)
+    _name = field_validator("name", mode="before")(trimmed)
 
 
 class TemplateUpdate(RequestBody):
@@ -186,7 +181,7 @@ class TemplateUpdate(RequestBody):
     visibility: Visibility | None = None
     config: ConfigBody | None = None
 
-    _name = field_validator("name", mode="before")(_strip)
+    _name = field_validator("name", mode="before")(trimmed)
 
 
 class FromSlideshowBody(RequestBody):
@@ -198,7 +193,7 @@ class FromSlideshowBody(RequestBody):
     visibility: Visibility = "private"
     preserve_text: bool = True
 
-    _name = field_validator("name", mode="before")(_strip)
+    _name = field_validator("name", mode="before")(trimmed)
 
 
 class TemplateOut(BaseModel):

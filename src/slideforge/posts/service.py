@@ -788,13 +788,18 @@ def lock_post(session: Session, post_id: uuid.UUID) -> Post | None:
 
 
 def lock_posts(session: Session, raw_ids: list[str]) -> None:
-    """Lock these posts' rows in id order, so two bulk requests naming the same posts in
-    different orders wait for each other instead of deadlocking."""
+    """Load and lock these posts' rows in id order, so two bulk requests naming the same
+    posts in different orders wait for each other instead of deadlocking. Afterwards
+    ``session.get(Post, id)`` answers from the session, fresh and locked."""
     ids = sorted({parsed for parsed in map(parse_id, raw_ids) if parsed is not None})
     if ids:
-        session.execute(
-            sa.select(Post.id).where(Post.id.in_(ids)).order_by(Post.id).with_for_update()
-        )
+        session.scalars(
+            sa.select(Post)
+            .where(Post.id.in_(ids))
+            .order_by(Post.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
 
 
 def _owned(session: Session, caller: Caller, post_id: object, *, lock: bool = False) -> Post:
@@ -1065,7 +1070,7 @@ def retry_posts(
     lock_posts(session, post_ids)
     for raw in post_ids:
         parsed = parse_id(raw)
-        post = lock_post(session, parsed) if parsed else None
+        post = session.get(Post, parsed) if parsed else None
         if post is None or post.workspace_id != caller.workspace_id or post.status == "deleted":
             errors[raw.strip()] = "not found"
             continue
@@ -1113,7 +1118,7 @@ def delete_posts(
     lock_posts(session, post_ids)
     for raw in post_ids:
         parsed = parse_id(raw)
-        post = lock_post(session, parsed) if parsed else None
+        post = session.get(Post, parsed) if parsed else None
         if post is None or post.workspace_id != caller.workspace_id or post.status == "deleted":
             skipped.append(raw.strip())
             continue

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from slideforge.accounts.capabilities import effective_policy
 from slideforge.models import Account, Post, PostTarget
 from slideforge.posts import scheduling
-from slideforge.posts.service import lock_post, refresh_status
+from slideforge.posts.service import refresh_status
 from slideforge.publishing.platforms import get_platform
 from slideforge.publishing.platforms.base import PlatformError, PublishRequest, TokenSet
 from slideforge.runtime import Runtime
@@ -53,12 +53,8 @@ def _target(session: Session, target_id: str, *, lock: bool = False) -> PostTarg
     query = sa.select(PostTarget).where(PostTarget.id == uuid.UUID(target_id))
     if not lock:
         return session.scalar(query)
-    post_id = session.scalar(
-        sa.select(PostTarget.post_id).where(PostTarget.id == uuid.UUID(target_id))
-    )
-    if post_id is None:
-        return None
-    lock_post(session, post_id)
+    post_of_target = query.with_only_columns(PostTarget.post_id).scalar_subquery()
+    session.execute(sa.select(Post.id).where(Post.id == post_of_target).with_for_update())
     return session.scalar(query.with_for_update().execution_options(populate_existing=True))
 
 

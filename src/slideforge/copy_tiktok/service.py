@@ -353,7 +353,12 @@ def _download_backgrounds(runtime: Runtime, urls: list[str]) -> list[tuple[bytes
         field = f"pack_images[{i}]"
         try:
             data = read_media(runtime, url.strip(), max_bytes=limit)
-            info = probe_image(data, runtime.settings.max_image_pixels)
+            info = probe_image(
+                data,
+                runtime.settings.max_image_pixels,
+                max_side=runtime.settings.max_image_side,
+                max_aspect=runtime.settings.max_image_aspect,
+            )
         except UnsafeUrlError as exc:
             raise invalid_payload(field, f"{url} is refused: {exc}") from exc
         except (FetchError, StorageError) as exc:

@@ -254,11 +254,20 @@ def complete_upload(
                 415,
             )
         try:
-            info = probe_image(data, settings.max_image_pixels)
+            info = probe_image(
+                data,
+                settings.max_image_pixels,
+                max_side=settings.max_image_side,
+                max_aspect=settings.max_image_aspect,
+            )
         except ImageError as exc:
-            status = 422
-            code = "image_too_large" if exc.reason == "too_many_pixels" else "invalid_image"
-            raise ApiError(code, f"The image cannot be used: {exc}.", status) from exc
+            too_large = exc.reason in ("too_many_pixels", "side_too_long")
+            raise ApiError(
+                "image_too_large" if too_large else "invalid_image",
+                f"The image {row.filename!r} cannot be used: {exc}.",
+                422,
+                data={"file_id": str(row.id), "filename": row.filename},
+            ) from exc
         row.width, row.height = info.width, info.height
         row.sha256 = sha256_hex(data)
     else:
@@ -272,6 +281,15 @@ def complete_upload(
                 415,
             )
         video = probe_video(spool)
+        if not video.has_movie:
+            raise ApiError(
+                "invalid_video",
+                f"The file {row.filename!r} starts like a {container.upper()} video but holds "
+                "no video after its header: it is truncated or not a video. Upload the "
+                "complete file.",
+                422,
+                data={"file_id": str(row.id), "filename": row.filename},
+            )
         row.width, row.height = video.width, video.height
         row.duration_seconds = video.duration_seconds or row.declared_duration_seconds
     spool.seek(0)

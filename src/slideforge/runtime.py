@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from slideforge.config import Settings
+from slideforge.kit import pixels
 from slideforge.kit.clock import Clock, SystemClock
 from slideforge.kit.crypto import Secrets
 from slideforge.kit.db import Database
@@ -41,6 +42,7 @@ def build_storage(settings: Settings) -> Storage:
 
 def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    pixels.configure(settings.image_decode_budget_megapixels)  # this process's decode budget
     return Runtime(
         settings=settings,
         db=Database(settings.resolved_database_url),

@@ -43,7 +43,8 @@ def _edge_density(gray: Image.Image) -> float:
 def analyse_image(data: bytes, max_pixels: int) -> ImageAnalysis:
     # The real size comes from the header: draft() may have reduced the decode.
     width, height = oriented_size(open_image(data, max_pixels))
-    image = decode_rgb(data, max_pixels, draft_to=(512, 512))
+    # Reduced early (JPEG DCT scale, then whole box factors) to what the 256 px thumbnail needs.
+    image = decode_rgb(data, max_pixels, min_size=(512, 512))
     ratio = width / height
     orientation = "square" if 0.95 <= ratio <= 1.05 else ("portrait" if ratio < 1 else "landscape")
 

@@ -19,8 +19,20 @@ from typing import Any
 from PIL import Image
 
 from slideforge.files.service import read_media, stored_file
+from slideforge.kit import pixels
 from slideforge.kit.errors import ApiError
-from slideforge.kit.images import ImageError, decode_rgb, encode_jpeg, scale_short_side, sniff_image
+from slideforge.kit.images import (
+    JPEG_MAX_SIDE,
+    ImageError,
+    check_complete,
+    check_shape,
+    decode_rgb,
+    encode_jpeg,
+    open_image,
+    oriented_size,
+    scale_short_side,
+    sniff_image,
+)
 from slideforge.kit.safehttp import FetchError, UnsafeUrlError
 from slideforge.kit.storage import StorageError
 from slideforge.kit.video import probe_video, sniff_video
@@ -108,6 +120,35 @@ def _aspect_warning(field: str, width: int | None, height: int | None) -> Warnin
     return None
 
 
+def _check_shape(runtime: Runtime, data: bytes, field: str, what: str) -> None:
+    """Refuse, from the header and before any decoding, an image whose shape no platform
+    takes (SLIDEFORGE_MAX_IMAGE_ASPECT / SLIDEFORGE_MAX_IMAGE_SIDE): 400 naming ``what``."""
+    settings = runtime.settings
+    try:
+        # The header's size: a rotation changes neither the longer side nor the aspect.
+        width, height = open_image(data, settings.max_image_pixels).size
+        check_shape(
+            width, height, max_side=settings.max_image_side, max_aspect=settings.max_image_aspect
+        )
+    except ImageError as exc:
+        raise _invalid(field, f"{what} cannot be used: {exc}") from exc
+
+
+def _readable_size(runtime: Runtime, data: bytes) -> tuple[int, int]:
+    """The upright size from the header, and, for PNG and JPEG, a check that the whole file
+    is there (PNG chunk CRCs, JPEG data at 1/8 scale) — never a full-size decode: that is the
+    variants' work (``prepare_variants``, in the request or in the publish workflow)."""
+    image = open_image(data, runtime.settings.max_image_pixels)
+    size = oriented_size(image)
+    if image.format in ("PNG", "JPEG"):
+        try:
+            check_complete(image)
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise ImageError("broken", "the image is truncated or corrupt") from exc
+    image.close()
+    return size
+
+
 def ingest(
     runtime: Runtime, workspace_id: uuid.UUID, post_id: uuid.UUID, media: dict[str, Any]
 ) -> tuple[list[MediaItem], list[File], list[Warning_]]:
@@ -125,8 +166,9 @@ def ingest(
             if fmt not in IMAGE_FORMATS:
                 found = fmt.upper() if fmt else "not an image"
                 raise _invalid(field, f"slide {index + 1} ({url}) is {found}; use JPG, PNG or WebP")
+            _check_shape(runtime, data, field, f"slide {index + 1} ({url})")
             try:
-                image = decode_rgb(data, runtime.settings.max_image_pixels)
+                width, height = _readable_size(runtime, data)
             except ImageError as exc:
                 raise _invalid(field, f"slide {index + 1} ({url}) cannot be used: {exc}") from exc
             row = stored_file(
@@ -137,8 +179,8 @@ def ingest(
                 filename=f"slide-{index:02d}.{fmt}",
                 context="post-media",
                 key=f"posts/{post_id}/source/slide-{index:02d}.{'jpg' if fmt == 'jpeg' else fmt}",
-                width=image.width,
-                height=image.height,
+                width=width,
+                height=height,
             )
             rows.append(row)
             items.append(
@@ -148,12 +190,12 @@ def ingest(
                     str(row.id),
                     row.storage_key,
                     row.content_type,
-                    image.width,
-                    image.height,
+                    width,
+                    height,
                     len(data),
                 )
             )
-            warning = _aspect_warning(field, image.width, image.height)
+            warning = _aspect_warning(field, width, height)
             if warning:
                 warnings.append(warning)
         return items, rows, warnings
@@ -163,6 +205,12 @@ def ingest(
     if container not in VIDEO_CONTAINERS:
         raise _invalid("media.url", f"{url} is not an MP4, MOV, M4V or AVI video")
     info = probe_video(io.BytesIO(data))
+    if not info.has_movie:
+        raise _invalid(
+            "media.url",
+            f"{url} starts like a {container.upper()} video but holds no video after its "
+            "header: it is truncated or not a video",
+        )
     if info.duration_seconds is None:
         warnings.append(
             Warning_("media", "Video duration metadata is missing", "VIDEO_DURATION_MISSING")
@@ -224,12 +272,14 @@ def _ingest_cover(
     fmt = sniff_image(data)
     if fmt not in IMAGE_FORMATS:
         raise _invalid(field, f"{url} is {fmt.upper() if fmt else 'not an image'}; use JPG or PNG")
+    _check_shape(runtime, data, field, url)
     try:
-        image = decode_rgb(data, runtime.settings.max_image_pixels)
+        image = decode_rgb(data, runtime.settings.max_image_pixels, min_size=(1080, 1080))
+        image = scale_short_side(image, 1080)
+        jpeg = encode_jpeg(image, max_bytes=INSTAGRAM_MAX_BYTES)
     except ImageError as exc:
         raise _invalid(field, f"{url} cannot be used: {exc}") from exc
-    jpeg = encode_jpeg(scale_short_side(image, 1080), max_bytes=INSTAGRAM_MAX_BYTES)
-    width, height = scale_short_side(image, 1080).size
+    width, height = image.size
     row = stored_file(
         runtime,
         workspace_id=workspace_id,
@@ -245,14 +295,63 @@ def _ingest_cover(
     return item, row
 
 
+def _short_side_size(width: int, height: int, max_short_side: int) -> tuple[int, int]:
+    """The size ``scale_short_side`` gives."""
+    if min(width, height) <= max_short_side:
+        return width, height
+    if width <= height:
+        return max_short_side, max(1, round(height * max_short_side / width))
+    return max(1, round(width * max_short_side / height)), max_short_side
+
+
+def _check_variant(platform: str, item: MediaItem, size: tuple[int, int] | None) -> None:
+    """Before any decoding: a variant JPEG cannot have a side over 65,500 px (a slide that
+    predates the shape limits, or dimensions unknown until decoded)."""
+    if size is None:
+        return
+    width, height = size
+    if min(width, height) < 1 or max(width, height) > JPEG_MAX_SIDE:
+        raise _invalid(
+            f"media.urls[{item.index}]",
+            f"slide {item.index + 1} ({item.width}x{item.height}) would be {width}x{height} px "
+            f"as a {platform} JPEG, over JPEG's {JPEG_MAX_SIDE} px per side; crop it to a "
+            "less extreme shape",
+        )
+
+
+def _encode_variant(platform: str, item: MediaItem, image: Image.Image, max_bytes: int) -> bytes:
+    _check_variant(platform, item, image.size)
+    try:
+        return encode_jpeg(image, max_bytes=max_bytes)
+    except ImageError as exc:
+        raise _invalid(
+            f"media.urls[{item.index}]",
+            f"slide {item.index + 1} cannot be made into a {platform} JPEG: {exc}",
+        ) from exc
+
+
+def _decode_item(runtime: Runtime, item: MediaItem, min_size: tuple[int, int]) -> Image.Image:
+    """A slide decoded for a variant of about ``min_size`` (reduced early, under the pixel
+    budget); 400 validation_failed naming the slide when it cannot be decoded."""
+    data = runtime.storage.read(item.key)
+    try:
+        return decode_rgb(data, runtime.settings.max_image_pixels, min_size=min_size)
+    except ImageError as exc:
+        raise _invalid(
+            f"media.urls[{item.index}]",
+            f"slide {item.index + 1} ({item.source_url}) cannot be used: {exc}",
+        ) from exc
+
+
 def tiktok_variants(runtime: Runtime, post_id: uuid.UUID, items: list[MediaItem]) -> list[str]:
     """JPEG, shorter side ≤ 1080 px, ≤ 5 MB: what TikTok's photo posts accept. Returns the
     public URLs TikTok pulls from (they must be on a verified domain or prefix)."""
     urls = []
     for item in items:
-        image = decode_rgb(runtime.storage.read(item.key), runtime.settings.max_image_pixels)
-        image = scale_short_side(image, 1080)
-        data = encode_jpeg(image, max_bytes=MAX_IMAGE_BYTES)
+        if item.width and item.height:
+            _check_variant("TikTok", item, _short_side_size(item.width, item.height, 1080))
+        image = scale_short_side(_decode_item(runtime, item, (1080, 1080)), 1080)
+        data = _encode_variant("TikTok", item, image, MAX_IMAGE_BYTES)
         key = f"posts/{post_id}/tiktok/slide-{item.index:02d}.jpg"
         runtime.storage.put(key, data, "image/jpeg")
         urls.append(runtime.storage.url(key))
@@ -325,9 +424,9 @@ def instagram_variants(runtime: Runtime, post_id: uuid.UUID, items: list[MediaIt
     size = instagram_size(items)
     urls = []
     for item in items:
-        image = decode_rgb(runtime.storage.read(item.key), runtime.settings.max_image_pixels)
-        data = encode_jpeg(
-            fit_to(image, size, runtime.settings.image_fit), max_bytes=INSTAGRAM_MAX_BYTES
+        image = _decode_item(runtime, item, size)
+        data = _encode_variant(
+            "Instagram", item, fit_to(image, size, runtime.settings.image_fit), INSTAGRAM_MAX_BYTES
         )
         key = f"posts/{post_id}/instagram/slide-{item.index:02d}.jpg"
         runtime.storage.put(key, data, "image/jpeg")
@@ -340,13 +439,18 @@ def pinterest_variants(runtime: Runtime, post_id: uuid.UUID, items: list[MediaIt
     urls = []
     size = pinterest_size(items)
     for item in items:
-        image = decode_rgb(runtime.storage.read(item.key), runtime.settings.max_image_pixels)
         if len(items) > 1:
-            image = fit_to(image, size, runtime.settings.image_fit)
-        elif max(image.size) > PINTEREST_LONG_SIDE:
-            scale = PINTEREST_LONG_SIDE / max(image.size)
-            image = fit_to(image, (round(image.width * scale), round(image.height * scale)), "crop")
-        data = encode_jpeg(image, max_bytes=PINTEREST_MAX_BYTES)
+            image = fit_to(_decode_item(runtime, item, size), size, runtime.settings.image_fit)
+        else:
+            image = _decode_item(runtime, item, size)
+            if max(image.size) > PINTEREST_LONG_SIDE:
+                # the size the whole image would have (the decode may be reduced already)
+                width, height = (
+                    (item.width, item.height) if item.width and item.height else image.size
+                )
+                scale = PINTEREST_LONG_SIDE / max(width, height)
+                image = fit_to(image, (round(width * scale), round(height * scale)), "crop")
+        data = _encode_variant("Pinterest", item, image, PINTEREST_MAX_BYTES)
         key = f"posts/{post_id}/pinterest/slide-{item.index:02d}.jpg"
         runtime.storage.put(key, data, "image/jpeg")
         urls.append(runtime.storage.url(key))
@@ -433,6 +537,33 @@ def check_media(platforms: set[str], items: list[MediaItem], kind: str) -> None:
                 f"the video is {video.width}x{video.height}; Pinterest takes videos between "
                 "1:2 and 1.91:1",
             )
+
+
+def variant_cost(platforms: set[str], items: list[MediaItem], kind: str) -> int:
+    """Pixels the variants' decodes hold, summed over slides and platforms (estimated from
+    the slides' sizes; JPEGs at the DCT scale a 1080 px variant decodes them at)."""
+    if kind != "slideshow":
+        return 0
+    count = sum(1 for platform in platforms if platform in VARIANTS)
+    per_round = sum(
+        pixels.decode_cost(
+            item.content_type.removeprefix("image/"),
+            (item.width or 0, item.height or 0),
+            (1080, 1080),
+        )
+        for item in items
+    )
+    return count * per_round
+
+
+def prepare_in_request(
+    runtime: Runtime, platforms: set[str], items: list[MediaItem], kind: str
+) -> bool:
+    """Whether the variants are light enough to make inside the request
+    (SLIDEFORGE_POST_MEDIA_INLINE_MEGAPIXELS); heavier posts get them from the publish
+    workflow (``publishing.preparation``)."""
+    limit = runtime.settings.post_media_inline_megapixels * 1_000_000
+    return variant_cost(platforms, items, kind) <= limit
 
 
 def prepare_variants(

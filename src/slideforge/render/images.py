@@ -8,18 +8,29 @@
   (``resize(size, box=…)``; a downscale by 0.8–1 goes through OpenCV, see below). EXIF
   orientation is honoured without rotating the big image: the crop is taken in the stored
   orientation and only the small result is transposed.
+- Other formats are decoded whole, then box-reduced by whole factors (what
+  ``resize(reducing_gap=2)`` would do) while they are flattened to RGB, strip by strip
+  (``kit.pixels``); the full-size pixels are held from the process's pixel budget until the
+  slide-sized result exists.
+- Inside :func:`shared_decodes` (a render), slides that use the same image bytes at the same
+  size decode them once; the cache is dropped when the last render leaves it.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import threading
 import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from slideforge.kit import pixels
 from slideforge.render.spec import RenderInputError
 
 _TRANSPOSE = {
@@ -150,6 +161,20 @@ def load_cover(
     matte: tuple[int, int, int] = (0, 0, 0),
 ) -> Image.Image:
     """Decode ``data`` and cover-fit it to exactly ``size`` (centre crop), RGB."""
+    return _shared(
+        data,
+        ("cover", name, size, max_pixels, matte),
+        lambda: _load_cover(data, name, size, max_pixels, matte),
+    )
+
+
+def _load_cover(
+    data: bytes,
+    name: str,
+    size: tuple[int, int],
+    max_pixels: int,
+    matte: tuple[int, int, int],
+) -> Image.Image:
     tw, th = size
     img = open_image(data, name, max_pixels)
     orient = orientation(img)
@@ -158,24 +183,28 @@ def load_cover(
     sw, sh = (th, tw) if swap else (tw, th)
     w, h = img.size
     scale = max(sw / w, sh / h)
+    # the whole image at the cover scale: what draft and the early reduction must keep
+    need = (max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale)))
     if img.format == "JPEG":
-        need = (max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale)))
         try:
             img.draft("RGB", need)
         except (OSError, ValueError) as exc:
             raise RenderInputError(name, f"broken image: {exc}") from exc
-    _load(img, name)
-    img = _flatten(img, matte)
-    w, h = img.size
-    scale = max(sw / w, sh / h)
-    # min(): float rounding can make the crop a hair larger than the image, and Pillow
-    # refuses a box outside it ("box offset can't be negative").
-    crop_w, crop_h = min(w, sw / scale), min(h, sh / scale)
-    box = ((w - crop_w) / 2, (h - crop_h) / 2, (w + crop_w) / 2, (h + crop_h) / 2)
-    if _NEAR_ONE <= scale < 1.0 and img.mode == "RGB":
-        out = _resize_near_one(img, box, (sw, sh))
-    else:
-        out = img.resize((sw, sh), _choose_resample(scale), box=box, reducing_gap=3.0)
+    with pixels.budget().hold(img.width * img.height):
+        _load(img, name)
+        img = pixels.reduce_to_rgb(img, pixels.reduction(img.size, need), matte)
+        w, h = img.size
+        scale = max(sw / w, sh / h)
+        # min(): float rounding can make the crop a hair larger than the image, and Pillow
+        # refuses a box outside it ("box offset can't be negative").
+        crop_w, crop_h = min(w, sw / scale), min(h, sh / scale)
+        box = ((w - crop_w) / 2, (h - crop_h) / 2, (w + crop_w) / 2, (h + crop_h) / 2)
+        if _NEAR_ONE <= scale < 1.0 and img.mode == "RGB":
+            out = _resize_near_one(img, box, (sw, sh))
+        else:
+            out = img.resize((sw, sh), _choose_resample(scale), box=box, reducing_gap=3.0)
+        img.close()
+        del img
     if orient in _TRANSPOSE:
         out = out.transpose(_TRANSPOSE[orient])
     return out
@@ -183,16 +212,98 @@ def load_cover(
 
 def load_rgba(data: bytes, name: str, max_pixels: int, max_side: int) -> Image.Image:
     """Decode an overlay image as RGBA, upright, with its longer side at most ``max_side``."""
+    return _shared(
+        data,
+        ("rgba", name, max_side, max_pixels),
+        lambda: _load_rgba(data, name, max_pixels, max_side),
+    )
+
+
+def _load_rgba(data: bytes, name: str, max_pixels: int, max_side: int) -> Image.Image:
     img = open_image(data, name, max_pixels)
     orient = orientation(img)
     if img.format == "JPEG":
         img.draft("RGB", (max_side, max_side))
-    _load(img, name)
-    if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        img = _flatten(img, (0, 0, 0))
-    img = img.convert("RGBA")
+    with pixels.budget().hold(img.width * img.height):
+        _load(img, name)
+        if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+            img = _flatten(img, (0, 0, 0))
+        factor = max(1, int(max(img.size) / max_side / pixels.REDUCING_GAP))
+        reduced = pixels.reduce_as(img, (factor, factor), "RGBA")
+        if reduced is not img:
+            img.close()
+        img = reduced
+        if max(img.size) > max_side:
+            img.thumbnail((max_side, max_side), Image.Resampling.BICUBIC, reducing_gap=3.0)
     if orient in _TRANSPOSE:
         img = img.transpose(_TRANSPOSE[orient])
-    if max(img.size) > max_side:
-        img.thumbnail((max_side, max_side), Image.Resampling.BICUBIC, reducing_gap=3.0)
     return img
+
+
+# -- one decode per image and size within a render -----------------------------------------
+
+#: Results kept while renders run (each at most a slide, 1080x1920: ~8 MB in Pillow).
+SHARED_MAX = 12
+
+
+class _Entry:
+    def __init__(self, data: bytes) -> None:
+        self.data = data  # kept so that id(data) cannot be reused while the entry lives
+        self.done = threading.Event()
+        self.result: Image.Image | None = None
+        self.error: BaseException | None = None
+
+
+_shared_lock = threading.Lock()
+_shared_scopes = 0
+_shared_entries: OrderedDict[tuple[object, ...], _Entry] = OrderedDict()
+
+
+@contextmanager
+def shared_decodes() -> Iterator[None]:
+    """While any such block runs, slides that decode the same bytes object at the same size
+    share one decode (the others wait for it). Dropped when the last block ends."""
+    global _shared_scopes
+    with _shared_lock:
+        _shared_scopes += 1
+    try:
+        yield
+    finally:
+        with _shared_lock:
+            _shared_scopes -= 1
+            if _shared_scopes == 0:
+                _shared_entries.clear()
+
+
+def _shared(
+    data: bytes, params: tuple[object, ...], compute: Callable[[], Image.Image]
+) -> Image.Image:
+    key = (id(data), *params)
+    with _shared_lock:
+        if _shared_scopes == 0:
+            entry, owner = None, False
+        else:
+            entry = _shared_entries.get(key)
+            owner = entry is None or entry.data is not data
+            if owner:
+                entry = _shared_entries[key] = _Entry(data)
+                while len(_shared_entries) > SHARED_MAX:
+                    _shared_entries.popitem(last=False)
+            else:
+                _shared_entries.move_to_end(key)
+    if entry is None:
+        return compute()
+    if owner:
+        try:
+            entry.result = compute()
+        except BaseException as exc:
+            entry.error = exc
+            raise
+        finally:
+            entry.done.set()
+    else:
+        entry.done.wait()
+        if entry.error is not None:
+            raise entry.error
+    assert entry.result is not None
+    return entry.result.copy()  # the caller draws on it; the shared one stays clean

@@ -27,12 +27,15 @@ from sqlalchemy.orm import Session
 
 from slideforge.auth.service import Caller
 from slideforge.files.service import read_media
+from slideforge.kit import pixels
 from slideforge.kit.crypto import sha256_hex
 from slideforge.kit.errors import ApiError
+from slideforge.kit.images import ImageError, check_shape, open_image
 from slideforge.kit.safehttp import FetchError, UnsafeUrlError
 from slideforge.kit.storage import StorageError
 from slideforge.models import File
 from slideforge.render import RenderedSlide, RenderInputError, render_slide
+from slideforge.render.images import shared_decodes
 from slideforge.runtime import Runtime
 from slideforge.slideshows import slides as sl
 from slideforge.slideshows.schemas import SlideshowOut
@@ -43,6 +46,7 @@ from slideforge.slideshows.service import (
     render_prefix,
     slideshow_out,
 )
+from slideforge.slideshows.texts import SLIDES_WITHOUT_TEXT, has_text, no_text_message
 from slideforge.webhooks import outbox
 from slideforge.webhooks.events import slideshow_data
 
@@ -53,6 +57,8 @@ MAX_IMAGE_BYTES = 25 * 1024 * 1024
 FETCH_BUDGET_SECONDS = 60
 FETCH_THREADS = 8
 RENDER_THREADS = max(1, min(4, os.cpu_count() or 1))
+#: The size a slide's images are decoded for (their JPEG DCT scale), for the decode budget.
+DECODE_TARGET = (1080, 1080)
 
 
 @dataclass(frozen=True)
@@ -124,15 +130,101 @@ def _input_url(slide: dict[str, Any], input_name: str) -> tuple[str, str | None]
     return input_name, None
 
 
+def check_input_shapes(
+    runtime: Runtime, slides: list[dict[str, Any]], images: dict[str, bytes]
+) -> None:
+    """Refuse, from the headers and before rendering, an input image whose shape no platform
+    takes (SLIDEFORGE_MAX_IMAGE_ASPECT / SLIDEFORGE_MAX_IMAGE_SIDE): 422 invalid_image naming
+    the slide, the field and the URL. Overlays (a thin divider is fine) are held to the side
+    limit only; unreadable images are left to the renderer's message."""
+    settings = runtime.settings
+    seen: set[tuple[str, bool]] = set()
+    for i, slide in enumerate(slides):
+        for field, url in sl.image_urls(slide):
+            overlay = field.startswith("image_overlays")
+            if (url, overlay) in seen or url not in images:
+                continue
+            seen.add((url, overlay))
+            try:
+                width, height = open_image(images[url], settings.max_image_pixels).size
+            except ImageError:
+                continue
+            try:
+                check_shape(
+                    width,
+                    height,
+                    max_side=settings.max_image_side,
+                    max_aspect=None if overlay else settings.max_image_aspect,
+                )
+            except ImageError as exc:
+                raise ApiError(
+                    "invalid_image",
+                    f"slide {i} {field} ({url}) cannot be used: {exc}. PATCH the slide with "
+                    "another image and render again.",
+                    422,
+                    data={"slide_index": i, "field": field, "url": url},
+                ) from exc
+
+
+def check_decode_budget(
+    runtime: Runtime, slides: list[dict[str, Any]], images: dict[str, bytes]
+) -> None:
+    """One render may decode at most SLIDEFORGE_IMAGE_REQUEST_BUDGET_MEGAPIXELS across its
+    distinct images (from their headers, before any decoding; JPEGs count at the DCT scale
+    they are decoded at): over it, 422 images_too_large naming the largest images."""
+    limit = int(runtime.settings.image_request_budget_megapixels * 1_000_000)
+    costs: list[tuple[int, int, str, str, tuple[int, int]]] = []
+    seen: set[str] = set()
+    for i, slide in enumerate(slides):
+        for field, url in sl.image_urls(slide):
+            if url in seen or url not in images:
+                continue
+            seen.add(url)
+            try:
+                image = open_image(images[url], runtime.settings.max_image_pixels)
+            except ImageError:
+                continue  # the renderer names what is wrong with it
+            cost = pixels.decode_cost(image.format, image.size, DECODE_TARGET)
+            costs.append((cost, i, field, url, image.size))
+    total = sum(cost for cost, *_ in costs)
+    if total <= limit:
+        return
+    costs.sort(key=lambda c: -c[0])
+    named = ", ".join(
+        f"slide {i} {field} ({url}, {w}x{h})" for _, i, field, url, (w, h) in costs[:3]
+    )
+    raise ApiError(
+        "images_too_large",
+        f"the slides' images decode to {total / 1e6:.0f} megapixels together, over this "
+        f"server's {limit / 1e6:.0f} per render; the largest: {named}. Use smaller images "
+        "(a slide is at most 1080x1920: JPEG or PNG images of about 2000 px are plenty) or "
+        "fewer distinct ones.",
+        422,
+        data={
+            "megapixels": round(total / 1e6, 1),
+            "limit_megapixels": round(limit / 1e6, 1),
+            "images": [
+                {"slide_index": i, "field": field, "url": url, "width": w, "height": h}
+                for _, i, field, url, (w, h) in costs
+            ],
+        },
+    )
+
+
 def render_all(
     runtime: Runtime, slides: list[dict[str, Any]], aspect_ratio: str, images: dict[str, bytes]
 ) -> list[RenderedSlide]:
     max_pixels = runtime.settings.max_image_pixels
+    check_input_shapes(runtime, slides, images)
+    check_decode_budget(runtime, slides, images)
 
     def one(index: int) -> RenderedSlide:
         return render_slide(sl.to_spec(slides[index], aspect_ratio, images), max_pixels=max_pixels)
 
-    with ThreadPoolExecutor(max_workers=min(RENDER_THREADS, len(slides))) as pool:
+    with (
+        shared_decodes(),  # slides sharing an image decode it once
+        ThreadPoolExecutor(max_workers=min(RENDER_THREADS, len(slides))) as pool,
+    ):
         futures = [pool.submit(one, i) for i in range(len(slides))]
         out: list[RenderedSlide] = []
         for i, future in enumerate(futures):
@@ -227,6 +319,17 @@ def render_slideshow(
                 **sl.render_report(result),
             }
         )
+    if not has_text(new_slides):
+        # Nothing to read on any slide: say so on each one (a post of them is bare images).
+        warning = {
+            "code": SLIDES_WITHOUT_TEXT,
+            "message": no_text_message(len(new_slides)),
+            "element_id": None,
+            "element_index": None,
+        }
+        new_slides = [
+            {**slide, "warnings": [*(slide.get("warnings") or []), warning]} for slide in new_slides
+        ]
     old_keys = discard_render_files(session, row, keep=render_id)
     row.slides = new_slides
     row.status = "rendered"

@@ -29,6 +29,54 @@ def test_invalid_json_and_invalid_utf8(api: ApiClient) -> None:
     err(api.post("/packs", content=b'{"name": "\xff\xfe"}'), 400, "invalid_json")
 
 
+@pytest.mark.parametrize(
+    ("content_type", "content"),
+    [
+        ("text/plain", b'{"name": "x"}'),
+        ("application/x-www-form-urlencoded", b"name=x"),
+        (
+            "multipart/form-data; boundary=xx",
+            b'--xx\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--xx--\r\n',
+        ),
+        ("application/xml", b"<pack><name>x</name></pack>"),
+        (None, b'{"name": "x"}'),
+    ],
+)
+def test_bodies_that_are_not_json_are_invalid_json(
+    api: ApiClient, content_type: str | None, content: bytes
+) -> None:
+    """Contract §0: 400 invalid_json (not 422) for any body not sent as JSON, on creates and
+    edits alike; the message names the Content-Type to send."""
+    headers = {"Authorization": api.http.headers["Authorization"]}
+    if content_type:
+        headers["Content-Type"] = content_type
+    with httpx.Client(base_url=api.http.base_url, headers=headers) as raw:
+        body = err(raw.post("/packs", content=content), 400, "invalid_json")
+        assert "application/json" in body["message"]
+        if content_type:
+            assert content_type.split(";")[0] in body["message"]
+        pack = ok(api.post("/packs", json={"name": "p"}), 201)
+        err(raw.patch(f"/packs/{pack['id']}", content=content), 400, "invalid_json")
+    assert ok(api.get(f"/packs/{pack['id']}"))["name"] == "p"
+
+
+def test_raw_upload_and_bodiless_posts_are_not_json_bodies(api: ApiClient) -> None:
+    """The binary upload PUT and POSTs without a body are unaffected by the JSON rule."""
+    from tests.helpers import image_bytes
+
+    upload = ok(api.post("/files", json={"contentType": "image/jpeg"}), 201)
+    ok(
+        httpx.put(
+            upload["uploadUrl"], content=image_bytes(), headers={"Content-Type": "image/jpeg"}
+        )
+    )
+    headers = {"Authorization": api.http.headers["Authorization"], "Content-Type": "text/plain"}
+    pack = ok(api.post("/packs", json={"name": "keep"}), 201)
+    with httpx.Client(base_url=api.http.base_url, headers=headers) as raw:
+        # DELETE with no body, with a non-JSON Content-Type: still fine.
+        ok(raw.delete(f"/packs/{pack['id']}"))
+
+
 def test_deeply_nested_json(api: ApiClient) -> None:
     body = b'{"name": "x", "extra": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     response = api.post("/packs", content=body)

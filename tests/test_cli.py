@@ -47,7 +47,7 @@ def test_workspaces_keys_accounts_credits(cli_env: Path) -> None:
     assert listing.count("sfk_") == 2 and "personal" in listing
     public_id = key.group(1).split(".")[0]
     assert "revoked" in run("keys", "revoke", public_id)
-    assert "added" in run(
+    added = run(
         "accounts",
         "add",
         "--workspace",
@@ -61,7 +61,10 @@ def test_workspaces_keys_accounts_credits(cli_env: Path) -> None:
         "--tag",
         "b",
     )
-    assert "demo" in run("accounts", "list", "--workspace", "acme")
+    # No tokens: it says so, and how to connect it.
+    assert "added" in added and "unconnected" in added and "/accounts/connect" in added
+    listed = run("accounts", "list", "--workspace", "acme")
+    assert "demo" in listed and "unconnected" in listed and "active" not in listed
     bad = runner.invoke(
         app, ["accounts", "add", "--workspace", "acme", "--platform", "myspace", "--username", "x"]
     )

@@ -46,6 +46,7 @@ POST_REFUSALS = {
         "media_unreachable",
         "validation_failed",
         "invalid_music_url",
+        "account_not_connected",
     },
     422: {"invalid_scheduled_at"},
 }

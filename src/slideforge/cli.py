@@ -292,7 +292,8 @@ def accounts_add(
     user_group: Annotated[str | None, typer.Option()] = None,
     org_group: Annotated[str | None, typer.Option()] = None,
 ) -> None:
-    """Add an account without OAuth (tests and demos)."""
+    """Add an account without OAuth (tests and demos): it stays ``unconnected`` (cannot
+    post) until it is connected with POST /accounts/connect."""
     from slideforge.accounts import service as accounts
     from slideforge.auth import service
 
@@ -312,7 +313,11 @@ def accounts_add(
             )
         except ValueError as exc:
             _fail(str(exc))
-        console.print(f"{platform} account @{username} added: {row.id}")
+        console.print(
+            f"{platform} account @{username} added: {row.id}\n"
+            f"status unconnected (no tokens: it cannot post and is never chosen "
+            f"automatically); {accounts.connect_hint(row)}"
+        )
 
 
 @accounts_app.command("list")

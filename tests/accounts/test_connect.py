@@ -107,3 +107,28 @@ def test_state_is_bound_to_its_workspace(make_api, tiktok: TikTokEnv) -> None:  
     ok(httpx.get(authorize(start["authorize_url"], sandbox_user=open_id)))
     assert len(ok(a.get("/accounts"))["accounts"]) == 1
     assert ok(b.get("/accounts"))["accounts"] == []
+
+
+def test_connecting_an_account_added_without_oauth_makes_it_active(
+    api: ApiClient, tiktok: TikTokEnv, runtime: Runtime
+) -> None:
+    """``slideforge accounts add`` makes an ``unconnected`` account; signing in as that
+    username through OAuth connects that same account (no duplicate) and activates it."""
+    from slideforge.accounts import service
+
+    with runtime.db.session() as session:
+        added = str(
+            service.create_account(
+                session, api.workspace_id, platform="tiktok", username="Added_Later", tags=["x"]
+            ).id
+        )
+    assert ok(api.get(f"/accounts/{added}"))["status"] == "unconnected"
+    open_id = f"oid-{uuid.uuid4().hex}"
+    tiktok.sandbox.add_user(open_id=open_id, username="added_later", display_name="Added")
+    start = ok(api.post("/accounts/connect", json={"platform": "tiktok"}))
+    connected = ok(httpx.get(authorize(start["authorize_url"], sandbox_user=open_id)))
+    assert connected["account"]["id"] == added and connected["account"]["status"] == "active"
+    assert connected["account"]["tags"] == ["x"]
+    listed = ok(api.get("/accounts", params={"status": "all"}))["accounts"]
+    assert [a["id"] for a in listed] == [added]
+    assert tiktok.open_id(added) == open_id

@@ -377,3 +377,59 @@ def test_every_rule_of_the_seed(
     )
     assert response.status_code == 400
     refused(response.json(), 101, "JSON")
+
+
+def test_every_answer_under_the_prefix_is_ayrshare_shaped(
+    api: ApiClient, tiktok: TikTokEnv, web: Web, sdk: SocialPost
+) -> None:
+    """Unknown methods and paths, non-JSON bodies, bodies refused before routing and the
+    schedule horizon: all in Ayrshare's error shape, with a message that fits the call."""
+    tiktok.connect(api)
+    http = raw(api)
+    body = {"post": "x", "mediaUrls": slides(web, 1), "platforms": ["tiktok"]}
+
+    for method, path in (("TRACE", "/post"), ("PUT", "/post"), ("PATCH", "/post/abc")):
+        response = http.request(method, path)
+        assert response.status_code == 405, (method, path, response.text)
+        message = refused(response.json(), 120, f"{method} {path.split('/abc')[0]}")
+        assert "not 'post'" not in message and "POST /post" in message
+    response = http.put("/post", json=body)
+    allowed = refused(response.json(), 120, "PUT /post", "DELETE", "POST")
+    assert "(/post takes DELETE, POST)" in allowed, allowed
+    assert response.headers["allow"] == "DELETE, POST"
+    for method in ("GET", "TRACE", "POST", "PUT", "OPTIONS"):
+        response = http.request(method, "/no/such/thing")
+        assert response.status_code == 404, (method, response.text)
+        refused(response.json(), 120, f"{method} /no/such/thing", "POST /post")
+
+    # A body that is not JSON, whatever its Content-Type.
+    for content_type in ("text/plain", "application/xml", "application/x-www-form-urlencoded"):
+        response = http.post("/post", content=b"post=x", headers={"Content-Type": content_type})
+        assert response.status_code == 400
+        out = response.json()
+        refused(out, 101, content_type, "application/json")
+        assert out["action"] == "post" and out["postIds"] == []
+
+    # Refused before routing (too large): still Ayrshare's shape.
+    response = http.post(
+        "/post",
+        content=b'{"post": "' + b"a" * (2 * 1024 * 1024) + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    refused(response.json(), 112, "larger than")
+
+    # The schedule horizon (the same rule as /posts), code 108 naming scheduleDate.
+    for far in ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59-05:00"):
+        message = refused(sdk.post({**body, "scheduleDate": far}), 108, "scheduleDate", "days")
+        assert "scheduled_at" not in message
+    response = http.post("/post", json={**body, "scheduleDate": "9999-12-31T23:59:59Z"})
+    assert response.status_code == 400
+
+    # A cover frame no video can have.
+    video = web.add(f"ayr/{time.monotonic_ns()}.mp4", mp4_bytes(20.0), "video/mp4")
+    refused(
+        sdk.post({**body, "mediaUrls": [video], "tikTokOptions": {"thumbNailOffset": 10**30}}),
+        101,
+        "thumbNailOffset",
+    )

@@ -110,3 +110,20 @@ def test_ugc_validation(api: ApiClient, tiktok: TikTokEnv, web: Web) -> None:
         "missing_accounts",
     )
     err(httpx.post(api.base_url + "/ugc/post/slideshow", json={}), 401, "unauthorized")
+
+
+def test_post_time_beyond_the_horizon(api: ApiClient, tiktok: TikTokEnv, web: Web) -> None:
+    tiktok.connect(api)
+    client = ugc(api)
+    for far in ("9999-12-31T23:59:59Z", "2999-01-01T00:00:00+02:00"):
+        answer = err(
+            client.post(
+                "/post/slideshow",
+                json={"accountId": None, "imageUrls": slides(web, 1), "postTime": far},
+            ),
+            400,
+            "validation_failed",
+        )
+        assert "postTime" in answer["message"] and "days ahead" in answer["message"]
+        assert "scheduled_at" not in answer["message"]
+        assert answer["data"]["errors"][0]["field"] == "postTime"

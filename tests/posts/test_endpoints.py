@@ -99,7 +99,7 @@ def test_validation_rules(api: ApiClient, tiktok: TikTokEnv, web: Web, runtime: 
     with runtime.db.session() as session:
         gram = str(
             accounts.create_account(
-                session, api.workspace_id, platform="instagram", username="gram"
+                session, api.workspace_id, platform="instagram", username="gram", status="active"
             ).id
         )
     ok_body = body(web, [account])

@@ -48,7 +48,11 @@ def test_without_a_model_ai_calls_say_what_to_configure(api: ApiClient, web: Web
         422,
         "ai_not_configured",
     )
+    # What to set for *this* call: the server settings, or edit the slide's texts yourself;
+    # skip_ai / slide_config belong to generate, not to regenerate.
     assert "SLIDEFORGE_AI_BASE_URL" in answer["message"]
+    assert "PATCH /slideshows/{id}" in answer["message"], answer["message"]
+    assert "skip_ai" not in answer["message"] and "slide_config" not in answer["message"]
 
 
 def test_ai_generation(api: ApiClient, web: Web, model: FakeModel) -> None:

@@ -328,3 +328,33 @@ def test_concurrent_creates_with_one_name(api: ApiClient) -> None:
         statuses = sorted(pool.map(attempt, range(6)))
     assert statuses == [201] + [409] * 5
     assert ok(api.get("/templates", params={"search": "Race"}))["total"] == 1
+
+
+def test_product_id_must_be_a_product_of_the_caller(
+    api: ApiClient, make_api: Callable[..., ApiClient]
+) -> None:
+    """config.content.productId is checked like product_id elsewhere: another workspace's
+    product (or an unknown id) is 404 product_not_found on create and on PATCH."""
+    other = make_api()
+    theirs = ok(other.post("/products", json={"name": "Their serum"}), 201)["id"]
+    mine = ok(api.post("/products", json={"name": "My serum"}), 201)["id"]
+
+    def config(product_id: str) -> dict[str, Any]:
+        return {**MINIMAL, "content": {"productId": product_id}}
+
+    for product_id in (theirs, "0f4f54d4-8cce-4fb7-8c7b-befbcb8af812"):
+        body = err(
+            api.post("/templates", json={"name": "T", "config": config(product_id)}),
+            404,
+            "product_not_found",
+        )
+        assert "config.content.productId" in body["message"] and product_id in body["message"]
+    assert ok(api.get("/templates"))["total"] == 0
+    created = ok(api.post("/templates", json={"name": "T", "config": config(mine)}), 201)
+    assert created["config"]["content"]["productId"] == mine
+    err(
+        api.patch(f"/templates/{created['id']}", json={"config": config(theirs)}),
+        404,
+        "product_not_found",
+    )
+    assert ok(api.get(f"/templates/{created['id']}"))["config"]["content"]["productId"] == mine

@@ -131,6 +131,22 @@ def finish_connect(
             Account.platform_user_id == identity.platform_user_id,
         )
     )
+    if account is None and identity.username:
+        # An account added without OAuth (``slideforge accounts add``) under this username is
+        # the one being connected: it takes the platform's user id and becomes active.
+        account = session.scalar(
+            sa.select(Account)
+            .where(
+                Account.workspace_id == row.workspace_id,
+                Account.platform == platform,
+                Account.status == "unconnected",
+                sa.func.lower(Account.username) == identity.username.lower(),
+            )
+            .order_by(Account.created_at, Account.id)
+            .limit(1)
+        )
+        if account is not None:
+            account.platform_user_id = identity.platform_user_id
     existed = account is not None
     if account is None:
         options = row.options or {}

@@ -86,7 +86,9 @@ class AccountUpdate(RequestBody):
     org_group: str | None = Field(default=None, max_length=120)
     policy: PostingPolicy | None = None
     status: Literal["active", "paused"] | SkipJsonSchema[None] = Field(
-        default=None, description="Pause or resume posting (other states are set by the system)."
+        default=None,
+        description="Pause or resume posting (other states are set by the system; an "
+        "unconnected account becomes active by connecting it).",
     )
     settings: AccountSettingsUpdate | SkipJsonSchema[None] = None
 

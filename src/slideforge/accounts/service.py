@@ -12,11 +12,31 @@ from slideforge.accounts.capabilities import CAPABILITIES, PLATFORMS, effective_
 from slideforge.accounts.schemas import AccountList, AccountOut, AccountUpdate
 from slideforge.auth.service import Caller
 from slideforge.kit.clock import isoformat
-from slideforge.kit.errors import invalid_payload, not_found
+from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id, split_list
 from slideforge.models import Account
 
-STATUSES = ("active", "paused", "reauth_required", "revoked")
+# unconnected: added without OAuth (``slideforge accounts add``), so it has no tokens and
+# cannot post until it is connected (POST /accounts/connect); never chosen automatically.
+STATUSES = ("active", "paused", "reauth_required", "revoked", "unconnected")
+
+
+def connect_hint(row: Account) -> str:
+    """How to connect an account that has no tokens."""
+    return (
+        f"connect it: POST /accounts/connect with platform {row.platform!r}, open the "
+        f"authorize_url and sign in as @{row.username}; the account becomes active"
+    )
+
+
+def not_connected(row: Account) -> ApiError:
+    return ApiError(
+        "account_not_connected",
+        f"@{row.username} ({row.id}) was added without connecting it, so it has no "
+        f"{row.platform} tokens and cannot post: {connect_hint(row)}",
+        400,
+        data={"account_ids": [str(row.id)]},
+    )
 
 
 def account_out(row: Account) -> AccountOut:
@@ -107,6 +127,10 @@ def update_account(
                 "status",
                 f"the account is {row.status}: reconnect it (POST /accounts/connect) to reactivate",
             )
+        if row.status == "unconnected" or (
+            fields["status"] == "active" and row.access_token_enc is None
+        ):
+            raise not_connected(row)
         row.status = fields["status"]
     if "policy" in fields:
         policy: dict[str, Any] = dict(row.policy or {})
@@ -169,8 +193,12 @@ def create_account(
     user_group: str | None = None,
     org_group: str | None = None,
     policy: dict[str, Any] | None = None,
+    status: str = "unconnected",
 ) -> Account:
-    """An account added by an operator (CLI, tests, demos); OAuth connects come later."""
+    """An account added by an operator (CLI, tests, demos). It has no tokens, so it is
+    ``unconnected`` until an OAuth connect (or ``store_tokens``) makes it active."""
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}")
     if platform not in PLATFORMS:
         raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}")
     row = Account(
@@ -183,6 +211,7 @@ def create_account(
         user_group=user_group,
         org_group=org_group,
         policy=policy or {},
+        status=status,
     )
     session.add(row)
     session.flush()

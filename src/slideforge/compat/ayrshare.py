@@ -35,17 +35,24 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
+from slideforge.accounts.service import connect_hint
 from slideforge.auth.deps import CallerDep, RuntimeDep, SessionDep
 from slideforge.auth.service import Caller
 from slideforge.kit.clock import isoformat
-from slideforge.kit.envelope import describe_validation_errors
+from slideforge.kit.envelope import (
+    body_not_json,
+    describe_validation_errors,
+    not_json_message,
+    register_error_shape,
+)
 from slideforge.kit.errors import ApiError
 from slideforge.kit.ids import parse_id
 from slideforge.kit.validation import RequestBody, Url
 from slideforge.models import Account, Post, PostTarget
 from slideforge.posts import service
-from slideforge.posts.schemas import PostInput
+from slideforge.posts.schemas import MAX_COVER_TIMESTAMP_MS, PostInput
 from slideforge.publishing import workflows
 from slideforge.runtime import Runtime
 
@@ -132,8 +139,8 @@ class TikTokOptions(RequestBody):
     title: Annotated[str, Field(max_length=150)] | None = Field(
         default=None, description="Images: the photo post's title (TikTok shows 90 characters)."
     )
-    thumbNailOffset: Annotated[int, Field(ge=0)] | None = Field(
-        default=None, description="Video: the cover frame, in milliseconds."
+    thumbNailOffset: Annotated[int, Field(ge=0, le=MAX_COVER_TIMESTAMP_MS)] | None = Field(
+        default=None, description="Video: the cover frame, in milliseconds (videos are ≤ 60 s)."
     )
     thumbNail: Url | None = Field(
         default=None,
@@ -285,7 +292,7 @@ def _from_api_error(exc: ApiError) -> tuple[int, str, int]:
         kind = "rate_limited"
     elif exc.status == 404:
         kind = "not_found"
-    elif exc.error_code == "invalid_scheduled_at":
+    elif exc.error_code == "invalid_scheduled_at" or field == "scheduled_at":
         kind = "schedule"
     elif exc.error_code == "media_unreachable" or field.startswith("media"):
         kind = "media"
@@ -322,14 +329,14 @@ class AyrshareRoute(APIRoute):
                 return error_response(request, code, message, status, exc.headers)
             except RequestValidationError as exc:
                 errors = exc.errors()
-                if any(e.get("type") == "json_invalid" for e in errors):
-                    message = "The request body is not valid JSON: send a JSON object."
+                if body_not_json(errors):
+                    message = not_json_message(request)
                 else:
                     message = describe_validation_errors(errors)[0]
                 return error_response(request, CODES["invalid_parameters"], message, 400)
             except StarletteHTTPException as exc:
                 if exc.status_code == 400:
-                    message = "The request body is not valid JSON: send a JSON object."
+                    message = not_json_message(request)
                     return error_response(request, CODES["invalid_parameters"], message, 400)
                 headers = dict(exc.headers) if exc.headers else None
                 return error_response(
@@ -524,6 +531,12 @@ def choose_account(session: Session, caller: Caller, profile_key: str | None) ->
                 "one (" + ", ".join(str(a.id) for a in matches) + ").",
             )
         account = matches[0]
+        if account.status == "unconnected":
+            raise Refusal(
+                "account",
+                f"@{account.username} cannot post: it was added without connecting it, so it "
+                f"has no TikTok tokens; {connect_hint(account)}.",
+            )
         if account.status != "active":
             raise Refusal(
                 "account",
@@ -793,15 +806,63 @@ def delete_post_v2(
     return _delete(body, caller, session, runtime)
 
 
-@router.api_route(
-    "/{rest:path}",
-    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-    include_in_schema=False,
-)
-def other_endpoint(rest: str) -> JSONResponse:
-    raise Refusal(
-        "endpoint",
-        f"slideforge's Ayrshare-compatible API offers POST /post, GET /post/{{id}}, "
-        f"GET /history/{{id}} and DELETE /delete (TikTok only); not {rest!r}.",
-        404,
-    )
+OFFERED = "POST /post, GET /post/{id}, GET /history/{id}, DELETE /delete and DELETE /post"
+
+
+def _methods_of(request: Request) -> list[str]:
+    """Every method some route of this API answers at this path."""
+    methods: set[str] = set()
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= set(route.methods or ())
+    return sorted(methods)
+
+
+def _outside_routes(
+    request: Request,
+    error_code: str,
+    message: str,
+    status: int,
+    headers: dict[str, str] | None,
+) -> Response:
+    """Errors under ``/ayrshare/api`` that no route's handler saw (registered with the
+    envelope's handlers): unknown paths and methods, bodies refused before routing (413,
+    JSON nested too deep), anything unexpected. Ayrshare's shape, with the same status."""
+    path = request.url.path.removeprefix(PREFIX) or "/"
+    call = f"{request.method} {path}"
+    if status == 405:
+        # Starlette's Allow names the first route of the path only (POST of /post, not DELETE).
+        allowed = ", ".join(_methods_of(request))
+        headers = {**(headers or {}), "Allow": allowed} if allowed else headers
+        takes = f" ({path} takes {allowed})" if allowed else ""
+        return error_response(
+            request,
+            CODES["endpoint"],
+            f"{call} is not offered by slideforge's Ayrshare-compatible API{takes}; it offers "
+            f"{OFFERED} (TikTok only).",
+            405,
+            headers,
+        )
+    if status == 404 and error_code == "not_found":
+        return error_response(
+            request,
+            CODES["endpoint"],
+            f"{call} is not offered by slideforge's Ayrshare-compatible API; it offers "
+            f"{OFFERED} (TikTok only).",
+            404,
+            headers,
+        )
+    if error_code in ("invalid_json", "invalid_payload"):
+        return error_response(request, CODES["invalid_parameters"], message, 400, headers)
+    if status >= 500:
+        return error_response(request, CODES["internal"], message, status, headers)
+    if status == 401:
+        kind = "unauthorized"
+    elif status == 429:
+        kind = "rate_limited"
+    else:
+        kind = "refused"
+    return error_response(request, CODES[kind], message, status, headers)
+
+
+register_error_shape(PREFIX, _outside_routes)

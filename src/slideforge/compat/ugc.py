@@ -15,6 +15,7 @@ from pydantic import Field
 
 from slideforge.auth.deps import CallerDep, RuntimeDep, SessionDep
 from slideforge.kit.envelope import ERROR_RESPONSES, Envelope, respond
+from slideforge.kit.errors import ApiError
 from slideforge.kit.validation import RequestBody, Url
 from slideforge.posts import service
 from slideforge.posts.schemas import PostCreate, PostOut
@@ -44,6 +45,27 @@ class UgcVideo(UgcCommon):
     videoUrl: Url
 
 
+def _ugc_wording(exc: ApiError) -> ApiError:
+    """Our field names in a service error, as a UGC client sent them."""
+    names = (("scheduled_at", "postTime"), ("music_post_id", "musicPostId"))
+
+    def reword(text: str) -> str:
+        for ours, theirs in names:
+            text = text.replace(ours, theirs)
+        return text
+
+    data = exc.data
+    if data and isinstance(data.get("errors"), list):
+        data = {
+            **data,
+            "errors": [
+                {**e, "field": reword(str(e.get("field")))} if isinstance(e, dict) else e
+                for e in data["errors"]
+            ],
+        }
+    return ApiError(exc.error_code, reword(exc.message), exc.status, data=data, headers=exc.headers)
+
+
 def _create(
     body: UgcCommon, media: dict[str, Any], caller: Any, session: Any, runtime: Any
 ) -> JSONResponse:
@@ -63,7 +85,10 @@ def _create(
             "scheduled_at": body.postTime,
         }
     )
-    created, targets = service.create_post(session, runtime, caller, post, source="ugc")
+    try:
+        created, targets = service.create_post(session, runtime, caller, post, source="ugc")
+    except ApiError as exc:
+        raise _ugc_wording(exc) from exc
     workflows.enqueue_targets(targets)
     view = service.get_post(session, caller, created.id)
     status = 200 if created.duplicate else 201

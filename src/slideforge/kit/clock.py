@@ -54,9 +54,14 @@ def isoformat(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
+class TimestampRangeError(ValueError):
+    """A well-formed timestamp whose UTC time falls outside the years 1–9999."""
+
+
 def parse_timestamp(raw: str) -> datetime:
     """Parse an ISO 8601 timestamp with a zone; tolerate a space where ``+`` was meant
-    (query strings that were not URL-encoded) and a bare ``Z``. Raises ValueError."""
+    (query strings that were not URL-encoded) and a bare ``Z``. Raises ValueError
+    (``TimestampRangeError`` when the time in UTC is outside the years 1–9999)."""
     text = raw.strip()
     if not text:
         raise ValueError("empty timestamp")
@@ -70,4 +75,7 @@ def parse_timestamp(raw: str) -> datetime:
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
         raise ValueError("timestamp needs a time zone (Z or ±HH:MM)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 9999-12-31T23:00:00-05:00 is in the year 10000
+        raise TimestampRangeError("the time in UTC is outside the years 1–9999") from exc

@@ -8,11 +8,11 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -166,28 +166,98 @@ def describe_validation_errors(errors: Sequence[Any]) -> tuple[str, list[dict[st
     return message or "request validation failed", details
 
 
+class ErrorShape(Protocol):
+    """Answers an error in another format than the envelope (a compat API whose clients
+    parse their vendor's error shape). ``error_code`` and ``message`` are what the envelope
+    would have said; ``headers`` (e.g. ``Allow``, ``Retry-After``) must be kept."""
+
+    def __call__(
+        self,
+        request: Request,
+        error_code: str,
+        message: str,
+        status: int,
+        headers: dict[str, str] | None,
+    ) -> Response: ...
+
+
+_ERROR_SHAPES: dict[str, ErrorShape] = {}
+
+
+def register_error_shape(prefix: str, shape: ErrorShape) -> None:
+    """Every error of a request under the path ``prefix`` that reaches the app's handlers
+    (unknown paths and methods, validation, unexpected exceptions) or ``BodyGuard`` (413,
+    deep JSON) is answered by ``shape`` instead of the envelope."""
+    _ERROR_SHAPES[prefix.rstrip("/")] = shape
+
+
+def error_shape_for(path: str) -> ErrorShape | None:
+    for prefix, shape in _ERROR_SHAPES.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return shape
+    return None
+
+
+def _answer(
+    request: Request,
+    error_code: str,
+    message: str,
+    status: int,
+    data: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    shape = error_shape_for(request.url.path)
+    if shape is not None:
+        return shape(request, error_code, message, status, headers)
+    return error_response(error_code, message, status, data, headers)
+
+
+NOT_JSON = "The request body is not valid JSON: send a JSON object."
+
+
+def body_not_json(errors: Sequence[Any]) -> bool:
+    """The body could not be read as JSON: malformed JSON, or a body FastAPI left as raw
+    bytes because its Content-Type is not JSON (text/plain, a form, multipart, XML, none)."""
+    return any(
+        e.get("type") == "json_invalid"
+        or (tuple(e.get("loc", ())) == ("body",) and isinstance(e.get("input"), bytes | bytearray))
+        for e in errors
+    )
+
+
+def not_json_message(request: Request) -> str:
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type in ("application/json", "") or content_type.endswith("+json"):
+        if content_type:
+            return NOT_JSON
+        return (
+            "The request body must be JSON sent with Content-Type: application/json; this "
+            "request has no Content-Type."
+        )
+    return (
+        f"The request body must be JSON sent with Content-Type: application/json; "
+        f"{content_type} is not accepted here."
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.error_code, exc.message, exc.status, exc.data, exc.headers)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        return _answer(request, exc.error_code, exc.message, exc.status, exc.data, exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
-        if any(e.get("type") == "json_invalid" for e in errors):
-            return error_response(
-                "invalid_json", "The request body is not valid JSON: send a JSON object.", 400
-            )
+        if body_not_json(errors):
+            return _answer(request, "invalid_json", not_json_message(request), 400)
         message, details = describe_validation_errors(errors)
-        return error_response("invalid_payload", message, 422, {"errors": details})
+        return _answer(request, "invalid_payload", message, 422, {"errors": details})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         status = exc.status_code
         if status == 400 and "parsing the body" in str(exc.detail):
-            return error_response(
-                "invalid_json", "The request body is not valid JSON: send a JSON object.", 400
-            )
+            return _answer(request, "invalid_json", not_json_message(request), 400)
         code = _HTTP_CODES.get(status, "error")
         if status == 404:
             message = "No such endpoint or resource."
@@ -195,13 +265,16 @@ def install_error_handlers(app: FastAPI) -> None:
             message = "This method is not allowed on this path."
         else:
             message = str(exc.detail) if exc.detail else code
-        return error_response(code, message, status, headers=getattr(exc, "headers", None))
+        return _answer(request, code, message, status, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(
-            "internal_error", "The server failed to handle this request; it was logged.", 500
+        return _answer(
+            request,
+            "internal_error",
+            "The server failed to handle this request; it was logged.",
+            500,
         )
 
 
@@ -285,10 +358,12 @@ class BodyGuard:
         if declared is not None:
             try:
                 if int(declared) > limit:
-                    await self._reject(send, 413, "payload_too_large", _too_large(limit))
+                    await self._reject(scope, send, 413, "payload_too_large", _too_large(limit))
                     return
             except ValueError:
-                await self._reject(send, 400, "bad_request", "Content-Length is not a number.")
+                await self._reject(
+                    scope, send, 400, "bad_request", "Content-Length is not a number."
+                )
                 return
         if large:
             await self.app(scope, _counting_receive(receive, limit), send)
@@ -304,7 +379,7 @@ class BodyGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await self._reject(send, 413, "payload_too_large", _too_large(limit))
+                await self._reject(scope, send, 413, "payload_too_large", _too_large(limit))
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -312,6 +387,7 @@ class BodyGuard:
         body = drop_nul(b"".join(chunks))
         if body and _json_depth_exceeds(body, self.json_depth):
             await self._reject(
+                scope,
                 send,
                 400,
                 "invalid_json",
@@ -329,7 +405,13 @@ class BodyGuard:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, send: Send, status: int, code: str, message: str) -> None:
+    async def _reject(self, scope: Scope, send: Send, status: int, code: str, message: str) -> None:
+        shape = error_shape_for(scope.get("path", ""))
+        if shape is not None:
+            response = shape(Request(scope), code, message, status, None)
+            response.headers["connection"] = "close"
+            await response(scope, _no_body, send)
+            return
         payload = json.dumps(
             {"ok": False, "code": status, "message": message, "error_code": code}
         ).encode()
@@ -345,6 +427,10 @@ class BodyGuard:
             }
         )
         await send({"type": "http.response.body", "body": payload})
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 class BodyTooLarge(Exception):

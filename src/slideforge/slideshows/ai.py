@@ -25,27 +25,36 @@ TIMEOUT_SECONDS = 60.0
 MAX_TEXT = 2000
 
 
-def not_configured() -> ApiError:
-    return ApiError(
-        "ai_not_configured",
-        "AI text generation is not configured on this server: set SLIDEFORGE_AI_BASE_URL "
-        "(an OpenAI-compatible endpoint, e.g. https://api.openai.com/v1) and, if it needs "
-        "them, SLIDEFORGE_AI_API_KEY and SLIDEFORGE_AI_MODEL; or send skip_ai: true with "
-        "slide_config.slide_texts to write the texts yourself.",
-        422,
-    )
+SERVER_SETTINGS = (
+    "AI text generation is not configured on this server: the operator sets "
+    "SLIDEFORGE_AI_BASE_URL (an OpenAI-compatible endpoint, e.g. https://api.openai.com/v1) and, "
+    "if it needs them, SLIDEFORGE_AI_API_KEY and SLIDEFORGE_AI_MODEL"
+)
+#: What each AI call can do instead, named in its ``ai_not_configured`` answer.
+GENERATE = (
+    "or, without AI, send skip_ai: true with slide_config.slide_texts (one list of texts "
+    "per slide) to write the texts yourself"
+)
+REGENERATE = (
+    "or, without AI, change this slide's texts yourself with PATCH /slideshows/{id} "
+    "(slides[].text_elements[].content)"
+)
 
 
-def require_configured(settings: Settings) -> None:
+def not_configured(instead: str) -> ApiError:
+    """``instead``: what the caller of *this* call can send instead (GENERATE, REGENERATE)."""
+    return ApiError("ai_not_configured", f"{SERVER_SETTINGS}; {instead}.", 422)
+
+
+def require_configured(settings: Settings, instead: str) -> None:
     if not settings.ai_base_url:
-        raise not_configured()
+        raise not_configured(instead)
 
 
-def _failed(detail: str) -> ApiError:
+def _failed(detail: str, instead: str) -> ApiError:
     return ApiError(
         "ai_failed",
-        f"The AI model did not give usable slide texts ({detail}); try again, or send "
-        "skip_ai: true with slide_config.slide_texts.",
+        f"The AI model did not give usable slide texts ({detail}); try again, {instead}.",
         502,
     )
 
@@ -86,10 +95,10 @@ SYSTEM = (
 )
 
 
-def _complete(settings: Settings, user: str) -> dict[str, Any]:
+def _complete(settings: Settings, user: str, instead: str) -> dict[str, Any]:
     base = settings.ai_base_url
     if not base:
-        raise not_configured()
+        raise not_configured(instead)
     headers = {"Authorization": f"Bearer {settings.ai_api_key}"} if settings.ai_api_key else {}
     try:
         response = httpx.post(
@@ -108,15 +117,15 @@ def _complete(settings: Settings, user: str) -> dict[str, Any]:
         )
     except httpx.HTTPError as exc:
         log.warning("AI call failed: %s", exc)
-        raise _failed(f"the endpoint could not be reached: {type(exc).__name__}") from exc
+        raise _failed(f"the endpoint could not be reached: {type(exc).__name__}", instead) from exc
     if response.status_code >= 400:
         log.warning("AI call answered %s: %s", response.status_code, response.text[:300])
-        raise _failed(f"the endpoint answered HTTP {response.status_code}")
+        raise _failed(f"the endpoint answered HTTP {response.status_code}", instead)
     try:
         content = response.json()["choices"][0]["message"]["content"]
         return _parse_json(str(content))
     except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise _failed("the answer was not the JSON asked for") from exc
+        raise _failed("the answer was not the JSON asked for", instead) from exc
 
 
 def _parse_json(content: str) -> dict[str, Any]:
@@ -161,7 +170,7 @@ def generate_texts(
         'Answer as {"title": "<a short title for the slideshow>", "slides": '
         '[{"slide": <slide number>, "texts": ["<text>", …]}, …]}.'
     )
-    answer = _complete(settings, user)
+    answer = _complete(settings, user, GENERATE)
     try:
         by_number: dict[int, Any] = {}
         for item in answer.get("slides") or []:
@@ -169,7 +178,7 @@ def generate_texts(
                 by_number[item["slide"]] = item.get("texts")
         texts = {i: _texts(by_number.get(i + 1), n) for i, n in slots.items()}
     except ValueError as exc:
-        raise _failed(f"the answer did not have the texts of every slide: {exc}") from exc
+        raise _failed(f"the answer did not have the texts of every slide: {exc}", GENERATE) from exc
     title = str(answer.get("title") or "").strip()[:200] or (brief.prompt or "Slideshow")[:200]
     return GeneratedTexts(title=title, slides=texts)
 
@@ -194,8 +203,8 @@ def regenerate_slide(
         + (f"\nInstruction: {instruction}" if instruction else "")
         + '\n\nAnswer as {"texts": ["<text>", …]}.'
     )
-    answer = _complete(settings, user)
+    answer = _complete(settings, user, REGENERATE)
     try:
         return _texts(answer.get("texts"), len(current))
     except ValueError as exc:
-        raise _failed(f"the answer did not have {len(current)} texts: {exc}") from exc
+        raise _failed(f"the answer did not have {len(current)} texts: {exc}", REGENERATE) from exc

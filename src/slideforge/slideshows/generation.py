@@ -428,7 +428,7 @@ def generate(
         template, config = templates.template_for_use(session, caller, body.template_id)
     inputs = _inputs(body, template, config)
     if not inputs.manual:
-        ai.require_configured(runtime.settings)
+        ai.require_configured(runtime.settings, ai.GENERATE)
         if not inputs.prompt and not inputs.product_id:
             raise ApiError(
                 "prompt_required",

@@ -1,25 +1,76 @@
 """``POST /slideshows/{id}/slides/{index}/regenerate``: new texts for one slide from the AI
 model. Only the ``content`` of the slide's text elements changes; positions and styles stay.
 The AI call runs outside any transaction; if the slideshow was edited meanwhile the new texts
-are not written (409 ``slideshow_changed``)."""
+are not written (409 ``slideshow_changed``).
+
+Also what knows whether slides have text at all: the render and post creation warn
+``SLIDES_WITHOUT_TEXT`` when none has."""
 
 from __future__ import annotations
 
+import re
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from slideforge.auth.service import Caller
+from slideforge.files.service import media_key_for_url
 from slideforge.kit.errors import ApiError
-from slideforge.models import Product
+from slideforge.kit.ids import parse_id
+from slideforge.models import Product, Slideshow
 from slideforge.runtime import Runtime
 from slideforge.slideshows import ai
 from slideforge.slideshows import slides as sl
 from slideforge.slideshows.schemas import RegenerateBody, RegenerateOut
 from slideforge.slideshows.service import (
+    RENDER_PREFIX,
     discard_render_files,
     get_row,
     purge_storage,
     slideshow_out,
 )
+
+SLIDES_WITHOUT_TEXT = "SLIDES_WITHOUT_TEXT"
+_RENDER_KEY = re.compile(rf"^{re.escape(RENDER_PREFIX)}/([0-9a-fA-F-]{{36}})/")
+
+
+def has_text(slides: list[dict[str, Any]]) -> bool:
+    """Whether any slide has a text element with something to show."""
+    return any(
+        str(element.get("content") or "").strip()
+        for slide in slides
+        for element in slide.get("text_elements") or []
+    )
+
+
+def no_text_message(slide_count: int) -> str:
+    return (
+        f"none of the {slide_count} slides has any text: the post will show the images "
+        "alone. Add text_elements (PATCH /slideshows/{id}) and render again, unless "
+        "image-only slides are intended"
+    )
+
+
+def textless_slideshows(
+    session: Session, runtime: Runtime, workspace_id: uuid.UUID, urls: list[str]
+) -> list[Slideshow]:
+    """The workspace's slideshows whose rendered slide images are among ``urls`` and whose
+    slides have no text at all (a post of them goes out as bare images)."""
+    ids: list[uuid.UUID] = []
+    for url in urls:
+        key = media_key_for_url(runtime, url)
+        match = _RENDER_KEY.match(key) if key else None
+        parsed = parse_id(match.group(1)) if match else None
+        if parsed is not None and parsed not in ids:
+            ids.append(parsed)
+    if not ids:
+        return []
+    rows = session.scalars(
+        sa.select(Slideshow).where(Slideshow.workspace_id == workspace_id, Slideshow.id.in_(ids))
+    )
+    return [row for row in rows if row.slides and not has_text(list(row.slides))]
 
 
 def regenerate_slide(
@@ -54,7 +105,7 @@ def regenerate_slide(
             "one): edit the texts with PATCH /slideshows/{id} instead.",
             422,
         )
-    ai.require_configured(runtime.settings)
+    ai.require_configured(runtime.settings, ai.REGENERATE)
     product = session.get(Product, row.product_id) if row.product_id else None
     brief = ai.Brief(
         row.original_prompt,

@@ -25,6 +25,7 @@ from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
 from slideforge.models import File, Slideshow, Template
 from slideforge.models.template import WORKSPACE_OWNER
+from slideforge.products.service import check_reference
 from slideforge.runtime import Runtime
 from slideforge.slideshows import service as slideshows
 from slideforge.templates.schemas import (
@@ -197,10 +198,29 @@ def get_template(session: Session, caller: Caller, template_id: object) -> Templ
     return template_out(_get(session, caller, template_id), caller)
 
 
+def _check_product(session: Session, caller: Caller, config: TemplateConfig) -> None:
+    """``config.content.productId`` must be a product this key may use (as ``product_id``
+    elsewhere: 404 product_not_found, 403 for another member's personal product)."""
+    product_id = config.content.productId if config.content else None
+    if product_id is None:
+        return
+    try:
+        check_reference(session, caller, str(product_id))
+    except ApiError as exc:
+        raise ApiError(
+            exc.error_code,
+            f"config.content.productId: {exc.message}; send the id of one of your products "
+            "(GET /products) or leave it out",
+            exc.status,
+            data={"errors": [{"field": "config.content.productId", "message": exc.message}]},
+        ) from exc
+
+
 def create_template(
     session: Session, runtime: Runtime, caller: Caller, body: TemplateCreate
 ) -> TemplateOut:
     config = parse_config(body.config)
+    _check_product(session, caller, config)
     _check_visibility(caller, body.visibility)
     if _name_taken(session, caller, body.name, None):
         raise _name_conflict(body.name)
@@ -230,7 +250,9 @@ def update_template(
     if not sent:
         raise invalid_payload("body", "send at least one of name, description, visibility, config")
     if body.config is not None:
-        row.config = config_dump(parse_config(body.config))
+        config = parse_config(body.config)
+        _check_product(session, caller, config)
+        row.config = config_dump(config)
     if body.visibility is not None:
         _check_visibility(caller, body.visibility)
         row.visibility = body.visibility

@@ -7,6 +7,7 @@ from slideforge.models.credit import CreditEntry
 from slideforge.models.file import File
 from slideforge.models.pack import Pack, PackImage
 from slideforge.models.post import OAuthState, Post, PostRequest, PostTarget
+from slideforge.models.process import ProcessLease
 from slideforge.models.product import Product
 from slideforge.models.slideshow import Slideshow
 from slideforge.models.template import Template
@@ -27,6 +28,7 @@ __all__ = [
     "Post",
     "PostRequest",
     "PostTarget",
+    "ProcessLease",
     "Product",
     "Slideshow",
     "Template",

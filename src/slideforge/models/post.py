@@ -82,8 +82,8 @@ class PostTarget(IdMixin, WorkspaceScoped, TimestampMixin, Base):
 
 class PostRequest(IdMixin, WorkspaceScoped, Base):
     """Reservation of a create request's idempotency key (``ext:<external_id>`` or
-    ``body:<sha256>``), taken before the slow media ingest so a retried POST waits for the
-    first one and answers its post instead of making a second."""
+    ``body:<sha256>``), taken before the slow media ingest so a retried POST waits (briefly)
+    for the first one and answers its post instead of making a second."""
 
     __tablename__ = "post_request"
     __table_args__ = (sa.UniqueConstraint("workspace_id", "key"),)
@@ -94,6 +94,9 @@ class PostRequest(IdMixin, WorkspaceScoped, Base):
     # in_progress | done
     state: Mapped[str] = mapped_column(sa.String(16), default="in_progress")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The process (``process_lease.id``) whose request holds an in_progress reservation: a
+    # twin waits for it only while that process is alive, and takes a dead one's over.
+    owner_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
 
 
 class OAuthState(IdMixin, WorkspaceScoped, Base):

@@ -10,6 +10,10 @@ from pydantic.json_schema import SkipJsonSchema
 
 from slideforge.kit.validation import RequestBody, Url
 
+# Posts take videos of 15–60 s (publishing/media.py): no cover frame can be later than this,
+# whether or not the video's duration can be read (a known duration is checked at ingest).
+MAX_COVER_TIMESTAMP_MS = 60_000
+
 PRIVACY_LEVELS = (
     "PUBLIC_TO_EVERYONE",
     "MUTUAL_FOLLOW_FRIENDS",
@@ -25,11 +29,11 @@ class VideoMedia(RequestBody):
         default=None,
         description="A cover image for the video (Instagram Reels, Pinterest video pins).",
     )
-    cover_timestamp_ms: Annotated[int, Field(ge=0)] | None = Field(
+    cover_timestamp_ms: Annotated[int, Field(ge=0, le=MAX_COVER_TIMESTAMP_MS)] | None = Field(
         default=None,
         description="The frame used as cover when no cover_url is given (Instagram "
         "thumb_offset, Pinterest key frame; TikTok when tiktok.video_cover_timestamp_ms is "
-        "not set).",
+        "not set). Within the video (videos are at most 60 s long).",
     )
 
 
@@ -63,7 +67,9 @@ class TikTokSettings(RequestBody):
     is_your_brand: bool | None = None
     is_aigc: bool | None = None
     photo_cover_index: Annotated[int, Field(ge=0, le=34)] | None = None
-    video_cover_timestamp_ms: Annotated[int, Field(ge=0)] | None = None
+    video_cover_timestamp_ms: Annotated[int, Field(ge=0, le=MAX_COVER_TIMESTAMP_MS)] | None = Field(
+        default=None, description="The cover frame, in ms from the start of the video."
+    )
 
 
 class PinterestSettings(RequestBody):
@@ -150,7 +156,10 @@ class RetryRequest(RequestBody):
     include_unknown: bool = Field(
         default=False,
         description="Also retry targets whose outcome is unknown (they may already be live: "
-        "check the account first).",
+        "check the account first). slideforge reads the platform for them first: a target "
+        "found live becomes posted (a retry of it answers 409 outcome_unknown_live), one "
+        "found not posted is re-sent by itself; this flag is for those it could not decide "
+        "(their error_message says why).",
     )
 
 

@@ -22,9 +22,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from slideforge import liveness
+from slideforge.accounts import service as account_service
 from slideforge.accounts.capabilities import CAPABILITIES, effective_policy
 from slideforge.auth.service import Caller
-from slideforge.kit.clock import isoformat, parse_timestamp
+from slideforge.kit.clock import TimestampRangeError, isoformat, parse_timestamp
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
 from slideforge.models import Account, Post, PostRequest, PostTarget
@@ -48,6 +50,7 @@ from slideforge.publishing.platforms.instagram import caption_problems as instag
 from slideforge.publishing.platforms.pinterest import DESCRIPTION_MAX as PIN_DESCRIPTION_MAX
 from slideforge.publishing.platforms.pinterest import pin_description
 from slideforge.runtime import Runtime
+from slideforge.slideshows import texts as slide_texts
 
 IMMEDIATE_WINDOW = timedelta(seconds=30)
 # Target states that hold a slot on the account.
@@ -66,7 +69,13 @@ POST_STATUSES = (
     "outcome_unknown",
     "deleted",
 )
-WAIT_FOR_TWIN_SECONDS = 90.0
+# A create that finds its idempotency key held by a request of a live process waits this long
+# for that request's post, then answers 409 create_in_progress with Retry-After. A key held by
+# a dead process (see slideforge.liveness) is taken over at once.
+WAIT_FOR_TWIN_SECONDS = 5.0
+TWIN_RETRY_AFTER_SECONDS = 5
+# A reservation this old is taken over even from a live process (a request thread stuck that
+# long is not coming back; clients give up after 120 s).
 STALE_RESERVATION = timedelta(minutes=5)
 
 
@@ -127,11 +136,23 @@ class Draft:
 # -- validation ----------------------------------------------------------------------------
 
 
-def parse_schedule(raw: str | None, now: datetime, field: str = "scheduled_at") -> datetime | None:
+def parse_schedule(
+    raw: str | None, now: datetime, horizon_days: int, field: str = "scheduled_at"
+) -> datetime | None:
+    """The time a post is scheduled for: a zoned ISO 8601 time, not in the past, at most
+    ``horizon_days`` ahead (``SLIDEFORGE_SCHEDULE_HORIZON_DAYS``). Every way of scheduling
+    (create, PATCH, UGC postTime, Ayrshare scheduleDate) comes through here."""
     if raw is None or not raw.strip():
         return None
+    latest = now + timedelta(days=horizon_days)
+    too_far = (
+        f"is more than {horizon_days} days ahead; posts can be scheduled at most "
+        f"{horizon_days} days ahead (until {isoformat(latest)})"
+    )
     try:
         when = parse_timestamp(raw)
+    except TimestampRangeError as exc:
+        raise bad(f"{raw.strip()} {too_far}", field) from exc
     except ValueError as exc:
         raise ApiError(
             "invalid_scheduled_at",
@@ -142,6 +163,8 @@ def parse_schedule(raw: str | None, now: datetime, field: str = "scheduled_at") 
         raise ApiError(
             "invalid_scheduled_at", f"{field}: {raw} is in the past; omit it to publish now", 422
         )
+    if when > latest:
+        raise bad(f"{raw.strip()} {too_far}", field)
     return when
 
 
@@ -170,6 +193,9 @@ def resolve_accounts(session: Session, caller: Caller, refs: list[Any]) -> list[
             400,
             data={"account_ids": unknown},
         )
+    unconnected = [rows[i] for i in ids if rows[i].status == "unconnected"]
+    if unconnected:
+        raise account_service.not_connected(unconnected[0])
     inactive = [row for row in rows.values() if row.status != "active"]
     if inactive:
         detail = ", ".join(f"{a.id} (@{a.username} is {a.status})" for a in inactive)
@@ -180,6 +206,25 @@ def resolve_accounts(session: Session, caller: Caller, refs: list[Any]) -> list[
             data={"account_ids": [str(a.id) for a in inactive]},
         )
     return [rows[i] for i in ids]
+
+
+def warn_slides_without_text(
+    session: Session, runtime: Runtime, caller: Caller, draft: Draft, media: dict[str, Any]
+) -> None:
+    """Posts take URLs, so a slideshow is recognised by its rendered images' URLs (our own
+    media under ``renders/{slideshow_id}/``): one whose slides have no text at all is
+    posted as bare images — say so (``SLIDES_WITHOUT_TEXT``)."""
+    if media.get("type") != "slideshow":
+        return
+    for row in slide_texts.textless_slideshows(
+        session, runtime, caller.workspace_id, list(media.get("urls") or [])
+    ):
+        draft.warn(
+            "media.urls",
+            f"these images are the rendered slides of slideshow {row.id}, and "
+            + slide_texts.no_text_message(len(row.slides or [])).replace("{id}", str(row.id)),
+            slide_texts.SLIDES_WITHOUT_TEXT,
+        )
 
 
 def caption_length(platform: str, caption: str) -> int:
@@ -377,17 +422,23 @@ def choose_account(
     )
     if selection.account_id is not None:
         wanted = parse_id(selection.account_id)
-        exists = wanted and session.scalar(
-            sa.select(Account.id).where(
-                Account.id == wanted, Account.workspace_id == caller.workspace_id
+        named = (
+            session.scalar(
+                sa.select(Account).where(
+                    Account.id == wanted, Account.workspace_id == caller.workspace_id
+                )
             )
+            if wanted
+            else None
         )
-        if not exists:
+        if named is None:
             raise ApiError(
                 "unknown_accounts",
                 f"account {selection.account_id.strip()} is not an account of this workspace",
                 400,
             )
+        if named.status == "unconnected":
+            raise account_service.not_connected(named)
         query = query.where(Account.id == wanted)
     if selection.platform:
         query = query.where(Account.platform == selection.platform)
@@ -479,8 +530,14 @@ class Reservation:
 def _reserve(
     session: Session, runtime: Runtime, caller: Caller, key: str, digest: str, is_external: bool
 ) -> Reservation:
-    """Take the idempotency key, or find the post a previous identical request made (waiting
-    for it while that request is still running)."""
+    """Take the idempotency key, or find the post a previous identical request made. A key
+    held by a request of a live process is waited for briefly (then 409 create_in_progress
+    with Retry-After); one held by a dead process (killed mid-request) is taken over at once.
+    The reservation records this process as its owner."""
+    owner = liveness.current()
+    if owner is None:  # a process that did not start its lease (workers.start does)
+        session.commit()  # the lease's own write must not wait behind this transaction
+        owner = liveness.start(runtime.db)
     deadline = time.monotonic() + WAIT_FOR_TWIN_SECONDS
     window = timedelta(seconds=runtime.settings.post_dedupe_window_seconds)
     while True:
@@ -491,10 +548,8 @@ def _reserve(
             )
         )
         if row is not None:
-            stale = (not is_external and row.created_at < now - window) or (
-                row.state == "in_progress" and row.created_at < now - STALE_RESERVATION
-            )
-            if row.state == "done" and row.post_id is not None and not stale:
+            expired = not is_external and row.created_at < now - window
+            if row.state == "done" and row.post_id is not None and not expired:
                 if is_external and row.body_hash != digest:
                     raise ApiError(
                         "create_failed",
@@ -503,23 +558,41 @@ def _reserve(
                         409,
                     )
                 return Reservation(None, existing_post=row.post_id)
-            if row.state == "in_progress" and not stale:
+            if (
+                row.state == "in_progress"
+                and not expired
+                and row.created_at >= now - STALE_RESERVATION
+                and liveness.owner_state(session, row.owner_id).alive
+            ):
                 session.commit()
                 if time.monotonic() > deadline:
+                    what = "external_id" if is_external else "body"
                     raise ApiError(
                         "create_in_progress",
-                        "an identical request is still being processed; retry in a minute",
+                        f"a request with the same {what} is still being processed; retry in "
+                        f"{TWIN_RETRY_AFTER_SECONDS} seconds to get its post",
                         409,
+                        headers={"Retry-After": str(TWIN_RETRY_AFTER_SECONDS)},
                     )
                 time.sleep(0.25)
                 session.expire_all()
                 continue
-            session.delete(row)
-            session.flush()
+            # Expired, stale, or its process died: the key is free again. A bulk delete
+            # (no stale-row check): a twin that took it first makes our insert fail below.
+            session.execute(
+                sa.delete(PostRequest)
+                .where(PostRequest.id == row.id)
+                .execution_options(synchronize_session=False)
+            )
+            session.expunge(row)
         try:
             with session.begin_nested():
                 reservation = PostRequest(
-                    workspace_id=caller.workspace_id, key=key, body_hash=digest, created_at=now
+                    workspace_id=caller.workspace_id,
+                    key=key,
+                    body_hash=digest,
+                    created_at=now,
+                    owner_id=owner.id,
                 )
                 session.add(reservation)
             session.commit()
@@ -532,7 +605,11 @@ def _reserve(
 def _release(session: Session, reservation: Reservation) -> None:
     session.rollback()
     if reservation.id is not None:
-        session.execute(sa.delete(PostRequest).where(PostRequest.id == reservation.id))
+        session.execute(
+            sa.delete(PostRequest)
+            .where(PostRequest.id == reservation.id, PostRequest.state == "in_progress")
+            .execution_options(synchronize_session=False)
+        )
         session.commit()
 
 
@@ -583,7 +660,7 @@ def create_post(
         )
     if body.accounts is not None and body.account_selection is not None:
         raise bad("send accounts or account_selection, not both", "accounts")
-    scheduled_at = parse_schedule(body.scheduled_at, now)
+    scheduled_at = parse_schedule(body.scheduled_at, now, runtime.settings.schedule_horizon_days)
     accounts = resolve_accounts(session, caller, body.accounts) if body.accounts else []
     draft = Draft(body, accounts, body.account_selection, scheduled_at)
     media = body.media.model_dump(exclude_none=True)
@@ -593,6 +670,7 @@ def create_post(
         chosen = body.account_selection.platform or ("tiktok" if body.tiktok else None)
         platforms = {chosen} if chosen else set()
     check_platform_rules(draft, platforms, media)
+    warn_slides_without_text(session, runtime, caller, draft, media)
 
     digest = body_hash(body)
     is_external = body.external_id is not None
@@ -612,6 +690,10 @@ def create_post(
         )
         for warning in media_warnings:
             draft.warn(warning.field, warning.message, warning.code)
+        prepared_for = set(platforms)
+        # Known platforms: the variants are made before any lock or transaction (light posts
+        # only; heavy ones get theirs from the publish workflow, see _variants).
+        variants = _variants(runtime, post_id, platforms, items, media["type"]) if platforms else {}
         is_draft = bool(body.tiktok and body.tiktok.post_mode == "MEDIA_UPLOAD")
         when = scheduled_at or now
         if body.account_selection is not None:
@@ -637,7 +719,8 @@ def create_post(
             platforms, items, media["type"], runtime.settings.image_fit
         ):
             draft.warn(warning.field, warning.message, warning.code)
-        variants = post_media.prepare_variants(runtime, post_id, platforms, items, media["type"])
+        if platforms != prepared_for:  # the platform came with the chosen account
+            variants = _variants(runtime, post_id, platforms, items, media["type"])
         immediate = when <= now + IMMEDIATE_WINDOW
         post = Post(
             id=post_id,
@@ -676,16 +759,42 @@ def create_post(
             for account in draft.accounts
         ]
         session.add_all(targets)
-        session.execute(
+        marked = session.execute(
             sa.update(PostRequest)
-            .where(PostRequest.id == reservation.id)
+            .where(PostRequest.id == reservation.id, PostRequest.state == "in_progress")
             .values(state="done", post_id=post.id)
+            .execution_options(synchronize_session=False)
         )
+        if getattr(marked, "rowcount", 1) != 1:
+            # A twin took the key over (this request looked dead or stuck): its post wins.
+            raise ApiError(
+                "create_in_progress",
+                "a request with the same key took over while this one was running; retry "
+                f"in {TWIN_RETRY_AFTER_SECONDS} seconds to get its post",
+                409,
+                headers={"Retry-After": str(TWIN_RETRY_AFTER_SECONDS)},
+            )
         session.commit()
     except BaseException:
         _release(session, reservation)
         raise
     return created_view(post, targets), targets
+
+
+def _variants(
+    runtime: Runtime,
+    post_id: uuid.UUID,
+    platforms: set[str],
+    items: list[post_media.MediaItem],
+    kind: str,
+) -> dict[str, Any]:
+    """The media URLs per platform, made now when the work is light
+    (SLIDEFORGE_POST_MEDIA_INLINE_MEGAPIXELS); for a heavier post none: the publish workflow
+    makes each target's before its send (``publishing.preparation``), so the request answers
+    at once and a slide that cannot be used fails its targets, naming the slide."""
+    if not platforms or not post_media.prepare_in_request(runtime, platforms, items, kind):
+        return {}
+    return post_media.prepare_variants(runtime, post_id, platforms, items, kind)
 
 
 def _warn_caps(session: Session, draft: Draft, when: datetime, is_draft: bool) -> None:
@@ -958,10 +1067,13 @@ def update_post(
     )
     scheduled_at = post.scheduled_at
     if "scheduled_at" in fields:
-        scheduled_at = parse_schedule(body.scheduled_at, now)
+        scheduled_at = parse_schedule(
+            body.scheduled_at, now, runtime.settings.schedule_horizon_days
+        )
     draft = Draft(check_body, accounts, None, scheduled_at)
     platforms = {a.platform for a in accounts}
     check_platform_rules(draft, platforms, merged["media"])
+    warn_slides_without_text(session, runtime, caller, draft, merged["media"])
     if merged["external_id"] != post.external_id and merged["external_id"] is not None:
         taken = session.scalar(
             sa.select(Post.id).where(
@@ -991,9 +1103,15 @@ def update_post(
         draft.warn(warning.field, warning.message, warning.code)
     platforms_changed = platforms != set(post.media_variants or {})
     if "media" in fields or platforms_changed:
-        post.media_variants = post_media.prepare_variants(
-            runtime, post.id, platforms, items, merged["media"]["type"]
+        kept = (
+            {}
+            if "media" in fields
+            else {p: v for p, v in (post.media_variants or {}).items() if p in platforms}
         )
+        post.media_variants = {
+            **kept,
+            **_variants(runtime, post.id, platforms - set(kept), items, merged["media"]["type"]),
+        }
     post.caption = merged["caption"]
     post.media = merged["media"]
     post.music_url = draft.music_url
@@ -1067,12 +1185,33 @@ def retry_posts(
     errors: dict[str, str] = {}
     touched: list[PostTarget] = []
     retry_states = ("failed", "outcome_unknown") if include_unknown else ("failed",)
+    # Targets whose unknown outcome reconciliation found live on the platform: never re-sent.
+    live: dict[str, str] = {}
     lock_posts(session, post_ids)
     for raw in post_ids:
         parsed = parse_id(raw)
         post = session.get(Post, parsed) if parsed else None
         if post is None or post.workspace_id != caller.workspace_id or post.status == "deleted":
             errors[raw.strip()] = "not found"
+            continue
+        found_live = [
+            t
+            for t in _targets(session, post.id)
+            if t.status == "posted"
+            and ((t.progress or {}).get("reconcile") or {}).get("decision") == "posted"
+            and (wanted_accounts is None or t.account_id in wanted_accounts)
+        ]
+        if found_live and not any(
+            t.status in retry_states
+            and (wanted_accounts is None or t.account_id in wanted_accounts)
+            for t in _targets(session, post.id)
+        ):
+            failed.append(post.id)
+            where = found_live[0].published_url or found_live[0].platform_post_id or "the account"
+            live[str(post.id)] = errors[str(post.id)] = (
+                f"its outcome was unknown, and reading the platform found it live ({where}): "
+                "it is posted and is not sent again"
+            )
             continue
         if post.status not in ("failed", "partial", "outcome_unknown"):
             failed.append(post.id)
@@ -1102,6 +1241,14 @@ def retry_posts(
         post.scheduled_at = None
         refresh_status(session, post)
         retried.append(post.id)
+    if live and not retried:
+        raise ApiError(
+            "outcome_unknown_live",
+            "nothing was retried: "
+            + "; ".join(f"post {post_id}: {why}" for post_id, why in live.items()),
+            409,
+            data={"errors": errors},
+        )
     session.commit()
     return RetryResult(
         retried=len(retried), ids=retried, failed=failed, errors=errors or None

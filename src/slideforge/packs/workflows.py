@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import socket
 import uuid
 from typing import Any
 
@@ -14,7 +15,7 @@ from dbos import DBOS, SetWorkflowID
 from slideforge import runtime as rt
 from slideforge.files.service import read_media
 from slideforge.kit.clock import isoformat
-from slideforge.kit.images import ImageError
+from slideforge.kit.images import ImageError, check_shape, open_image
 from slideforge.kit.safehttp import FetchError, UnsafeUrlError
 from slideforge.kit.storage import StorageError
 from slideforge.models import PackImage
@@ -26,8 +27,9 @@ QUEUE = "pack-metadata"
 MAX_IMAGE_BYTES = 25 * 1024 * 1024
 
 
-class TransientFetch(Exception):
-    """A fetch failure worth retrying (timeout, connection, 5xx)."""
+# Waits between the tries of a transient failure (timeouts, 5xx): 4 tries in all. Each wait
+# is a durable DBOS sleep under 5 s (workflow threads never sleep long).
+FETCH_RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0)
 
 
 def enqueue(image_ids: list[uuid.UUID]) -> None:
@@ -55,8 +57,35 @@ def _set_status(image_id: str, status: str, meta: dict[str, Any] | None = None) 
         return True
 
 
-@DBOS.step(retries_allowed=True, max_attempts=4, interval_seconds=2.0, backoff_rate=2.0)
-def _analyse(image_id: str) -> dict[str, Any]:
+def fetch_failure(exc: FetchError) -> tuple[bool, str]:
+    """Whether a failed fetch is worth another try, and the reason in words. Worth it: a
+    timeout, a connection lost mid-answer, a temporary DNS failure, HTTP 5xx/408/425/429.
+    Not: a refused connection, a host that does not exist, any other 4xx, too large, too
+    many redirects, a broken answer."""
+    cause = exc.__cause__ or exc.__context__
+    if exc.reason == "timeout":
+        return True, str(exc)
+    if exc.reason == "status":
+        status = exc.status or 0
+        return status >= 500 or status in (408, 425, 429), str(exc)
+    if exc.reason == "connect":
+        if isinstance(cause, socket.gaierror):
+            # EAI_AGAIN: the resolver could not answer now; anything else: no such host.
+            return cause.errno == socket.EAI_AGAIN, f"{exc} (no such host)"
+        if isinstance(cause, httpx.ConnectError):
+            detail = str(cause) or type(cause).__name__
+            return False, f"{exc} ({detail})"
+        if cause is None or isinstance(cause, UnicodeError):  # no address / a bad name
+            return False, str(exc)
+        return True, f"{exc} (the connection was lost)"
+    return False, str(exc)
+
+
+@DBOS.step()
+def _fetch_and_analyse(image_id: str) -> dict[str, Any]:
+    """One try: the metadata, ``{"error": reason}`` (final), or ``{"transient": reason}``
+    (worth another try). Expected failures are answers, not exceptions: nothing is logged
+    with a traceback and DBOS does not retry them blindly."""
     runtime = rt.current()
     with runtime.db.session() as session:
         image = session.get(PackImage, uuid.UUID(image_id))
@@ -68,13 +97,20 @@ def _analyse(image_id: str) -> dict[str, Any]:
     except UnsafeUrlError as exc:
         return {"error": f"the image URL cannot be fetched: {exc}"}
     except FetchError as exc:
-        if exc.reason in ("timeout", "connect") or (exc.status or 0) >= 500:
-            raise TransientFetch(str(exc)) from exc
-        return {"error": f"the image could not be downloaded: {exc}"}
+        retry, reason = fetch_failure(exc)
+        if retry:
+            return {"transient": reason}
+        return {"error": f"the image could not be downloaded: {reason}"}
     except StorageError as exc:
         return {"error": f"the image could not be read: {exc}"}
+    settings = runtime.settings
     try:
-        analysis = analyse_image(data, runtime.settings.max_image_pixels)
+        # A shape no platform takes fails here, so slideshows never pick the image.
+        width, height = open_image(data, settings.max_image_pixels).size
+        check_shape(
+            width, height, max_side=settings.max_image_side, max_aspect=settings.max_image_aspect
+        )
+        analysis = analyse_image(data, settings.max_image_pixels)
     except ImageError as exc:
         return {"error": f"the file is not a usable image: {exc}"}
     meta: dict[str, Any] = analysis.as_dict()
@@ -139,14 +175,36 @@ def describe(data: bytes, settings: Any) -> dict[str, Any]:
         }
 
 
+def _metadata(image_id: str) -> dict[str, Any]:
+    """Up to 1 + len(FETCH_RETRY_DELAYS) tries while the failure is transient (durable
+    sleeps between); then a plain reason."""
+    tries = 1 + len(FETCH_RETRY_DELAYS)
+    for attempt in range(tries):
+        try:
+            meta = _fetch_and_analyse(image_id)
+        except Exception:  # a bug or the database, not the image: say so, keep the trace
+            log.exception("pack image %s: metadata failed unexpectedly", image_id)
+            return {"error": "the metadata could not be computed (an internal error)"}
+        if "transient" not in meta:
+            return meta
+        if attempt + 1 < tries:
+            log.info(
+                "pack image %s: try %d of %d failed, retrying: %s",
+                image_id,
+                attempt + 1,
+                tries,
+                meta["transient"],
+            )
+            DBOS.sleep(FETCH_RETRY_DELAYS[attempt])
+    log.info("pack image %s: no answer after %d tries: %s", image_id, tries, meta["transient"])
+    return {"error": f"the image host did not answer after {tries} tries: {meta['transient']}"}
+
+
 @DBOS.workflow()
 def compute_metadata(image_id: str) -> str:
     if not _set_status(image_id, "processing"):
         return "deleted"
-    try:
-        meta = _analyse(image_id)
-    except Exception as exc:  # retries exhausted on a transient failure
-        meta = {"error": f"the image could not be downloaded: {exc}"}
+    meta = _metadata(image_id)
     status = "failed" if "error" in meta and len(meta) == 1 else "completed"
     _set_status(image_id, status, meta)
     return status

@@ -4,22 +4,125 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any
 
-from dbos import DBOS
+from dbos import DBOS, DBOSConfig
+from dbos import _queue as dbos_queue
+from dbos._dbos import _get_or_create_dbos_registry as dbos_registry
 
-from slideforge import __version__
+from slideforge import __version__, liveness
 from slideforge import runtime as rt
 from slideforge.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-# name -> register_queue keyword arguments
+# name -> register_queue keyword arguments. Queues without a polling_interval_sec poll at
+# SLIDEFORGE_QUEUE_POLL_SECONDS.
 QUEUES: dict[str, dict[str, Any]] = {
-    "pack-metadata": {"worker_concurrency": 2, "polling_interval_sec": 0.5},
+    "pack-metadata": {"worker_concurrency": 2},
 }
 
 _launched = False
+
+
+# -- waking a queue when this process enqueues on it --------------------------------------
+#
+# DBOS's queue worker thread polls its queue (a few queries) every polling_interval_sec,
+# waiting on the queue manager's stop event in between. Polling every 0.1-0.5 s cost an idle
+# server ~13 % of a core; polling every few seconds would delay work by as much. So each
+# worker thread waits on a stand-in for that event which also returns when this process
+# enqueues on its queue: work enqueued here (a post to publish now, a webhook delivery, the
+# hand-over to tracking, pack metadata) starts at once, and the polling only finds work
+# enqueued by other processes or delayed workflows whose time came. A workflow that finishes
+# wakes its queue too (its slot is free for work that waited on a concurrency limit). (dbos
+# is pinned to 3.4.x; tests/test_workers.py checks that the hooks still take.)
+
+# How often a waiting worker thread checks whether DBOS is stopping.
+_STOP_CHECK_SECONDS = 1.0
+
+
+class _WakeableStop:
+    """Stands in for the stop event of one queue's worker thread (DBOS only calls
+    ``is_set`` and ``wait`` on it): ``wait`` also returns when the queue is woken."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self._stop = stop
+        # Set at start: a queue thread polls at once when it starts (DBOS waits first), so a
+        # worker that (re)starts picks up waiting work at once, not one interval later.
+        self._wake = threading.Event()
+        self._wake.set()
+
+    def is_set(self) -> bool:
+        return self._stop.is_set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._stop.is_set():
+            left = _STOP_CHECK_SECONDS
+            if deadline is not None:
+                left = min(left, deadline - time.monotonic())
+                if left <= 0:
+                    break
+            if self._wake.wait(left):
+                self._wake.clear()
+                break
+        return self._stop.is_set()
+
+
+_waiters: dict[str, set[_WakeableStop]] = {}
+_waiters_lock = threading.Lock()
+
+
+def wake(queue_name: str) -> None:
+    """Make this process's worker threads of ``queue_name`` poll now."""
+    with _waiters_lock:
+        waiters = list(_waiters.get(queue_name, ()))
+    for waiter in waiters:
+        waiter.wake()
+
+
+def _install_wakeups() -> None:
+    """Hook DBOS (once): worker threads wait on a _WakeableStop; an enqueue wakes them."""
+    if getattr(dbos_queue.queue_worker_thread, "_slideforge_wakeable", False):
+        return
+    original_worker = dbos_queue.queue_worker_thread
+    original_enqueue = dbos_queue.Queue.enqueue
+    original_execute = dbos_queue.execute_dequeued_workflow
+
+    def queue_worker_thread(stop_event: threading.Event, dbos: Any, queue: Any) -> None:
+        waiter = _WakeableStop(stop_event)
+        with _waiters_lock:
+            _waiters.setdefault(queue.name, set()).add(waiter)
+        try:
+            original_worker(waiter, dbos, queue)  # type: ignore[arg-type]
+        finally:
+            with _waiters_lock:
+                _waiters.get(queue.name, set()).discard(waiter)
+
+    def enqueue(self: Any, func: Any, *args: Any, **kwargs: Any) -> Any:
+        handle = original_enqueue(self, func, *args, **kwargs)
+        wake(self.name)  # the row is committed: a delayed one is simply not found yet
+        return handle
+
+    def execute_dequeued_workflow(dbos: Any, status: Any, owner_xid: str) -> Any:
+        handle = original_execute(dbos, status, owner_xid)
+        # A finished workflow frees a slot (worker or partition concurrency): whatever
+        # waited for it starts now, not at the next poll.
+        future = getattr(handle, "future", None)
+        queue_name = status.get("queue_name")
+        if future is not None and queue_name:
+            future.add_done_callback(lambda _done: wake(queue_name))
+        return handle
+
+    queue_worker_thread._slideforge_wakeable = True  # type: ignore[attr-defined]
+    dbos_queue.queue_worker_thread = queue_worker_thread
+    dbos_queue.Queue.enqueue = enqueue  # type: ignore[method-assign]
+    dbos_queue.execute_dequeued_workflow = execute_dequeued_workflow
 
 
 def _import_workflows() -> None:
@@ -30,7 +133,10 @@ def _import_workflows() -> None:
     from slideforge.webhooks import workflows as webhooks
 
     QUEUES.update(publishing.queue_options())
-    QUEUES[webhooks.QUEUE] = webhooks.QUEUE_OPTIONS
+    # Woken by enqueues in this process; polled at SLIDEFORGE_QUEUE_POLL_SECONDS otherwise.
+    QUEUES[webhooks.QUEUE] = {
+        k: v for k, v in webhooks.QUEUE_OPTIONS.items() if k != "polling_interval_sec"
+    }
 
 
 def start(runtime: Runtime, *, listen: bool = True) -> None:
@@ -40,21 +146,36 @@ def start(runtime: Runtime, *, listen: bool = True) -> None:
     if _launched:
         return
     rt.set_current(runtime)
+    # This process's lease: request reservations name it as their owner.
+    liveness.start(runtime.db)
     _import_workflows()
     settings = runtime.settings
-    DBOS(
-        config={
-            "name": "slideforge",
-            "system_database_url": settings.resolved_dbos_database_url,
-            "application_version": __version__,
-            "log_level": "WARNING",
-        }
-    )
+    config: DBOSConfig = {
+        "name": "slideforge",
+        "system_database_url": settings.resolved_dbos_database_url,
+        "application_version": __version__,
+        "log_level": "WARNING",
+        # DBOS pushes its LISTEN/NOTIFY wake-ups (messages, events, streams: we use none)
+        # from a thread that woke every 10 ms by default (PostgreSQL; a no-op on SQLite).
+        "notification_coalesce_sec": 0.25,
+    }
+    if settings.resolved_dbos_database_url.startswith("sqlite"):
+        # A SQLite connection cannot go stale: no "SELECT 1" before every queue poll.
+        config["db_engine_kwargs"] = {"pool_pre_ping": False}
+    DBOS(config=config)
     if not listen:
         DBOS.listen_queues([])
+    _install_wakeups()
     DBOS.launch()
     for name, options in QUEUES.items():
+        options = {"polling_interval_sec": settings.queue_poll_seconds, **options}
         DBOS.register_queue(name, on_conflict="always_update", **options)
+    # DBOS's own queue runs the schedules below (each a minute or more apart) and recovered
+    # workflows: a few seconds' delay is harmless there, a poll every second is not.
+    internal = dbos_registry().get_internal_queue()
+    internal._polling_interval_sec = max(
+        internal._polling_interval_sec, settings.queue_poll_seconds
+    )
     from slideforge.accounts.workflows import SCHEDULE as CARE_SCHEDULE
     from slideforge.accounts.workflows import account_care
     from slideforge.publishing.workflows import sweep_due_targets
@@ -104,6 +225,7 @@ def stop() -> None:
         logging.getLogger("dbos").setLevel(logging.CRITICAL)
         DBOS.destroy()
         _launched = False
+    liveness.stop()
 
 
 def is_running() -> bool:

@@ -190,6 +190,7 @@ def build(database: str, *, fast: bool = True) -> Pipeline:
             download_seconds=0.05 if fast else 1.0,
             processing_seconds=0.05 if fast else 1.0,
             moderation_seconds=0.1 if fast else 2.0,
+            video_list_delay_seconds=1.0 if fast else 3.0,
         ),
     )
     sandbox_server = serve_in_thread(tiktok_app(sandbox))
@@ -207,6 +208,11 @@ def build(database: str, *, fast: bool = True) -> Pipeline:
             "SLIDEFORGE_RATE_LIMIT_PER_MINUTE": "100000",
             "SLIDEFORGE_RATE_LIMIT_BURST": "100000",
             "SLIDEFORGE_LOG_LEVEL": "WARNING",
+            # Reconciliation of unknown outcomes on the sandbox's time scale: sends finish
+            # within seconds, and the video list shows a post 1 s after it is published.
+            "SLIDEFORGE_RECONCILE_SEND_WINDOW_SECONDS": "5" if fast else "30",
+            "SLIDEFORGE_RECONCILE_LIST_DELAY_SECONDS": "4" if fast else "10",
+            "SLIDEFORGE_RECONCILE_READ_INTERVAL_SECONDS": "1" if fast else "5",
         }
     )
     settings = Settings(
@@ -251,6 +257,7 @@ def target_rows(pipeline: Pipeline) -> list[dict[str, Any]]:
                 PostTarget.last_attempted_at,
                 PostTarget.attempt,
                 PostTarget.error_code,
+                PostTarget.progress,
             ).join(PostTarget, PostTarget.post_id == Post.id)
         )
         return [
@@ -262,6 +269,8 @@ def target_rows(pipeline: Pipeline) -> list[dict[str, Any]]:
                 "attempted": attempted,
                 "attempt": attempt,
                 "error": error,
+                # Reconciliation of an unknown outcome: attempt, rounds, state, decision.
+                "reconcile": (progress or {}).get("reconcile"),
             }
-            for caption, post_status, status, scheduled, attempted, attempt, error in rows
+            for caption, post_status, status, scheduled, attempted, attempt, error, progress in rows
         ]

@@ -1,9 +1,12 @@
 """Crash test of the publish path (``slideforge bench crash``): while N posts publish to the
 TikTok sandbox, kill -9 the worker process at random moments and restart it, until every
-post has ended. Then check: every post ended posted / failed / outcome_unknown (none lost or
+post has ended. Then, without kills, wait (bounded) for the reconciliation of the unknown
+outcomes (publishing/reconcile.py: read TikTok's video list, posted / re-sent once / left
+unknown). Then check: every post ended posted / failed / outcome_unknown (none lost or
 stuck), no content was posted twice on the sandbox, and every post live on the sandbox is
-one we report as posted or outcome_unknown. Prints the figures and exits non-zero on any
-duplicate or lost post."""
+one we report as posted or outcome_unknown. Prints posted / failed / unknown before and
+after reconciliation / lost / duplicates and exits non-zero on any duplicate or lost post,
+or when more than 1 % of the posts stay unknown."""
 
 from __future__ import annotations
 
@@ -28,6 +31,22 @@ console = Console()
 TERMINAL = {"posted", "failed", "outcome_unknown"}
 
 
+def settled(row: dict) -> bool:  # type: ignore[type-arg]
+    """Ended, and no reconciliation still under way for it."""
+    if row["status"] in ("posted", "failed"):
+        return True
+    entry = row["reconcile"] or {}
+    return (
+        row["status"] == "outcome_unknown"
+        and entry.get("attempt") == row["attempt"]
+        and (entry.get("state") == "undecided")
+    )
+
+
+def was_unknown(row: dict) -> bool:  # type: ignore[type-arg]
+    return row["status"] == "outcome_unknown" or bool(row["reconcile"])
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="slideforge bench crash", description=__doc__)
     parser.add_argument("--posts", type=int, default=200)
@@ -37,6 +56,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--kill-min", type=float, default=0.5)
     parser.add_argument("--kill-max", type=float, default=4.0)
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument(
+        "--reconcile-timeout", type=float, default=180.0, help="seconds to wait, no kills"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=Path("out/bench"))
     args = parser.parse_args(argv)
@@ -88,6 +110,26 @@ def main(argv: list[str]) -> int:
                 worker = pipeline.start_worker()
         elapsed = time.monotonic() - began
         rows = _pipeline.target_rows(pipeline)
+        unknown_before = sum(1 for r in rows if was_unknown(r))
+        # Reconciliation: reads of the sandbox's video list, then a decision (bounded).
+        reconcile_began = time.monotonic()
+        with Progress(console=console) as progress:
+            task = progress.add_task("reconciling unknown outcomes", total=args.posts)
+            while time.monotonic() - reconcile_began < args.reconcile_timeout:
+                rows = _pipeline.target_rows(pipeline)
+                done = sum(1 for r in rows if settled(r))
+                progress.update(task, completed=done)
+                if done >= args.posts:
+                    break
+                time.sleep(1.0)
+        reconcile_seconds = time.monotonic() - reconcile_began
+        rows = _pipeline.target_rows(pipeline)
+        unknown_before = max(unknown_before, sum(1 for r in rows if was_unknown(r)))
+        decisions = Counter(
+            (r["reconcile"] or {}).get("decision") or (r["reconcile"] or {}).get("state")
+            for r in rows
+            if r["reconcile"]
+        )
         statuses = Counter(r["status"] for r in rows)
         live = pipeline.sandbox.posts()
         live_counts = Counter(
@@ -106,7 +148,14 @@ def main(argv: list[str]) -> int:
             ("seconds", f"{elapsed:.0f}"),
             ("posted", statuses.get("posted", 0)),
             ("failed", statuses.get("failed", 0)),
-            ("outcome_unknown", statuses.get("outcome_unknown", 0)),
+            ("unknown before reconciliation", unknown_before),
+            (
+                "  reconciled: posted / not posted (re-sent) / undecided",
+                f"{decisions.get('posted', 0)} / {decisions.get('not_posted', 0)} / "
+                f"{decisions.get('undecided', 0) + decisions.get('reading', 0)}",
+            ),
+            ("unknown after reconciliation", statuses.get("outcome_unknown", 0)),
+            ("seconds reconciling (no kills)", f"{reconcile_seconds:.0f}"),
             ("not ended (lost/stuck)", len(lost)),
             ("live on the sandbox", sum(live_counts.values())),
             ("duplicates on the sandbox", sum(n - 1 for n in duplicates.values())),
@@ -121,13 +170,18 @@ def main(argv: list[str]) -> int:
             "kills": kills,
             "seconds": round(elapsed),
             "statuses": dict(statuses),
+            "unknown_before_reconciliation": unknown_before,
+            "unknown_after_reconciliation": statuses.get("outcome_unknown", 0),
+            "reconciliation": dict(decisions),
+            "reconcile_seconds": round(reconcile_seconds),
             "lost": lost,
             "duplicates": duplicates,
             "unreported": unreported,
             "errors": dict(Counter(r["error"] for r in rows if r["error"])),
         }
         (args.out / f"crash-{args.database}.json").write_text(json.dumps(report, indent=2))
-        return 1 if duplicates or lost or unreported else 0
+        too_many_unknown = statuses.get("outcome_unknown", 0) > args.posts * 0.01
+        return 1 if duplicates or lost or unreported or too_many_unknown else 0
     finally:
         pipeline.stop()
 

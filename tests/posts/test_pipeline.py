@@ -28,6 +28,18 @@ def state(post: dict) -> dict:  # type: ignore[type-arg]
 def test_5xx_after_the_platform_created_it_is_unknown_not_resent(
     api: ApiClient, tiktok: TikTokEnv, web: Web
 ) -> None:
+    """While TikTok's video list does not show the post yet, reconciliation cannot find it:
+    the target stays unknown and nothing is sent again (tests/publishing/test_reconcile.py
+    shows it found once listed)."""
+    before = tiktok.sandbox.options.video_list_delay_seconds
+    tiktok.sandbox.update_options(video_list_delay_seconds=3600)
+    try:
+        _created_then_5xx(api, tiktok, web)
+    finally:
+        tiktok.sandbox.update_options(video_list_delay_seconds=before)
+
+
+def _created_then_5xx(api: ApiClient, tiktok: TikTokEnv, web: Web) -> None:
     account = tiktok.connect(api)
     open_id = tiktok.open_id(account)
     tiktok.sandbox.add_failure(

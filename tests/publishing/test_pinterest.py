@@ -191,6 +191,18 @@ def test_unreachable_image_fails_with_words(
 def test_a_5xx_after_the_pin_was_stored_is_unknown_never_a_second_pin(
     api: ApiClient, pinterest: PinterestEnv, web: Web
 ) -> None:
+    """While the board's list does not show the pin yet, reconciliation cannot find it: the
+    target stays unknown and nothing is sent again (tests/publishing/test_reconcile.py shows
+    it found once listed)."""
+    before = pinterest.sandbox.options.board_pins_delay_seconds
+    pinterest.sandbox.update_options(board_pins_delay_seconds=3600)
+    try:
+        _stored_then_5xx(api, pinterest, web)
+    finally:
+        pinterest.sandbox.update_options(board_pins_delay_seconds=before)
+
+
+def _stored_then_5xx(api: ApiClient, pinterest: PinterestEnv, web: Web) -> None:
     account = pinterest.connect(api)
     pinterest.sandbox.add_failure(
         preset="server_error",

@@ -448,8 +448,29 @@ def test_single_image_container_flow_publish_once(ig: Ig) -> None:
     assert limit == {
         "data": [{"quota_usage": 1, "config": {"quota_total": 100, "quota_duration": 86400}}]
     }
-    user_media = ig.get(f"/v21.0/{ig.account.id}/media", fields="id,permalink").json()["data"]
-    assert [item["id"] for item in user_media] == [media_id]
+    # The user's media list shows it after the list's delay (3 s), newest first, in pages.
+    user_media = ig.get(f"/v21.0/{ig.account.id}/media", fields="id,permalink").json()
+    assert user_media == {"data": [], "paging": {"cursors": {}}}
+    ig.clock.advance(3)
+    user_media = ig.get(f"/v21.0/{ig.account.id}/media", fields="id,permalink").json()
+    assert [item["id"] for item in user_media["data"]] == [media_id]
+    assert "next" not in user_media["paging"]
+    container_two = ig.create(image_url=ig.media.url("square.jpg"), caption="Two")
+    ig.clock.advance(5)
+    second = ig.publish(container_two)
+    assert second.status_code == 200, second.text
+    ig.clock.advance(5)
+    page = ig.get(f"/v21.0/{ig.account.id}/media", fields="id,caption,timestamp", limit="1").json()
+    assert [item["caption"] for item in page["data"]] == ["Two"]
+    assert page["paging"]["next"].startswith("http")
+    rest = ig.get(
+        f"/v21.0/{ig.account.id}/media",
+        fields="id,caption",
+        limit="1",
+        after=page["paging"]["cursors"]["after"],
+    ).json()
+    assert [item["id"] for item in rest["data"]] == [media_id] and "next" not in rest["paging"]
+    assert error_of(ig.get(f"/v21.0/{ig.account.id}/media", limit="500"))["code"] == 100
 
 
 def test_carousel_waits_for_children_and_counts_once(ig: Ig) -> None:

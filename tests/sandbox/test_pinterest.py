@@ -700,3 +700,26 @@ def test_admin_http_api(pn: Pn) -> None:
     assert admin.post("/__sandbox/reset", json={"keep_config": False}).json() == {"reset": True}
     assert admin.get("/__sandbox/state").json()["pins"] == 0
     assert admin.get("/__sandbox/options").json() == PinterestOptions().model_dump(mode="json")
+
+
+def test_board_pins_list_newest_first_in_pages_after_the_delay(pn: Pn) -> None:
+    ids = []
+    for n in range(3):
+        created = pn.image_pin(description=f"pin {n}")
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["id"])
+        pn.clock.advance(1)
+    # The newest (1 s old) is not listed yet: pins show 3 s after their creation.
+    shown = pn.get(f"/v5/boards/{pn.board}/pins").json()
+    assert [p["id"] for p in shown["items"]] == [ids[0]] and shown["bookmark"] is None
+    pn.clock.advance(3)
+    first = pn.get(f"/v5/boards/{pn.board}/pins", page_size="2").json()
+    assert [p["description"] for p in first["items"]] == ["pin 2", "pin 1"]
+    assert first["items"][0]["board_id"] == pn.board and first["items"][0]["created_at"]
+    rest = pn.get(f"/v5/boards/{pn.board}/pins", page_size="2", bookmark=first["bookmark"]).json()
+    assert [p["id"] for p in rest["items"]] == [ids[0]] and rest["bookmark"] is None
+    error(pn.get(f"/v5/boards/{pn.board}/pins", bookmark="nope"), 400, 1)
+    error(pn.get(f"/v5/boards/{pn.board}/pins", page_size="251"), 400, 1)
+    error(pn.get("/v5/boards/999/pins"), 404, 40)
+    reader = pn.sandbox.issue_tokens(pn.user.id, scopes=["boards:read"])["access_token"]
+    error(pn.get(f"/v5/boards/{pn.board}/pins", reader), 401, 29)  # pins:read needed

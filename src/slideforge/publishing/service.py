@@ -285,7 +285,10 @@ def access_token(runtime: Runtime, account_id: str, *, force_refresh: bool = Fal
 
 
 def store_tokens(runtime: Runtime, account: Account, tokens: TokenSet) -> None:
-    """Save a token set; an empty refresh token never overwrites a stored one."""
+    """Save a token set; an empty refresh token never overwrites a stored one. An account
+    added without tokens (``unconnected``) is connected by its first token set."""
+    if account.status == "unconnected":
+        account.status = "active"
     secrets = runtime.secrets
     account.access_token_enc = secrets.encrypt(tokens.access_token)
     account.access_token_expires_at = tokens.access_expires_at
@@ -311,12 +314,17 @@ def save_stage_progress(runtime: Runtime, target_id: str, progress: dict[str, An
 
 
 def begin_send(
-    runtime: Runtime, target_id: str, revision: int, attempt: int
+    runtime: Runtime,
+    target_id: str,
+    revision: int,
+    attempt: int,
+    settings: dict[str, Any] | None = None,
 ) -> tuple[str, dict[str, Any] | None]:
     """The witness before the irreversible call: armed -> sending. Answers ``go``,
     ``obsolete``, ``sent`` with the recorded answer (a previous run sent and recorded it but
     died before its step was checkpointed), or ``interrupted`` (a previous run may have sent:
-    never send again)."""
+    never send again). ``go`` also records when the send began and the settings it uses
+    (``progress.sending``): reconciliation reads the platform for that window."""
     with runtime.db.session() as session:
         target = _target(session, target_id, lock=True)
         if target is None or target.revision != revision or target.attempt != attempt:
@@ -327,6 +335,14 @@ def begin_send(
         if target.send_state != "armed" or target.status != "publishing":
             return "interrupted", None
         target.send_state = "sending"
+        target.progress = {
+            **(target.progress or {}),
+            "sending": {
+                "attempt": attempt,
+                "began_at": runtime.clock.now().isoformat(),
+                "settings": dict(settings or {}),
+            },
+        }
         return "go", None
 
 
@@ -535,3 +551,256 @@ def sent_ref(runtime: Runtime, target_id: str) -> dict[str, Any]:
         target = _target(session, target_id)
         assert target is not None
         return dict((target.progress or {}).get("ref") or {"publish_id": target.publish_id})
+
+
+# -- reconciliation of unknown outcomes (publishing/reconcile.py) ----------------------------
+
+# Without a recorded start, a send began at most this long after the claim (staging rounds).
+UNRECORDED_SEND_SLACK = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class UnknownSend:
+    """A target in ``outcome_unknown`` and what reconciliation needs to ask the platform."""
+
+    target_id: str
+    revision: int
+    attempt: int
+    account_id: str
+    platform: str
+    request: PublishRequest
+    # The send's recorded answer (if any), its settings and the staging progress.
+    ref: dict[str, Any]
+    # From the send's begin to the latest time the platform may have created the post.
+    window_start: datetime
+    window_end: datetime
+    # Platform post ids of the account's other targets (never this target's post).
+    known_ids: frozenset[str]
+    rounds: int
+
+
+def reconcile_context(
+    runtime: Runtime, target_id: str, revision: int, attempt: int
+) -> UnknownSend | None:
+    """The unknown send of this target, or None when it is no longer unknown (decided,
+    edited, retried, deleted)."""
+    with runtime.db.session() as session:
+        target = _target(session, target_id)
+        if (
+            target is None
+            or target.status != "outcome_unknown"
+            or target.revision != revision
+            or target.attempt != attempt
+            or _post_alive(session, target) is None
+        ):
+            return None
+        progress = dict(target.progress or {})
+        sending = progress.get("sending") or {}
+        if sending.get("attempt") != attempt:
+            sending = {}
+        ref = dict(progress.get("ref") or {})
+        settings = dict(sending.get("settings") or ref.get("settings") or {})
+        ref.update(
+            settings=settings,
+            stage=dict(progress.get("stage") or {}),
+            publish_id=ref.get("publish_id") or target.publish_id,
+        )
+        if sending.get("began_at"):
+            start = datetime.fromisoformat(str(sending["began_at"]))
+            end = start
+        else:  # a send from before the start was recorded: any time after the claim
+            start = target.last_attempted_at or runtime.clock.now()
+            end = start + UNRECORDED_SEND_SLACK
+        end += timedelta(seconds=runtime.settings.reconcile_send_window_seconds)
+        known = session.scalars(
+            sa.select(PostTarget.platform_post_id).where(
+                PostTarget.account_id == target.account_id,
+                PostTarget.id != target.id,
+                PostTarget.platform_post_id.is_not(None),
+                PostTarget.last_attempted_at >= start - timedelta(days=2),
+            )
+        )
+        return UnknownSend(
+            target_id=target_id,
+            revision=revision,
+            attempt=attempt,
+            account_id=str(target.account_id),
+            platform=target.platform,
+            request=request_for(session, target),
+            ref=ref,
+            window_start=start,
+            window_end=end,
+            known_ids=frozenset(str(k) for k in known if k),
+            rounds=int((progress.get("reconcile") or {}).get("rounds") or 0)
+            if (progress.get("reconcile") or {}).get("attempt") == attempt
+            else 0,
+        )
+
+
+def _unknown_target(
+    session: Session, target_id: str, revision: int, attempt: int
+) -> PostTarget | None:
+    target = _target(session, target_id, lock=True)
+    if (
+        target is None
+        or target.status != "outcome_unknown"
+        or target.revision != revision
+        or target.attempt != attempt
+    ):
+        return None
+    return target
+
+
+def _reconcile_entry(
+    target: PostTarget, attempt: int, read: dict[str, Any], *, state: str
+) -> dict[str, Any]:
+    """progress.reconcile after one more read: the attempt it is about, how many reads, the
+    last few reads (what was read, when, what it showed), and the state reached."""
+    before = dict((target.progress or {}).get("reconcile") or {})
+    if before.get("attempt") != attempt:
+        before = {"attempt": attempt, "rounds": 0, "reads": [], "message": target.error_message}
+    reads = [*list(before.get("reads") or []), read][-5:]
+    return {**before, "rounds": int(before.get("rounds") or 0) + 1, "reads": reads, "state": state}
+
+
+def record_reconcile_read(
+    runtime: Runtime,
+    target_id: str,
+    revision: int,
+    attempt: int,
+    read: dict[str, Any],
+    *,
+    final: bool,
+) -> bool:
+    """An undecided read: the target stays ``outcome_unknown`` with the evidence; ``final``
+    when no further read will be made (the error message then says why)."""
+    with runtime.db.session() as session:
+        target = _unknown_target(session, target_id, revision, attempt)
+        if target is None:
+            return False
+        entry = _reconcile_entry(target, attempt, read, state="undecided" if final else "reading")
+        target.progress = {**(target.progress or {}), "reconcile": entry}
+        if final:
+            original = entry.get("message") or "the outcome of the send is unknown"
+            target.error_message = (
+                f"{original}. Checked on the platform at {read['at']}: {read['evidence']}"
+            )[:2000]
+        return True
+
+
+def reconcile_posted(
+    runtime: Runtime,
+    target_id: str,
+    revision: int,
+    attempt: int,
+    read: dict[str, Any],
+    *,
+    post_id: str | None,
+    url: str | None,
+    platform_status: str,
+) -> bool:
+    """The platform shows the post: posted (``post.target.published`` and the post's event
+    go out as for any publish)."""
+    now = runtime.clock.now()
+    with runtime.db.session() as session:
+        target = _unknown_target(session, target_id, revision, attempt)
+        if target is None:
+            return False
+        entry = _reconcile_entry(target, attempt, read, state="decided")
+        target.progress = {**(target.progress or {}), "reconcile": {**entry, "decision": "posted"}}
+        values: dict[str, Any] = {"platform_status": platform_status, "send_state": "sent"}
+        if post_id:
+            values["platform_post_id"] = post_id
+        if url:
+            values["published_url"] = url
+        account = session.get(Account, target.account_id)
+        if account is not None:
+            account.last_posted_at = now
+        _finish(
+            session,
+            target,
+            "posted",
+            now,
+            announce_published=True,
+            published_at=now,
+            error_code=None,
+            error_message=None,
+            **values,
+        )
+        return True
+
+
+def reconcile_not_posted(
+    runtime: Runtime, target_id: str, revision: int, attempt: int, read: dict[str, Any]
+) -> tuple[str, str, datetime] | None:
+    """The platform shows no such post and its answer is authoritative: the target goes back
+    to ``retry``, due now, for one new attempt. Returns (account, platform, due) for the
+    enqueue, or None when the target changed meanwhile."""
+    now = runtime.clock.now()
+    with runtime.db.session() as session:
+        target = _unknown_target(session, target_id, revision, attempt)
+        if target is None:
+            return None
+        entry = _reconcile_entry(target, attempt, read, state="decided")
+        target.progress = {
+            **(target.progress or {}),
+            "reconcile": {**entry, "decision": "not_posted"},
+        }
+        _finish(
+            session,
+            target,
+            "retry",
+            now,
+            scheduled_for=now,
+            send_state="none",
+            error_code=None,
+            error_message=None,
+        )
+        return str(target.account_id), target.platform, now
+
+
+def reconcile_failed(
+    runtime: Runtime,
+    target_id: str,
+    revision: int,
+    attempt: int,
+    read: dict[str, Any],
+    error: dict[str, Any],
+) -> bool:
+    """The platform says the publish failed for a reason a new attempt would not fix."""
+    now = runtime.clock.now()
+    with runtime.db.session() as session:
+        target = _unknown_target(session, target_id, revision, attempt)
+        if target is None:
+            return False
+        entry = _reconcile_entry(target, attempt, read, state="decided")
+        target.progress = {**(target.progress or {}), "reconcile": {**entry, "decision": "failed"}}
+        _finish(
+            session,
+            target,
+            "failed",
+            now,
+            send_state="sent",
+            error_code=str(error.get("code") or "failed"),
+            error_message=str(error.get("message") or "the platform failed the post"),
+        )
+        return True
+
+
+def unreconciled_targets(runtime: Runtime) -> list[tuple[str, int, int, int]]:
+    """(target, revision, attempt, next round) of ``outcome_unknown`` targets whose
+    reconciliation has not ended: the sweep makes sure each has its workflow."""
+    with runtime.db.session() as session:
+        rows = session.execute(
+            sa.select(PostTarget.id, PostTarget.revision, PostTarget.attempt, PostTarget.progress)
+            .join(Post, Post.id == PostTarget.post_id)
+            .where(PostTarget.status == "outcome_unknown", Post.status != "deleted")
+        )
+        out = []
+        for target_id, revision, attempt, progress in rows:
+            entry = (progress or {}).get("reconcile") or {}
+            if entry.get("attempt") == attempt and entry.get("state") in ("undecided", "decided"):
+                continue
+            rounds = int(entry.get("rounds") or 0) if entry.get("attempt") == attempt else 0
+            out.append((str(target_id), revision, attempt, rounds))
+        return out

@@ -22,7 +22,7 @@ from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
 from slideforge import runtime as rt
 from slideforge.models import PostTarget
-from slideforge.publishing import service
+from slideforge.publishing import preparation, service
 from slideforge.publishing.platforms import PlatformConfigError, get_platform
 from slideforge.publishing.platforms.base import PlatformError, Staged
 
@@ -34,9 +34,11 @@ QUEUES = {
     "pinterest": "publish-pinterest",
 }
 TRACK_QUEUE = "publish-track"
-# The delayed-enqueue promoter runs about once a second: start early, then sleep to the
-# exact due time, so the platform call happens within a few hundred ms of scheduled_at.
-EARLY_START_SECONDS = 1.5
+# A delayed workflow is found by the delayed-enqueue promoter (about once a second) and then
+# by a queue poll (every PUBLISH_POLL_SECONDS): start that early, then sleep to the exact due
+# time, so the platform call happens within a few hundred ms of scheduled_at.
+PUBLISH_POLL_SECONDS = 2.0
+EARLY_START_SECONDS = 4.5
 # A workflow thread only ever sleeps briefly (a sleeping thread holds a worker and delays a
 # shutdown): tracking polls every few seconds for a while, then continues as a delayed
 # workflow each minute; long pacing waits become delayed workflows too.
@@ -48,13 +50,16 @@ LATER_POLL_SECONDS = 60.0
 
 
 def queue_options() -> dict[str, dict[str, Any]]:
-    """Queues to register at launch (see workers.QUEUES)."""
-    per_account = {"partition_concurrency": 1, "polling_interval_sec": 0.1}
+    """Queues to register at launch (see workers.QUEUES). The publish queues poll every
+    PUBLISH_POLL_SECONDS (a due workflow is found well inside EARLY_START_SECONDS); the
+    others poll at SLIDEFORGE_QUEUE_POLL_SECONDS (workers.start); an enqueue in this process
+    wakes its queue at once."""
+    per_account = {"partition_concurrency": 1, "polling_interval_sec": PUBLISH_POLL_SECONDS}
     return {
         QUEUES["tiktok"]: {**per_account, "partition_limiter": {"limit": 6, "period": 60.0}},
         QUEUES["instagram"]: {**per_account, "partition_limiter": {"limit": 25, "period": 3600.0}},
         QUEUES["pinterest"]: {**per_account, "partition_limiter": {"limit": 10, "period": 60.0}},
-        TRACK_QUEUE: {"worker_concurrency": 32, "polling_interval_sec": 0.2},
+        TRACK_QUEUE: {"worker_concurrency": 32},
     }
 
 
@@ -146,6 +151,14 @@ def _claim(target_id: str, revision: int, attempt: int) -> bool:
     return service.claim(rt.current(), target_id, revision, attempt)
 
 
+@DBOS.step()
+def _prepare_media(target_id: str, revision: int) -> dict[str, Any] | None:
+    """The platform's media variants of a post too heavy to prepare inside its create
+    (``publishing.preparation``); None when ready, else the error that ends the attempt."""
+    error = preparation.prepare_target_media(rt.current(), target_id, revision)
+    return None if error is None else {**error, "retry_after": None}
+
+
 @DBOS.step(retries_allowed=True, max_attempts=4, interval_seconds=2.0, backoff_rate=2.0)
 def _stage(target_id: str, force_refresh: bool) -> dict[str, Any]:
     """One staging round (live checks, platform-side preparation that publishes nothing);
@@ -189,7 +202,7 @@ def _send(
         token = service.access_token(runtime, account_id)
     except PlatformError as exc:
         return {"outcome": "failed", "error": _error(exc)}
-    witness, recorded = service.begin_send(runtime, target_id, revision, attempt)
+    witness, recorded = service.begin_send(runtime, target_id, revision, attempt, settings)
     if witness == "sent" and recorded is not None:
         return {"outcome": "sent", "ref": recorded}
     if witness != "go":
@@ -256,6 +269,8 @@ def _fail(target_id: str, revision: int, attempt: int, error: dict[str, Any], *,
             enqueue_attempt(
                 target_id, revision, attempt + 1, plan["account_id"], plan["platform"], plan_retry
             )
+    elif status == "outcome_unknown":
+        _reconcile.enqueue_reconcile(target_id, revision, attempt)  # ask the platform
     return status
 
 
@@ -293,6 +308,9 @@ def publish_target(target_id: str, revision: int, attempt: int) -> str:
         DBOS.sleep(delay)
     if not _claim(target_id, revision, attempt):
         return "obsolete"
+    media_error = _prepare_media(target_id, revision)
+    if media_error is not None:  # e.g. "slide 3 (…) cannot be used: …": failed, never a 500
+        return _fail(target_id, revision, attempt, media_error, sent=False)
     staged = _stage(target_id, attempt > 1)
     rounds = 1
     while "error" not in staged and not staged["ready"]:
@@ -476,7 +494,7 @@ def _active(prefix: str) -> bool:
 def sweep(runtime: Any) -> dict[str, int]:
     """Re-enqueue due targets (lost enqueues) and settle targets whose workflows are gone:
     nothing is ever left 'publishing' forever, and nothing is sent twice."""
-    counts = {"enqueued": 0, "settled": 0, "tracking": 0}
+    counts = {"enqueued": 0, "settled": 0, "tracking": 0, "reconciling": 0}
     for target_id, revision, attempt, account_id, platform, due in service.due_targets(
         runtime, timedelta(minutes=2)
     ):
@@ -499,6 +517,12 @@ def sweep(runtime: Any) -> dict[str, int]:
             if outcome == "retry":  # nothing was sent: publish it now
                 now = runtime.clock.now()
                 enqueue_attempt(target_id, revision, attempt + 1, account_id, platform, now)
+    # Unknown outcomes (also those just settled) whose reconciliation is not under way.
+    for target_id, revision, attempt, next_round in service.unreconciled_targets(runtime):
+        if _active(f"reconcile:{target_id}:{revision}:{attempt}:"):
+            continue
+        _reconcile.enqueue_reconcile(target_id, revision, attempt, next_round)
+        counts["reconciling"] += 1
     return counts
 
 
@@ -507,3 +531,7 @@ def _sweep() -> dict[str, int]:
     # The enqueues are top-level ones, not children of this step (DBOS refuses to start a
     # workflow from inside a step): run the sweep outside the step's context.
     return contextvars.Context().run(sweep, rt.current())
+
+
+# Registers the reconciliation workflow with this module (it calls enqueue_attempt).
+from slideforge.publishing import reconcile as _reconcile  # noqa: E402

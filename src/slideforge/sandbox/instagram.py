@@ -35,7 +35,9 @@ Reproduced (documented behaviour):
 - Publishing: ``POST /{ig-user-id}/media`` (IMAGE implicit, ``is_carousel_item``, VIDEO only
   as a carousel item, REELS, STORIES, CAROUSEL with ``children``), ``GET /{container-id}?
   fields=status_code,status``, ``POST /{ig-user-id}/media_publish?creation_id=…``,
-  ``GET /{media-id}?fields=permalink,…`` (plus ``/children`` and ``GET /{ig-user-id}/media``),
+  ``GET /{media-id}?fields=permalink,…`` (plus ``/children`` and ``GET /{ig-user-id}/media``:
+  newest first, ``limit`` ≤ 100, ``after``/``before`` cursors and ``paging.next``; a media
+  shows there ``media_list_delay_seconds`` after it was published),
   ``GET /{ig-user-id}/content_publishing_limit?fields=quota_usage,config[&since=]``.
 - The Graph error envelope ``{"error": {message, type, code, error_subcode, is_transient,
   error_user_title, error_user_msg, fbtrace_id}}``: 190 with subcodes 458/459/460/463/467
@@ -303,6 +305,8 @@ class InstagramOptions(BaseModel):
     code_exchange_shape: Literal["wrapped", "flat"] = "wrapped"
     token_error_http_status: int = Field(default=401, ge=400, le=499)
     permission_error_http_status: int = Field(default=403, ge=400, le=499)
+    media_list_delay_seconds: float = Field(default=3.0, ge=0)
+    """How long after it is published a media starts to show in ``GET /{ig-user-id}/media``."""
     buc_calls_per_hour: int | None = Field(default=None, ge=1)
     """Business-use-case limit per IG account and rolling hour (None: unlimited) → 80002."""
 
@@ -2020,15 +2024,53 @@ class InstagramSandbox(PlatformSandbox[InstagramOptions, MetaApp, FailureRule]):
             return Reply(200, {"data": data})
 
     def _list_media(self, ctx: _Ctx, node: str) -> Reply:
+        """``GET /{ig-user-id}/media``: the account's media newest first (not carousel
+        children), ``limit`` a page (default 25, at most 100), cursor paging (``after`` /
+        ``before``, ``paging.next`` while more follow). A media shows
+        ``media_list_delay_seconds`` after it was published."""
         with self._lock:
             _token, account = self._enter_ig(ctx, node, "node", publish=False)
             fields = parse_fields(ctx.params.get("fields"))
+            raw_limit = ctx.params.get("limit", "25")
+            if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 100:
+                raise _param_error("(#100) The parameter limit must be an integer from 1 to 100.")
+            limit = int(raw_limit)
+            visible_at = self._now() - self._options.media_list_delay_seconds
             items = [
-                self._media_fields(item, fields)
+                item
                 for item in reversed(list(self._media.values()))
-                if item.ig_user_id == account.id and item.parent_id is None
+                if item.ig_user_id == account.id
+                and item.parent_id is None
+                and item.published_at <= visible_at
             ]
-            return Reply(200, {"data": items, "paging": {"cursors": {}}})
+            offset = 0
+            for key, step in (("after", 1), ("before", -1)):
+                raw = ctx.params.get(key)
+                if not raw:
+                    continue
+                try:
+                    position = int(base64.urlsafe_b64decode(raw.encode()).decode())
+                except (ValueError, UnicodeDecodeError) as exc:
+                    raise _param_error(
+                        f"(#100) The parameter {key} is not a valid cursor."
+                    ) from exc
+                offset = position + 1 if step == 1 else max(position - limit, 0)
+            page = items[offset : offset + limit]
+            paging: dict[str, Any] = {"cursors": {}}
+            if page:
+                paging["cursors"] = {
+                    "before": base64.urlsafe_b64encode(str(offset).encode()).decode(),
+                    "after": base64.urlsafe_b64encode(
+                        str(offset + len(page) - 1).encode()
+                    ).decode(),
+                }
+            if offset + limit < len(items):
+                query = {k: v for k, v in ctx.params.items() if k not in ("after", "before")}
+                query["after"] = paging["cursors"]["after"]
+                host = ctx.headers.get("host", "graph.instagram.com")
+                paging["next"] = with_query(f"http://{host}{ctx.path}", query)
+            data = [self._media_fields(item, fields) for item in page]
+            return Reply(200, {"data": data, "paging": paging})
 
     def _publishing_limit(self, ctx: _Ctx, node: str) -> Reply:
         with self._lock:

@@ -28,6 +28,8 @@ Reproduced (documented behaviour):
 - Bearer endpoints with the scopes of the OpenAPI description: ``GET /v5/user_account``,
   ``GET /v5/boards`` (``page_size`` 1–250, default 25, opaque ``bookmark`` paging, privacy
   filter, secret boards only with ``boards:read_secret``), ``GET /v5/boards/{id}``,
+  ``GET /v5/boards/{id}/pins`` (newest first, ``page_size`` 1–250, ``bookmark`` paging; a
+  pin shows there ``board_pins_delay_seconds`` after its creation),
   ``POST /v5/boards`` (duplicate name → code 58, secret/protected boards need
   ``boards:write_secret``), ``POST /v5/media`` (201 ``{media_id, media_type, upload_url,
   upload_parameters}``), ``GET /v5/media/{id}`` (``registered`` → ``processing`` after the
@@ -150,6 +152,7 @@ ENDPOINTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "user_account": ("org_read", ("user_accounts:read",)),
     "boards_list": ("org_read", ("boards:read",)),
     "boards_get": ("org_read", ("boards:read",)),
+    "boards_pins": ("org_read", ("boards:read", "pins:read")),
     "boards_create": ("org_write", ("boards:read", "boards:write")),
     "media_create": ("org_write", ("pins:read", "pins:write")),
     "media_get": ("org_read", ("pins:read",)),
@@ -259,6 +262,8 @@ class PinterestOptions(BaseModel):
     )
     trial_universal_per_day: int = Field(default=1000, ge=1)
     trial_blocks_pin_create: bool = False
+    board_pins_delay_seconds: float = Field(default=3.0, ge=0)
+    """How long after its creation a pin starts to show in ``GET /v5/boards/{id}/pins``."""
 
 
 class PinterestApp(RegisteredApp):
@@ -947,6 +952,10 @@ class PinterestSandbox(PlatformSandbox[PinterestOptions, PinterestApp, FailureRu
                 return self._bearer(ctx, "boards_create", self._create_board)
             case ("GET", ["v5", "boards", board_id]):
                 return self._bearer(ctx, "boards_get", lambda c, t: self._get_board(t, board_id))
+            case ("GET", ["v5", "boards", board_id, "pins"]):
+                return self._bearer(
+                    ctx, "boards_pins", lambda c, t: self._board_pins(c, t, board_id)
+                )
             case ("POST", ["v5", "media"]):
                 return self._bearer(ctx, "media_create", self._create_media)
             case ("GET", ["v5", "media", media_id]):
@@ -1227,8 +1236,8 @@ class PinterestSandbox(PlatformSandbox[PinterestOptions, PinterestApp, FailureRu
             return False
         return board.privacy == "PUBLIC" or "boards:read_secret" in token.scopes
 
-    def _list_boards(self, ctx: _Ctx, token: AccessToken) -> Reply:
-        q = ctx.query
+    @staticmethod
+    def _page_size(q: Mapping[str, str]) -> int:
         raw_size = q.get("page_size", "25")
         if not raw_size.isdigit():
             raise _invalid(f"Parameter 'page_size' was not numeric (was {raw_size})")
@@ -1237,6 +1246,55 @@ class PinterestSandbox(PlatformSandbox[PinterestOptions, PinterestApp, FailureRu
             raise _invalid(
                 f"Invalid parameter: page_size {page_size} is out of range (minimum 1, maximum 250)"
             )
+        return page_size
+
+    @staticmethod
+    def _bookmark_offset(q: Mapping[str, str], prefix: str) -> int:
+        bookmark = q.get("bookmark")
+        if not bookmark:
+            return 0
+        try:
+            decoded = base64.urlsafe_b64decode(bookmark.encode()).decode()
+            found, _, number = decoded.partition(":")
+            if found != prefix or not number.isdigit():
+                raise ValueError(decoded)
+            return int(number)
+        except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+            raise _invalid("Invalid parameter: bookmark is not valid") from exc
+
+    def _board_pins(self, ctx: _Ctx, token: AccessToken, board_id: str) -> Reply:
+        """``GET /v5/boards/{board_id}/pins``: the board's pins newest first, ``page_size``
+        1–250 (default 25), opaque ``bookmark`` paging; a pin shows
+        ``board_pins_delay_seconds`` after its creation."""
+        board = self._boards.get(board_id)
+        if board is None or not self._visible_board(token, board):
+            raise PinterestError(404, 40, "Board not found.")
+        page_size = self._page_size(ctx.query)
+        offset = self._bookmark_offset(ctx.query, f"pins-{board_id}")
+        visible_at = self._now() - self._options.board_pins_delay_seconds
+        pins = sorted(
+            (
+                pin
+                for pin in self._pins.values()
+                if pin.board_id == board_id and pin.created_at <= visible_at
+            ),
+            key=lambda pin: pin.created_at,
+            reverse=True,
+        )
+        page = pins[offset : offset + page_size]
+        following = offset + page_size
+        next_bookmark = (
+            base64.urlsafe_b64encode(f"pins-{board_id}:{following}".encode()).decode()
+            if following < len(pins)
+            else None
+        )
+        return Reply(
+            200, {"items": [self._pin_view(pin) for pin in page], "bookmark": next_bookmark}
+        )
+
+    def _list_boards(self, ctx: _Ctx, token: AccessToken) -> Reply:
+        q = ctx.query
+        page_size = self._page_size(q)
         privacy = q.get("privacy")
         if privacy is not None and privacy not in ("PUBLIC", "PROTECTED", "SECRET"):
             raise _invalid(

@@ -9,7 +9,10 @@ The publish path calls, in order:
 - ``send``: the one irreversible call (TikTok init, Instagram media_publish, Pinterest pin
   create), made once behind a witness and never retried automatically;
 - ``continue_upload``: idempotent follow-up such as video chunks;
-- ``status``: read-only, polled until the post is live, delivered or failed.
+- ``status``: read-only, polled until the post is live, delivered or failed;
+- ``reconcile``: read-only, for a send whose outcome is unknown (``publishing/reconcile.py``):
+  a direct answer where the platform has one (TikTok's publish status, Instagram's
+  container), else what the account's list shows since the send began.
 
 ``refresh`` may raise a ``wait`` failure when the platform will not refresh yet although the
 current token is still valid (Instagram refreshes only tokens at least 24 h old): keep using
@@ -158,6 +161,53 @@ class Status:
     final: bool = False
 
 
+@dataclass(frozen=True)
+class Seen:
+    """One post a platform lists: its id, URL, creation time, whether its texts are exactly
+    those this send used (``matches``), and a short description for the evidence."""
+
+    post_id: str
+    url: str | None
+    created_at: datetime
+    matches: bool
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the platform says about a send whose outcome is unknown.
+
+    ``state``:
+    - ``posted``: it is live (``post_id``/``url`` when known; delivered drafts too);
+    - ``absent``: the platform answers directly that nothing was published (a TikTok publish
+      that FAILED for a retryable reason, an Instagram container never published);
+    - ``failed``: the publish failed for a reason a new attempt would not fix (``failure``);
+    - ``processing``: the platform is still working on it;
+    - ``listed``: no direct answer; ``listed`` holds the account's posts created since the
+      given time (newest first), ``complete`` when the read reached back that far, and
+      ``authoritative`` when a post like this one would be in that list at all (public
+      TikTok posts only; not drafts);
+    - ``unknown``: the read failed or cannot tell; ``final`` when reading again will not help
+      (a permission the account did not grant).
+    ``evidence`` says in words what was read and what it showed."""
+
+    state: Literal["posted", "absent", "failed", "processing", "listed", "unknown"]
+    evidence: str
+    post_id: str | None = None
+    url: str | None = None
+    platform_status: str = ""
+    failure: PlatformError | None = None
+    listed: tuple[Seen, ...] = ()
+    complete: bool = True
+    authoritative: bool = True
+    final: bool = False
+
+
+def same_text(a: str | None, b: str | None) -> bool:
+    """Texts equal once surrounding and repeated whitespace are ignored."""
+    return " ".join((a or "").split()) == " ".join((b or "").split())
+
+
 class Platform(Protocol):
     name: str
 
@@ -180,3 +230,7 @@ class Platform(Protocol):
     ) -> None: ...
 
     def status(self, token: str, request: PublishRequest, ref: dict[str, Any]) -> Status: ...
+
+    def reconcile(
+        self, token: str, request: PublishRequest, ref: dict[str, Any], since: datetime
+    ) -> Reading: ...

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,11 +40,14 @@ from slideforge.publishing.platforms.base import (
     PlatformConfigError,
     PlatformError,
     PublishRequest,
+    Reading,
+    Seen,
     Sent,
     Staged,
     Status,
     TokenSet,
     platform_request,
+    same_text,
 )
 
 CAPTION_MAX = 2200
@@ -65,6 +68,8 @@ MAX_RECREATE = 3
 IMAGE_POLL_SECONDS = 1.0
 VIDEO_POLL_SECONDS = 3.0
 THROTTLE_CODES = (4, 17, 32, 613, 80002)
+# Reconciliation reads the account's media list, 50 a page, at most this many pages back.
+MEDIA_LIST_PAGES = 10
 DEAD_SESSIONS = {
     458: "the app was removed from the account",
     459: "the account is checkpointed: log in on instagram.com / facebook.com",
@@ -824,6 +829,129 @@ class Instagram:
                     final=True,
                 )
         return Status("posted", "PUBLISHED", url=profile, final=True)
+
+    # -- reconciliation ----------------------------------------------------------------------
+
+    def reconcile(
+        self, token: str, request: PublishRequest, ref: dict[str, Any], since: datetime
+    ) -> Reading:
+        """The container first (a container publishes at most once: PUBLISHED means live,
+        anything else means nothing was published and a new attempt publishes that same
+        container); without one, the account's media since ``since`` compared on caption."""
+        base, ig_user_id = self._where(request)
+        profile = f"https://www.instagram.com/{request.username}/" if request.username else None
+        if ref.get("media_id"):
+            status = self.status(token, request, ref)
+            return Reading(
+                "posted",
+                f"Instagram media {ref['media_id']} exists",
+                post_id=status.post_id,
+                url=status.url,
+                platform_status="PUBLISHED",
+            )
+        settings = dict(ref.get("settings") or {})
+        stage = dict(ref.get("stage") or {})
+        items = [item for item in stage.get("items") or [] if item]
+        creation_id = (
+            settings.get("creation_id")
+            or ref.get("creation_id")
+            or stage.get("parent")
+            or (items[0] if len(items) == 1 else None)
+        )
+        listing: Reading | None = None
+        if creation_id:
+            try:
+                code, text = self._container_status(token, base, str(creation_id))
+            except PlatformError as exc:
+                if exc.kind in ("retryable", "auth"):
+                    return Reading(
+                        "unknown",
+                        f"Instagram's container {creation_id} could not be read: {exc.message}",
+                    )
+                code, text = "", exc.message  # gone: the media list decides
+            said = f"Instagram's container {creation_id} is {code or 'unreadable'}"
+            if code == "PUBLISHED":
+                listing = self._media_since(token, base, ig_user_id, since, request)
+                found = [seen for seen in listing.listed if seen.matches]
+                if len(found) == 1:
+                    return Reading(
+                        "posted",
+                        f"{said}; it is media {found[0].post_id} of @{request.username}",
+                        post_id=found[0].post_id,
+                        url=found[0].url,
+                        platform_status="PUBLISHED",
+                    )
+                return Reading("posted", said, url=profile, platform_status="PUBLISHED")
+            if code in ("FINISHED", "IN_PROGRESS"):
+                return Reading(
+                    "absent",
+                    f"{said}: it was never published, and a new attempt publishes this same "
+                    "container",
+                )
+            if code in ("EXPIRED", "ERROR"):
+                return Reading(
+                    "absent", f"{said} ({text}): it was never published", platform_status=code
+                )
+        return listing or self._media_since(token, base, ig_user_id, since, request)
+
+    def _media_since(
+        self, token: str, base: str, ig_user_id: str, since: datetime, request: PublishRequest
+    ) -> Reading:
+        """``GET /{ig-user-id}/media`` (newest first, cursor paging) back to ``since``."""
+        seen: list[Seen] = []
+        complete = False
+        after: str | None = None
+        for _ in range(MEDIA_LIST_PAGES):
+            params = {"fields": "id,caption,timestamp,permalink,media_type", "limit": "50"}
+            if after:
+                params["after"] = after
+            try:
+                body = self._call(
+                    "GET", f"{base}/{ig_user_id}/media", read_only=True, token=token, params=params
+                )
+            except PlatformError as exc:
+                return Reading(
+                    "unknown",
+                    f"Instagram's media list of @{request.username} could not be read: "
+                    f"{exc.message}",
+                    final=exc.kind == "user",
+                )
+            data = body.get("data")
+            for item in data if isinstance(data, list) else []:
+                if not isinstance(item, dict) or not item.get("id"):
+                    continue
+                try:
+                    created = datetime.strptime(str(item.get("timestamp")), "%Y-%m-%dT%H:%M:%S%z")
+                except ValueError:
+                    created = datetime.now(UTC)  # unreadable: treat as recent, so it counts
+                if created < since:
+                    complete = True
+                    continue
+                seen.append(
+                    Seen(
+                        post_id=str(item["id"]),
+                        url=str(item.get("permalink") or "") or None,
+                        created_at=created,
+                        matches=same_text(item.get("caption"), request.caption),
+                        summary=f"{item['id']} at {created.isoformat()}: "
+                        f"{str(item.get('caption') or '')[:60]!r}",
+                    )
+                )
+            paging = body.get("paging")
+            paging = paging if isinstance(paging, dict) else {}
+            cursors = paging.get("cursors")
+            cursors = cursors if isinstance(cursors, dict) else {}
+            after = str(cursors.get("after") or "") or None
+            if complete or not paging.get("next") or not after:
+                complete = True
+                break
+        return Reading(
+            "listed",
+            f"Instagram's media list of @{request.username} since {since.isoformat()}: "
+            f"{len(seen)} post(s)",
+            listed=tuple(seen),
+            complete=complete,
+        )
 
 
 __all__ = ["Instagram", "caption_problems"]

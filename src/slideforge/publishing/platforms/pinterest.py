@@ -33,18 +33,23 @@ from slideforge.publishing.platforms.base import (
     PlatformConfigError,
     PlatformError,
     PublishRequest,
+    Reading,
+    Seen,
     Sent,
     Staged,
     Status,
     TokenSet,
     platform_client,
     platform_request,
+    same_text,
 )
 
 DESCRIPTION_MAX = 800
 CAROUSEL_MAX = 5
 PUBLISH_SCOPES = ("boards:read", "pins:read", "pins:write", "user_accounts:read")
 MEDIA_POLL_SECONDS = 2.0
+# Reconciliation reads the board's pins, 100 a page, at most this many pages back.
+BOARD_PIN_PAGES = 10
 
 
 def hashtag(tag: str) -> str:
@@ -441,6 +446,84 @@ class Pinterest:
         """Pins are created synchronously: live once the create answered."""
         pin_id = str(ref.get("pin_id") or ref.get("publish_id") or "")
         return Status("posted", "CREATED", post_id=pin_id, url=pin_url(pin_id), final=True)
+
+    # -- reconciliation ----------------------------------------------------------------------
+
+    def reconcile(
+        self, token: str, request: PublishRequest, ref: dict[str, Any], since: datetime
+    ) -> Reading:
+        """The board's pins since ``since`` (``GET /v5/boards/{id}/pins``, newest first,
+        bookmark paging), compared on description, title and link."""
+        pin_id = ref.get("pin_id")
+        if pin_id:
+            return Reading(
+                "posted",
+                f"Pinterest created pin {pin_id}",
+                post_id=str(pin_id),
+                url=pin_url(str(pin_id)),
+                platform_status="CREATED",
+            )
+        settings = dict(ref.get("settings") or {})
+        board = str(settings.get("board_id") or ref.get("board_id") or self._board(request))
+        description = str(
+            settings.get("description")
+            or pin_description(request.caption, request.settings.get("tags"))
+        )
+        title, link = request.settings.get("title"), request.settings.get("link")
+        seen: list[Seen] = []
+        complete = False
+        bookmark: str | None = None
+        for _ in range(BOARD_PIN_PAGES):
+            params = {"page_size": "100"}
+            if bookmark:
+                params["bookmark"] = bookmark
+            try:
+                body = self._call(
+                    "GET", f"/v5/boards/{board}/pins", token=token, read_only=True, params=params
+                )
+            except PlatformError as exc:
+                return Reading(
+                    "unknown",
+                    f"the pins of Pinterest board {board} could not be read: {exc.message}",
+                    final=exc.kind == "user",
+                )
+            items = body.get("items")
+            for pin in items if isinstance(items, list) else []:
+                if not isinstance(pin, dict) or not pin.get("id"):
+                    continue
+                try:
+                    created = datetime.fromisoformat(str(pin.get("created_at"))).replace(tzinfo=UTC)
+                except ValueError:
+                    created = datetime.now(UTC)  # unreadable: treat as recent, so it counts
+                # created_at has whole seconds: a pin of the send's first second counts.
+                if created < since.replace(microsecond=0):
+                    complete = True
+                    continue
+                matches = same_text(pin.get("description"), description)
+                if title:
+                    matches = matches and same_text(pin.get("title"), str(title))
+                if link:
+                    matches = matches and str(pin.get("link") or "") == str(link)
+                seen.append(
+                    Seen(
+                        post_id=str(pin["id"]),
+                        url=pin_url(str(pin["id"])),
+                        created_at=created,
+                        matches=matches,
+                        summary=f"{pin['id']} at {created.isoformat()}: "
+                        f"{str(pin.get('description') or '')[:60]!r}",
+                    )
+                )
+            bookmark = str(body.get("bookmark") or "") or None
+            if complete or not bookmark:
+                complete = True
+                break
+        return Reading(
+            "listed",
+            f"the pins of Pinterest board {board} since {since.isoformat()}: {len(seen)} pin(s)",
+            listed=tuple(seen),
+            complete=complete,
+        )
 
 
 __all__ = ["Pinterest", "hashtag", "pin_description", "pin_url"]

@@ -9,7 +9,7 @@ and TikTok's error table mapped to what the publish path should do."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,12 +22,15 @@ from slideforge.publishing.platforms.base import (
     PlatformConfigError,
     PlatformError,
     PublishRequest,
+    Reading,
+    Seen,
     Sent,
     Staged,
     Status,
     TokenSet,
     platform_client,
     platform_request,
+    same_text,
 )
 
 PRIVACY_ORDER = ("PUBLIC_TO_EVERYONE", "FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY")
@@ -36,6 +39,10 @@ PHOTO_DESCRIPTION_MAX = 4000
 VIDEO_TITLE_MAX = 2200
 SINGLE_CHUNK_MAX = 64_000_000
 CHUNK_SIZE = 10_000_000
+# Display API video list (scope video.list): the fields read, 20 a page (TikTok's maximum),
+# at most this many pages back in time per reading.
+VIDEO_LIST_FIELDS = "id,title,video_description,create_time,share_url"
+VIDEO_LIST_PAGES = 10
 
 # init / data-endpoint error codes -> (kind, words for the user)
 ERRORS: dict[str, tuple[FailureKind, str]] = {
@@ -500,6 +507,135 @@ class TikTok:
             final = ref.get("privacy_level") == "SELF_ONLY" or ref.get("mode") == "MEDIA_UPLOAD"
             return Status("posted", state, url=profile, final=final)
         return Status("processing", state or "PROCESSING")
+
+    # -- reconciliation ----------------------------------------------------------------------
+
+    def reconcile(
+        self, token: str, request: PublishRequest, ref: dict[str, Any], since: datetime
+    ) -> Reading:
+        """The publish status when the send's publish_id is known; otherwise the account's
+        public posts since ``since`` from the Display API's video list (scope
+        ``video.list``), compared on caption/title."""
+        publish_id = ref.get("publish_id")
+        if publish_id:
+            return self._reconcile_status(token, request, ref, str(publish_id))
+        settings = dict(ref.get("settings") or request.settings)
+        if (settings.get("post_mode") or "DIRECT_POST") == "MEDIA_UPLOAD":
+            return Reading(
+                "unknown",
+                "the post was sent to the creator's TikTok inbox as a draft, and TikTok's "
+                "video list never shows drafts: look in the inbox of the TikTok app",
+                final=True,
+            )
+        if request.kind == "slideshow":
+            description = utf16_truncate(
+                settings.get("description") or request.caption, PHOTO_DESCRIPTION_MAX
+            )
+            title = utf16_truncate(settings.get("title") or "", PHOTO_TITLE_MAX)
+        else:
+            description, title = utf16_truncate(request.caption, VIDEO_TITLE_MAX), ""
+        seen: list[Seen] = []
+        complete = False
+        cursor: int | None = None
+        for _ in range(VIDEO_LIST_PAGES):
+            body: dict[str, Any] = {"max_count": 20}
+            if cursor is not None:
+                body["cursor"] = cursor
+            try:
+                data = self._call(
+                    "POST",
+                    f"/v2/video/list/?fields={VIDEO_LIST_FIELDS}",
+                    token=token,
+                    read_only=True,
+                    json=body,
+                )
+            except PlatformError as exc:
+                if exc.code in ("scope_not_authorized", "scope_permission_missed"):
+                    return Reading(
+                        "unknown",
+                        f"@{request.username} did not grant TikTok's video.list permission, "
+                        f"so its posts cannot be read ({exc.code}): reconnect the account "
+                        "approving every permission, or check the profile yourself",
+                        final=True,
+                    )
+                return Reading(
+                    "unknown",
+                    f"TikTok's video list could not be read: {exc.message}",
+                    final=exc.kind == "user",
+                )
+            videos = data.get("videos")
+            for video in videos if isinstance(videos, list) else []:
+                if not isinstance(video, dict) or not video.get("id"):
+                    continue
+                created = datetime.fromtimestamp(int(video.get("create_time") or 0), UTC)
+                if created < since:
+                    complete = True
+                    continue
+                text = video.get("video_description")
+                matches = same_text(text, description) or same_text(video.get("title"), description)
+                if title and request.kind == "slideshow":
+                    matches = matches and same_text(video.get("title"), title)
+                seen.append(
+                    Seen(
+                        post_id=str(video["id"]),
+                        url=str(video.get("share_url") or "")
+                        or f"https://www.tiktok.com/@{request.username}/video/{video['id']}",
+                        created_at=created,
+                        matches=matches,
+                        summary=f"{video['id']} at {created.isoformat()}: "
+                        f"{str(text or video.get('title') or '')[:60]!r}",
+                    )
+                )
+            if complete or not data.get("has_more"):
+                complete = True
+                break
+            next_cursor = data.get("cursor")
+            if not isinstance(next_cursor, int) or next_cursor == cursor:
+                break
+            cursor = next_cursor
+        privacy = settings.get("privacy_level")
+        public = privacy == "PUBLIC_TO_EVERYONE"
+        evidence = (
+            f"TikTok's video list of @{request.username} since {since.isoformat()}: "
+            f"{len(seen)} post(s)"
+        )
+        if not public:
+            evidence += (
+                f"; the list shows public posts only and this one was sent as "
+                f"{privacy or 'an unknown privacy level'}, so its absence proves nothing"
+            )
+        return Reading(
+            "listed", evidence, listed=tuple(seen), complete=complete, authoritative=public
+        )
+
+    def _reconcile_status(
+        self, token: str, request: PublishRequest, ref: dict[str, Any], publish_id: str
+    ) -> Reading:
+        try:
+            status = self.status(token, request, ref)
+        except PlatformError as exc:
+            return Reading(
+                "unknown",
+                f"TikTok's publish status of {publish_id} could not be read: {exc.message}",
+                final=exc.kind == "user",
+            )
+        said = f"TikTok's publish status of {publish_id} is {status.platform_status}"
+        if status.state in ("posted", "delivered"):
+            return Reading(
+                "posted",
+                said,
+                post_id=status.post_id,
+                url=status.url,
+                platform_status=status.platform_status,
+            )
+        if status.state == "failed":
+            failure = status.failure
+            if failure is not None and failure.kind == "retryable":
+                return Reading(
+                    "absent", f"{said} ({failure.code}): nothing was published", failure=failure
+                )
+            return Reading("failed", said, failure=failure, platform_status=status.platform_status)
+        return Reading("processing", said, platform_status=status.platform_status)
 
 
 def _uploaded_until(content_range: str | None) -> int | None:

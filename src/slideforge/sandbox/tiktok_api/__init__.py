@@ -70,6 +70,11 @@ Reproduced (documented behaviour):
   ``photo_pull_failed`` / ``video_pull_failed``; not JPEG/WebP → ``file_format_check_failed``;
   short side > 1080 px or > 20 MB → ``picture_size_check_failed``. Cancel while media is
   still arriving → ``publish_cancelled``; afterwards ``publish_not_cancellable``.
+- Display API ``POST /v2/video/list/?fields=…`` (scope ``video.list``, else 401
+  ``scope_not_authorized``; 600/min): the user's PUBLIC_TO_EVERYONE posts newest first,
+  ``max_count`` 1–20 (default 10), ``cursor`` a UTC time in ms (posts created before it),
+  answering ``{videos, cursor, has_more}`` with the requested video-object fields only; a
+  post shows ``video_list_delay_seconds`` (3 s) after it was published.
 - Webhooks to ``app.webhook_url``: ``post.publish.failed|complete|inbox_delivered|
   publicly_available`` and ``authorization.removed``, body with ``content`` as a JSON string,
   ``TikTok-Signature: t=<ts>,s=<HMAC-SHA256(client_secret, "<ts>.<body>")>``, retried until

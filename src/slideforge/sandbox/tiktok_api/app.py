@@ -196,6 +196,14 @@ class _Api:
     async def status_fetch(self, request: Request) -> Response:
         return await self._data(request, "status_fetch", self.sandbox.status_fetch)
 
+    async def video_list(self, request: Request) -> Response:
+        fields = request.query_params.get("fields")
+        return await self._data(
+            request,
+            "video_list",
+            lambda auth, body: self.sandbox.video_list(auth, fields, body),
+        )
+
     async def cancel(self, request: Request) -> Response:
         return await self._data(request, "cancel", self.sandbox.cancel)
 
@@ -406,6 +414,7 @@ def create_app(sandbox: TikTokSandbox | None = None) -> Starlette:
         Route("/v2/post/publish/inbox/video/init/", api.inbox_video_init, methods=["POST"]),
         Route("/v2/post/publish/status/fetch/", api.status_fetch, methods=["POST"]),
         Route("/v2/post/publish/cancel/", api.cancel, methods=["POST"]),
+        Route("/v2/video/list/", api.video_list, methods=["POST"]),
         Route("/video/", api.upload_chunk, methods=["PUT"]),
         Route(ADMIN + "/{rest:path}", api.admin, methods=admin_methods),
     ]

@@ -60,6 +60,7 @@ ENDPOINTS = (
     "upload_chunk",
     "status_fetch",
     "cancel",
+    "video_list",
 )
 INIT_ENDPOINTS = ("content_init", "video_init", "inbox_video_init")
 
@@ -224,6 +225,7 @@ class SandboxOptions(BaseModel):
             "creator_info": 20,
             "status_fetch": 30,
             "user_info": 600,
+            "video_list": 600,
         }
     )
     rate_limit_window_seconds: float = Field(default=60.0, gt=0)
@@ -266,3 +268,6 @@ class SandboxOptions(BaseModel):
     webhook_duplicates: int = Field(default=1, ge=1, le=10)
     """Deliver every event this many times (TikTok delivers at least once)."""
     tick_interval_seconds: float = Field(default=0.1, gt=0)
+    # Display API
+    video_list_delay_seconds: float = Field(default=3.0, ge=0)
+    """How long after it is published a post starts to show in ``/v2/video/list/``."""

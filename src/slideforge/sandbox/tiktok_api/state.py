@@ -44,6 +44,24 @@ from slideforge.sandbox.tiktok_api.webhooks import WebhookDispatcher, build_even
 M = TypeVar("M", SandboxApp, SandboxOptions, SandboxUser)
 
 DAY = 86_400.0
+# The Display API's video object.
+VIDEO_FIELDS = (
+    "id",
+    "create_time",
+    "cover_image_url",
+    "share_url",
+    "video_description",
+    "duration",
+    "height",
+    "width",
+    "title",
+    "embed_html",
+    "embed_link",
+    "like_count",
+    "comment_count",
+    "share_count",
+    "view_count",
+)
 PUBLISH_ID_BASE = 7_412_000_000_000_000_000
 POST_ID_BASE = 7_468_000_000_000_000_000
 VIDEO_CONTENT_TYPES = ("video/mp4", "video/quicktime", "video/webm")
@@ -766,6 +784,78 @@ class TikTokSandbox:
                 "video_count": user.video_count,
             }
             return {"user": {field: values[field] for field in requested}}
+
+    # ------------------------------------------------------------------ Display API
+
+    def video_list(
+        self, authorization: str | None, fields: str | None, body: Any
+    ) -> dict[str, Any]:
+        """``POST /v2/video/list/?fields=…`` (scope ``video.list``): the user's public posts,
+        newest first, ``max_count`` (1–20, default 10) a page; ``cursor`` is a UTC time in
+        ms, and a page holds posts created before it; the answer's ``cursor`` continues.
+        A post shows ``video_list_delay_seconds`` after it was published."""
+        self._await_due_pulls()
+        with self._lock:
+            token = self._enter(authorization, "video_list")
+            self._require_scope(token, "video.list")
+            requested = [f.strip() for f in (fields or "").split(",") if f.strip()]
+            if not requested:
+                raise self._invalid("fields is required.")
+            unknown = [f for f in requested if f not in VIDEO_FIELDS]
+            if unknown:
+                raise self._invalid(f"Unknown fields: {','.join(unknown)}.")
+            body = {} if body is None else self._object(body, "body")
+            self._only_keys(body, ("cursor", "max_count"), "body")
+            count = self._int(body, "max_count", "body", required=False)
+            if count is None:
+                count = 10
+            if not 1 <= count <= 20:
+                raise self._invalid("max_count must be between 1 and 20.")
+            cursor = self._int(body, "cursor", "body", required=False)
+            self._advance_all()
+            now = self._now()
+            user = self._user(token.grant.open_id)
+            listed = sorted(
+                (
+                    post
+                    for post in self._posts
+                    if post.open_id == user.open_id
+                    and post.privacy_level == "PUBLIC_TO_EVERYONE"
+                    and post.published_at + self._options.video_list_delay_seconds <= now
+                    and (cursor is None or int(post.published_at * 1000) < cursor)
+                ),
+                key=lambda post: post.published_at,
+                reverse=True,
+            )
+            page = listed[:count]
+            videos = [
+                {field: self._video_object(post, user)[field] for field in requested}
+                for post in page
+            ]
+            next_cursor = int(page[-1].published_at * 1000) if page else (cursor or 0)
+            return {"videos": videos, "cursor": next_cursor, "has_more": len(listed) > count}
+
+    def _video_object(self, post: PublishedPost, user: SandboxUser) -> dict[str, Any]:
+        kind = "photo" if post.media_type == "PHOTO" else "video"
+        return {
+            "id": str(post.post_id),
+            "create_time": int(post.published_at),
+            "cover_image_url": f"https://p16-sign.tiktokcdn.com/sandbox/{post.post_id}.jpeg",
+            "share_url": f"https://www.tiktok.com/@{user.username}/{kind}/{post.post_id}"
+            f"?utm_campaign=tt4d_open_api&utm_source={post.client_key}",
+            "video_description": post.description,
+            "duration": 0 if post.media_type == "PHOTO" else 15,
+            "height": 1920,
+            "width": 1080,
+            "title": post.title,
+            "embed_html": f'<blockquote class="tiktok-embed" data-video-id="{post.post_id}">'
+            "</blockquote>",
+            "embed_link": f"https://www.tiktok.com/player/v1/{post.post_id}",
+            "like_count": 0,
+            "comment_count": 0,
+            "share_count": 0,
+            "view_count": 0,
+        }
 
     # ------------------------------------------------------------------ caps
 

@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     dbos_database_url: str | None = None
     # Run the DBOS queue workers inside the API process (embedded mode).
     in_process_workers: bool = True
+    # How often a queue (webhooks, tracking, pack metadata …) looks for work it was not woken
+    # for: work enqueued by another process (scaled mode), or a delayed workflow whose time
+    # came. Work enqueued in this process wakes its queue at once. Each poll costs a few
+    # queries, so shorter means more idle CPU. The publish queues poll every 2 s whatever
+    # this says (a scheduled post's workflow starts 4.5 s before its due time).
+    queue_poll_seconds: float = Field(default=5.0, gt=0, le=60)
 
     # Public base URL of this server; media links and upload URLs are built from it.
     public_base_url: str = "http://127.0.0.1:8000"
@@ -63,6 +69,10 @@ class Settings(BaseSettings):
     # Credits granted to each workspace every calendar month.
     credit_allowance: int = 1000
 
+    # The furthest ahead a post may be scheduled (platforms take posts months ahead at most);
+    # a later scheduled_at / postTime / scheduleDate answers 400 validation_failed.
+    schedule_horizon_days: int = Field(default=365, ge=1, le=3650)
+
     max_json_body_bytes: int = 1_048_576
     max_json_depth: int = 64
     max_image_upload_bytes: int = 20 * 1024 * 1024
@@ -70,6 +80,26 @@ class Settings(BaseSettings):
     upload_url_ttl_seconds: int = 600
     # Decompression-bomb guard for every image we decode.
     max_image_pixels: int = 64_000_000
+    # Image shapes no platform takes, refused wherever an image comes in (upload, post media,
+    # render inputs, pack images) with a message naming the file: a side over max_image_side
+    # pixels, or an aspect ratio beyond max_image_aspect:1 either way. JPEG cannot hold a side
+    # over 65,500 px; TikTok's variant keeps the short side ≤ 1080 px, so 20:1 keeps its long
+    # side ≤ 21,600 px. Platforms show 9:16…1.91:1; 16,384 px is about WebP's own limit
+    # (16,383) and wider than any camera sensor (panoramas beyond it: scale them down).
+    max_image_side: int = Field(default=16_384, ge=1_080, le=65_500)
+    max_image_aspect: float = Field(default=20.0, ge=2.0, le=60.0)
+    # Image work budget (kit/pixels.py). A process holds at most this many full-size decoded
+    # pixels at once (Pillow keeps 4 bytes a pixel for colour images, so 96 MP ≈ 384 MB);
+    # other decodes wait their turn. One image over the budget still runs, alone.
+    image_decode_budget_megapixels: float = Field(default=96.0, ge=1.0)
+    # A render (POST /slideshows/{id}/render) may decode at most this many pixels across its
+    # distinct input images (JPEGs count at the DCT scale they are decoded at); over it: 422
+    # images_too_large naming the images. About 2 s of decoding on one core.
+    image_request_budget_megapixels: float = Field(default=160.0, ge=1.0)
+    # A post whose per-platform variants would decode more pixels than this (summed over
+    # its slides and platforms) answers 201 at once and has its variants made by the publish
+    # workflow, before the send; lighter posts are prepared inside the request.
+    post_media_inline_megapixels: float = Field(default=48.0, ge=0.0)
 
     # OpenAI-compatible endpoint for AI text and image keywords (absent by default).
     ai_base_url: str | None = None
@@ -96,6 +126,13 @@ class Settings(BaseSettings):
     publish_retry_delays: Annotated[list[float], NoDecode] = Field(
         default_factory=lambda: [60.0, 300.0, 900.0]
     )
+    # Reconciliation of outcome_unknown targets (publishing/reconcile.py): how long after a
+    # send began the platform may still create the post (its processing), how long a new post
+    # may take to show in the platform's lists, and the wait between two reads. A list is
+    # trusted to say "not posted" only once both have passed.
+    reconcile_send_window_seconds: float = Field(default=900.0, ge=0)
+    reconcile_list_delay_seconds: float = Field(default=600.0, ge=0)
+    reconcile_read_interval_seconds: float = Field(default=120.0, gt=0)
 
     # Outbound webhooks: the waits before attempts 2, 3, … of a delivery (8 attempts over
     # about 24 h by default), and the time one attempt may take.

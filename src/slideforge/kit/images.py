@@ -121,7 +121,7 @@ def probe_image(
     # From the header: a rotation does not change the longer side or the aspect (and reading
     # a PNG's EXIF orientation would decode the whole image first).
     check_shape(*image.size, max_side=max_side, max_aspect=max_aspect)
-    width, height = oriented_size(image)  # from the header (no decoding, see _orientation)
+    width, height = oriented_size(image)  # from the header (no decoding, see exif_orientation)
     try:
         check_complete(image)  # never a full-size decode
     except Image.DecompressionBombError as exc:
@@ -158,7 +158,7 @@ def check_shape(width: int, height: int, *, max_side: int | None, max_aspect: fl
 def oriented_size(image: Image.Image) -> tuple[int, int]:
     """Width and height after the EXIF orientation is applied (read without decoding)."""
     width, height = image.size
-    return (height, width) if _orientation(image) in (5, 6, 7, 8) else (width, height)
+    return (height, width) if exif_orientation(image) in (5, 6, 7, 8) else (width, height)
 
 
 def _png_exif(data: bytes) -> bytes | None:
@@ -176,7 +176,7 @@ def _png_exif(data: bytes) -> bytes | None:
     return None
 
 
-def _orientation(image: Image.Image) -> int:
+def exif_orientation(image: Image.Image) -> int:
     """The EXIF orientation (1–8), from the header: never decodes pixels."""
     try:
         if image.format == "PNG" and "exif" not in image.info:
@@ -194,7 +194,7 @@ def _orientation(image: Image.Image) -> int:
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
-_TRANSPOSE = {
+TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
     4: Image.Transpose.FLIP_TOP_BOTTOM,
@@ -220,7 +220,7 @@ def decode_rgb(
     ``draft_to`` only applies the JPEG DCT scaling. The full-size pixels are held from the
     process's pixel budget while they exist; a reduced result is a fresh, small image."""
     image = open_image(data, max_pixels)
-    orientation = _orientation(image)
+    orientation = exif_orientation(image)
     want = min_size or draft_to
     if want is not None and orientation in (5, 6, 7, 8):
         want = (want[1], want[0])  # in the stored orientation
@@ -238,8 +238,8 @@ def decode_rgb(
         raise ImageError("too_many_pixels", str(exc)) from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageError("broken", "the image is truncated or corrupt") from exc
-    if orientation in _TRANSPOSE:
-        out = out.transpose(_TRANSPOSE[orientation])
+    if orientation in TRANSPOSE:
+        out = out.transpose(TRANSPOSE[orientation])
     return out
 
 

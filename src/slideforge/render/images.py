@@ -31,18 +31,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from slideforge.kit import pixels
+from slideforge.kit.images import TRANSPOSE, exif_orientation
 from slideforge.render.spec import RenderInputError
-
-_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-_ORIENTATION_TAG = 0x0112
 
 
 def _sniff_heif(data: bytes) -> bool:
@@ -93,14 +83,6 @@ def open_image(data: bytes, name: str, max_pixels: int) -> Image.Image:
             f"{max_pixels} (decompression bomb guard)",
         )
     return img
-
-
-def orientation(img: Image.Image) -> int:
-    try:
-        value = img.getexif().get(_ORIENTATION_TAG, 1)
-    except (OSError, ValueError, SyntaxError):
-        return 1
-    return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
 def _load(img: Image.Image, name: str) -> Image.Image:
@@ -177,7 +159,7 @@ def _load_cover(
 ) -> Image.Image:
     tw, th = size
     img = open_image(data, name, max_pixels)
-    orient = orientation(img)
+    orient = exif_orientation(img)
     swap = orient in (5, 6, 7, 8)
     # target in the stored (unrotated) orientation
     sw, sh = (th, tw) if swap else (tw, th)
@@ -205,8 +187,8 @@ def _load_cover(
             out = img.resize((sw, sh), _choose_resample(scale), box=box, reducing_gap=3.0)
         img.close()
         del img
-    if orient in _TRANSPOSE:
-        out = out.transpose(_TRANSPOSE[orient])
+    if orient in TRANSPOSE:
+        out = out.transpose(TRANSPOSE[orient])
     return out
 
 
@@ -221,7 +203,7 @@ def load_rgba(data: bytes, name: str, max_pixels: int, max_side: int) -> Image.I
 
 def _load_rgba(data: bytes, name: str, max_pixels: int, max_side: int) -> Image.Image:
     img = open_image(data, name, max_pixels)
-    orient = orientation(img)
+    orient = exif_orientation(img)
     if img.format == "JPEG":
         img.draft("RGB", (max_side, max_side))
     with pixels.budget().hold(img.width * img.height):
@@ -235,8 +217,8 @@ def _load_rgba(data: bytes, name: str, max_pixels: int, max_side: int) -> Image.
         img = reduced
         if max(img.size) > max_side:
             img.thumbnail((max_side, max_side), Image.Resampling.BICUBIC, reducing_gap=3.0)
-    if orient in _TRANSPOSE:
-        img = img.transpose(_TRANSPOSE[orient])
+    if orient in TRANSPOSE:
+        img = img.transpose(TRANSPOSE[orient])
     return img
 
 

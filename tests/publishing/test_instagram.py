@@ -261,7 +261,14 @@ def test_a_publish_that_went_through_despite_a_5xx_is_posted_once(
     post = wait_post(api, post_to(api, [account], slideshow(web, 2), caption="lost answer"))
     assert post["status"] == "posted", state(post)
     media = instagram.sandbox.media(ig_user_id=ig_user)
-    assert len(media) == 1 and state(post)["published_url"] == media[0]["permalink"]
+    assert len(media) == 1
+    # The media list shows a new post a moment after it is published (the sandbox's
+    # media_list_delay_seconds): until then the profile URL, then tracking finds the permalink.
+    deadline = time.monotonic() + 20
+    while state(post)["published_url"] != media[0]["permalink"] and time.monotonic() < deadline:
+        time.sleep(0.3)
+        post = ok(api.get(f"/posts/{post['id']}"))
+    assert state(post)["published_url"] == media[0]["permalink"], state(post)
     assert state(post)["attempt"] == 1
     time.sleep(1.5)
     assert len(instagram.sandbox.media(ig_user_id=ig_user)) == 1

@@ -201,7 +201,8 @@ def test_tiktok_5xx_before_the_post_was_made_is_resent_once_when_the_list_is_tru
     assert post["accounts"]["states"][0]["status"] == "posted"
     time.sleep(1)
     assert len(tiktok.sandbox.publishes(open_id=open_id)) == 1  # re-sent once
-    assert tiktok.sandbox.duplicate_posts() == []
+    # Other tests share this sandbox (some post duplicates on purpose): this account's only.
+    assert [d for d in tiktok.sandbox.duplicate_posts() if d["open_id"] == open_id] == []
 
 
 def test_tiktok_without_video_list_stays_unknown_and_says_why(
@@ -316,7 +317,7 @@ def test_pinterest_pin_stored_before_the_5xx_is_found_on_the_board(
     assert reconciled(target)["decision"] == "posted"
     assert target.platform_post_id == pin["id"]
     assert post["accounts"]["states"][0]["published_url"].endswith(f"/pin/{pin['id']}/")
-    assert pinterest.sandbox.duplicate_pins() == []
+    assert [d for d in pinterest.sandbox.duplicate_pins() if pin["id"] in d["pin_ids"]] == []
 
 
 def test_pinterest_5xx_before_storing_is_resent_once(
@@ -380,7 +381,7 @@ def test_instagram_published_container_is_found_posted(
     assert reconciled(target)["decision"] == "posted" and target.platform_post_id == media_id
     assert "is PUBLISHED" in reconciled(target)["reads"][-1]["evidence"]
     assert post["accounts"]["states"][0]["published_url"].startswith("https://www.instagram.com/p/")
-    assert instagram.sandbox.duplicate_media() == []
+    assert [d for d in instagram.sandbox.duplicate_media() if media_id in d["media_ids"]] == []
 
 
 # -- the decision rule ------------------------------------------------------------------------

@@ -828,7 +828,9 @@ class Instagram:
                     url=item.get("permalink") or profile,
                     final=True,
                 )
-        return Status("posted", "PUBLISHED", url=profile, final=True)
+        # Live, but not listed yet (a new post shows in the list a moment after it is
+        # published): the profile URL for now, and tracking reads again for the permalink.
+        return Status("posted", "PUBLISHED", url=profile, final=False)
 
     # -- reconciliation ----------------------------------------------------------------------
 

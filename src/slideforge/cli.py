@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -405,8 +406,21 @@ def bench(
     for short, stem in _BENCH_ALIASES.items():
         if stem in files:
             files[short] = files.pop(stem)
+    if name == "all":  # `make bench`: each one in its own process (they start servers)
+        failed = []
+        for each in sorted(files):
+            console.rule(f"slideforge bench {each}")
+            done = subprocess.run([sys.executable, "-m", "slideforge.cli", "bench", each])
+            if done.returncode != 0:
+                failed.append(each)
+        if failed:
+            _fail(f"benchmarks that exited non-zero: {', '.join(failed)}")
+        return
     if name not in files:
-        _fail(f"no benchmark {name!r} in {folder}; available: {', '.join(sorted(files)) or 'none'}")
+        _fail(
+            f"no benchmark {name!r} in {folder}; available: all, "
+            f"{', '.join(sorted(files)) or 'none'}"
+        )
     spec = importlib.util.spec_from_file_location(f"benchmarks.{name}", files[name])
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -1,5 +1,5 @@
 """What each platform accepts, and the default posting policy of its accounts
-(facts from shared/research/publishing-apis.md)."""
+(facts from ``docs/platforms.md``)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Fetch a public TikTok photo post (a slideshow): its slide images and its metadata.
 
-The steps, as the research notes describe TikTok's web pages (``research/fetch-ocr-render.md``
-§1):
+The steps, as ``docs/copy-tiktok.md``, "TikTok web pages", describes TikTok's web pages:
 
 1. ``parse_tiktok_url``: only ``(www.|m.)tiktok.com/@user/(photo|video)/<id>``,
    ``(www.)tiktokv.com/share/video/<id>`` and the short links ``vm.tiktok.com/<code>``,

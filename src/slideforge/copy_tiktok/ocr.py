@@ -1,6 +1,6 @@
 """OCR of slide images into the editable text elements of a slideshow (pure: no DB, no HTTP).
 
-The method follows the research notes (``research/fetch-ocr-render.md`` §2):
+The method follows ``docs/copy-tiktok.md``, "OCR":
 
 1. **Read.** RapidOCR 3.10 on onnxruntime with the PP-OCRv6 detection and recognition models
    that ship inside the ``rapidocr`` wheel, the orientation classifier off (overlay text is
@@ -63,7 +63,8 @@ from slideforge.render import TextElementSpec, layout_text, measure_text
 from slideforge.render.spec import REFERENCE_WIDTH
 from slideforge.render.text import BOX_PAD_X, LINE_HEIGHT, STROKE_DIVISOR
 
-#: slides are OCR'd at this width (research: 66/66 lines, ~0.2 s a slide)
+#: slides are OCR'd at this width (66/66 lines, ~0.2 s a slide: docs/copy-tiktok.md,
+#: "OCR measurements")
 OCR_WIDTH = 720
 #: onnxruntime intra-op threads of the OCR engine (the API keeps the other core)
 OCR_THREADS = 1
@@ -109,7 +110,8 @@ PAD_K = 0.3
 #: grouping: fitted sizes within this ratio, vertical gap under this many line heights
 SIZE_RATIO = 1.25
 MAX_GAP_LINES = 0.6
-#: RapidOCR box height / font size, median (research: 1.16-1.86); only for rough sizes
+#: RapidOCR box height / font size, median (1.16-1.86: docs/copy-tiktok.md, "Boxes to text
+#: elements"); only for rough sizes
 ROUGH_BOX_RATIO = 1.4
 #: the preset assumed for fitting before a block's style is known, by text polarity
 PROVISIONAL = {"light": "tiktok", "inverted": "inverted", "dark": "black"}

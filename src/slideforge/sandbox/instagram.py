@@ -1,6 +1,6 @@
 """Instagram Graph API sandbox: a real HTTP server built from Meta's documentation of content
-publishing (``shared/research/publishing-apis.md`` §2 and the §6.2 checklist), for the
-product's Instagram adapter, dry runs and tests.
+publishing (``docs/platforms.md``, "Instagram" and its "Instagram sandbox checklist"), for
+the product's Instagram adapter, dry runs and tests.
 
 Use::
 

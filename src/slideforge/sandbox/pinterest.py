@@ -1,6 +1,6 @@
 """Pinterest API v5 sandbox: a real HTTP server built from Pinterest's documentation and
-OpenAPI description (``shared/research/publishing-apis.md`` §3 and the §6.3 checklist), for
-the product's Pinterest adapter, dry runs and tests.
+OpenAPI description (``docs/platforms.md``, "Pinterest" and its "Pinterest sandbox
+checklist"), for the product's Pinterest adapter, dry runs and tests.
 
 Use::
 

@@ -1,6 +1,6 @@
 """TikTok web sandbox: TikTok's public post pages, short links and photo CDN, on loopback.
 
-Built from the research notes on TikTok's web pages (``research/fetch-ocr-render.md`` §1) for
+Built from the facts in ``docs/copy-tiktok.md``, "TikTok web pages", for
 the copy-a-slideshow fetcher (``slideforge.copy_tiktok.fetch``), its tests and benchmarks.
 
 Use::

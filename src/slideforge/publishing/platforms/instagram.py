@@ -1,4 +1,4 @@
-"""Instagram Graph API content publishing (shared/research/publishing-apis.md §2, §4.4).
+"""Instagram Graph API content publishing (``docs/platforms.md``, "Instagram").
 
 Two login models. ``instagram_login`` chooses the one of new connections; every account keeps
 the model it was connected with (account settings ``login``):

@@ -1,4 +1,4 @@
-"""Pinterest API v5 (shared/research/publishing-apis.md §3, §4.5).
+"""Pinterest API v5 (``docs/platforms.md``, "Pinterest" and "Lessons adopted").
 
 OAuth with HTTP Basic client authentication and continuous refresh tokens: every refresh
 returns a new refresh token (the old one dies), and the publish path stores each one

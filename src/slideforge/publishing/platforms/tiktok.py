@@ -1,4 +1,4 @@
-"""TikTok Content Posting API v2 (shared/research/publishing-apis.md §1).
+"""TikTok Content Posting API v2 (``docs/platforms.md``, "TikTok").
 
 OAuth (authorize URL with state and optional PKCE, code exchange, rotating refresh tokens,
 24 h access tokens), creator_info before each post, photo posts (PULL_FROM_URL from a verified

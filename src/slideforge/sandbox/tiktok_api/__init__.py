@@ -1,6 +1,6 @@
 """TikTok Content Posting API sandbox: a real HTTP server built from TikTok's documentation
-(``shared/research/publishing-apis.md`` §1 and the §6.1 checklist), for the product's TikTok
-adapter, dry runs and tests.
+(``docs/platforms.md``, "TikTok" and its "TikTok sandbox checklist"), for the product's
+TikTok adapter, dry runs and tests.
 
 Use::
 

@@ -95,6 +95,14 @@ def test_cover_frame_is_bounded(api: ApiClient, tiktok: TikTokEnv, web: Web) -> 
     # Known duration (20 s): beyond it is refused, inside it is fine.
     err(api.post("/posts", json=video_post(cover_timestamp_ms=25_000)), 400, "validation_failed")
     ok(api.post("/posts", json=video_post(cover_timestamp_ms=1_500)), 201)
+    # TikTok's own cover time too, on create and on PATCH.
+    beyond = {**video_post(), "tiktok": {"video_cover_timestamp_ms": 25_000}, "caption": "w"}
+    answer = err(api.post("/posts", json=beyond), 400, "validation_failed")
+    assert "tiktok.video_cover_timestamp_ms" in answer["message"]
+    inside = {**video_post(), "tiktok": {"video_cover_timestamp_ms": 2_000}, "caption": "x"}
+    post_id = ok(api.post("/posts", json=inside), 201)["id"]
+    patch = {"tiktok": {"video_cover_timestamp_ms": 30_000}}
+    err(api.patch(f"/posts/{post_id}", json=patch), 400, "validation_failed")
 
 
 def test_unconnected_accounts_are_never_used(

@@ -715,6 +715,9 @@ def create_post(
             lock_accounts(session, [a.id for a in draft.accounts])
             _warn_caps(session, draft, when, is_draft)
         post_media.check_media(platforms, items, media["type"])
+        post_media.check_video_covers(
+            items, media["type"], body.tiktok.model_dump() if body.tiktok else None
+        )
         for warning in post_media.variant_warnings(
             platforms, items, media["type"], runtime.settings.image_fit
         ):
@@ -1097,6 +1100,7 @@ def update_post(
     else:
         items = [post_media.MediaItem(**item) for item in post.media_items]
     post_media.check_media(platforms, items, merged["media"]["type"])
+    post_media.check_video_covers(items, merged["media"]["type"], merged["tiktok"])
     for warning in post_media.variant_warnings(
         platforms, items, merged["media"]["type"], runtime.settings.image_fit
     ):

@@ -219,13 +219,7 @@ def ingest(
         raise _invalid(
             "media.url", f"the video is {info.duration_seconds:.1f} s long; posts need 15–60 s"
         )
-    cover_ms = media.get("cover_timestamp_ms")
-    duration = info.duration_seconds
-    if cover_ms is not None and duration is not None and cover_ms > duration * 1000:
-        raise _invalid(
-            "media.cover_timestamp_ms",
-            f"{cover_ms} ms is beyond the end of the {duration:.1f} s video",
-        )
+    check_cover(info.duration_seconds, "media.cover_timestamp_ms", media.get("cover_timestamp_ms"))
     content_type = VIDEO_CONTAINERS[container]
     ext = {"mp4": "mp4", "mov": "mov", "avi": "avi"}[container]
     row = stored_file(
@@ -515,6 +509,24 @@ def variant_warnings(
                 )
             )
     return out
+
+
+def check_cover(duration: float | None, field: str, cover_ms: int | None) -> None:
+    """A cover time must fall inside the video when its duration could be read (unknown
+    durations are bounded by the schema's maximum only)."""
+    if cover_ms is not None and duration is not None and cover_ms > duration * 1000:
+        raise _invalid(field, f"{cover_ms} ms is beyond the end of the {duration:.1f} s video")
+
+
+def check_video_covers(items: list[MediaItem], kind: str, tiktok: dict[str, Any] | None) -> None:
+    """``tiktok.video_cover_timestamp_ms`` against the stored video's duration (the media's
+    own ``cover_timestamp_ms`` is checked when the video is ingested)."""
+    if kind == "video" and items and tiktok:
+        check_cover(
+            items[0].duration,
+            "tiktok.video_cover_timestamp_ms",
+            tiktok.get("video_cover_timestamp_ms"),
+        )
 
 
 def check_media(platforms: set[str], items: list[MediaItem], kind: str) -> None:

@@ -149,7 +149,9 @@ class Settings(BaseSettings):
     tiktok_client_secret: str | None = None
     tiktok_api_base_url: str = "https://open.tiktokapis.com"
     tiktok_authorize_url: str = "https://www.tiktok.com/v2/auth/authorize/"
-    tiktok_scopes: str = "user.info.basic,user.info.profile,video.publish,video.upload"
+    # video.list lets reconciliation read an account's posts after a lost answer (without it,
+    # such a send stays outcome_unknown and says why).
+    tiktok_scopes: str = "user.info.basic,user.info.profile,video.publish,video.upload,video.list"
     # How videos reach TikTok: FILE_UPLOAD (chunks; no domain verification) or PULL_FROM_URL.
     tiktok_video_source: Literal["FILE_UPLOAD", "PULL_FROM_URL"] = "FILE_UPLOAD"
 

@@ -4,12 +4,12 @@ images of extreme shape (defect 3: a 1-px-wide strip broke TikTok's JPEG variant
 
 from __future__ import annotations
 
-import struct
 import uuid
 from typing import Any
 
 from slideforge.runtime import Runtime
 from tests.conftest import Web
+from tests.files.test_upload_limits import MP4_MVHD_8
 from tests.helpers import ApiClient, blank_png, err, image_bytes, mp4_bytes, ok
 from tests.posts.test_publish import slides, wait_post
 from tests.tiktok_env import TikTokEnv
@@ -83,16 +83,7 @@ def test_extreme_cover_is_refused(api: ApiClient, tiktok: TikTokEnv, web: Web) -
 
 def test_video_bytes_without_a_video(api: ApiClient, tiktok: TikTokEnv, web: Web) -> None:
     account = tiktok.connect(api)
-    mvhd_8 = (
-        struct.pack(">I", 20)
-        + b"ftypisom"
-        + b"\x00" * 8
-        + struct.pack(">I", 16)
-        + b"moov"
-        + struct.pack(">I", 8)
-        + b"mvhd"
-    )
-    url = web.add(f"limits/{uuid.uuid4().hex}.mp4", mvhd_8 + b"\x00" * 8, "video/mp4")
+    url = web.add(f"limits/{uuid.uuid4().hex}.mp4", MP4_MVHD_8, "video/mp4")
     body = err(
         api.post("/posts", json=_post(account, {"type": "video", "url": url})),
         400,

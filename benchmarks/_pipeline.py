@@ -20,12 +20,12 @@ import httpx
 from cryptography.fernet import Fernet
 from PIL import Image
 
+from platform_sandbox.server import RunningServer, free_port, serve_in_thread
+from platform_sandbox.tiktok_api import SandboxApp, SandboxOptions, TikTokSandbox
+from platform_sandbox.tiktok_api import create_app as tiktok_app
 from slideforge.config import Settings
 from slideforge.migrations import upgrade
 from slideforge.runtime import Runtime, build_runtime
-from slideforge.sandbox.server import RunningServer, free_port, serve_in_thread
-from slideforge.sandbox.tiktok_api import SandboxApp, SandboxOptions, TikTokSandbox
-from slideforge.sandbox.tiktok_api import create_app as tiktok_app
 
 API = "/api/partner/v1"
 

@@ -573,14 +573,14 @@ class Poller(threading.Thread):
 
 
 def run_import(args: argparse.Namespace, console: Console) -> int:
+    from platform_sandbox.server import free_port, serve_in_thread
+    from platform_sandbox.tiktok_web import TikTokWebSandbox
+    from platform_sandbox.tiktok_web import create_app as create_tiktok_web
     from slideforge.app import API_PREFIX, create_app
     from slideforge.auth import service as auth
     from slideforge.config import Settings
     from slideforge.migrations import upgrade
     from slideforge.runtime import build_runtime
-    from slideforge.sandbox.server import free_port, serve_in_thread
-    from slideforge.sandbox.tiktok_web import TikTokWebSandbox
-    from slideforge.sandbox.tiktok_web import create_app as create_tiktok_web
 
     photos = load_photos()
     with console.status("drawing 8 slides"):

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from platform_sandbox.server import RunningServer, free_port, serve_in_thread
 from slideforge import workers
 from slideforge.app import create_app
 from slideforge.auth import service as auth
@@ -26,7 +27,6 @@ from slideforge.config import Settings
 from slideforge.kit.clock import ManualClock
 from slideforge.migrations import upgrade
 from slideforge.runtime import Runtime, build_runtime
-from slideforge.sandbox.server import RunningServer, free_port, serve_in_thread
 from tests.helpers import ApiClient
 from tests.platform_envs import InstagramEnv, OffsetClock, PinterestEnv
 from tests.tiktok_env import TikTokEnv
@@ -119,8 +119,8 @@ def server(runtime: Runtime, server_port: int) -> Iterator[RunningServer]:
 @pytest.fixture(scope="session")
 def tiktok(runtime: Runtime, server: RunningServer) -> Iterator[TikTokEnv]:
     """The TikTok API sandbox, with the server's TikTok settings pointing at it."""
-    from slideforge.sandbox.tiktok_api import SandboxApp, SandboxOptions, TikTokSandbox
-    from slideforge.sandbox.tiktok_api import create_app as tiktok_app
+    from platform_sandbox.tiktok_api import SandboxApp, SandboxOptions, TikTokSandbox
+    from platform_sandbox.tiktok_api import create_app as tiktok_app
 
     sandbox = TikTokSandbox(
         app=SandboxApp(
@@ -149,8 +149,8 @@ def tiktok(runtime: Runtime, server: RunningServer) -> Iterator[TikTokEnv]:
 def instagram(runtime: Runtime, server: RunningServer) -> Iterator[InstagramEnv]:
     """The Instagram Graph API sandbox (both login models), with the server's Instagram
     settings pointing at it; its clock can jump ahead (token ages)."""
-    from slideforge.sandbox.instagram import InstagramOptions, InstagramSandbox
-    from slideforge.sandbox.instagram import create_app as instagram_app
+    from platform_sandbox.instagram import InstagramOptions, InstagramSandbox
+    from platform_sandbox.instagram import create_app as instagram_app
 
     sandbox_clock = OffsetClock()
     sandbox = InstagramSandbox(
@@ -181,8 +181,8 @@ def instagram(runtime: Runtime, server: RunningServer) -> Iterator[InstagramEnv]
 def pinterest(runtime: Runtime, server: RunningServer) -> Iterator[PinterestEnv]:
     """The Pinterest API v5 sandbox (carousels must share dimensions), with the server's
     Pinterest settings pointing at it; its clock can jump ahead (token expiries)."""
-    from slideforge.sandbox.pinterest import PinterestOptions, PinterestSandbox
-    from slideforge.sandbox.pinterest import create_app as pinterest_app
+    from platform_sandbox.pinterest import PinterestOptions, PinterestSandbox
+    from platform_sandbox.pinterest import create_app as pinterest_app
 
     sandbox_clock = OffsetClock()
     sandbox = PinterestSandbox(

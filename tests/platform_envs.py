@@ -14,11 +14,11 @@ from urllib.parse import urlencode
 
 import httpx
 
+from platform_sandbox.instagram import InstagramSandbox
+from platform_sandbox.pinterest import PinterestSandbox
+from platform_sandbox.server import RunningServer
 from slideforge.models import Account
 from slideforge.runtime import Runtime
-from slideforge.sandbox.instagram import InstagramSandbox
-from slideforge.sandbox.pinterest import PinterestSandbox
-from slideforge.sandbox.server import RunningServer
 from tests.helpers import ApiClient, ok
 
 

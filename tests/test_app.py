@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from slideforge.sandbox.server import RunningServer
+from platform_sandbox.server import RunningServer
 from tests.helpers import API, ApiClient, err, ok
 
 

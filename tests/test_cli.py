@@ -14,8 +14,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from platform_sandbox.server import free_port
 from slideforge.cli import app
-from slideforge.sandbox.server import free_port
 
 runner = CliRunner()
 

@@ -160,8 +160,8 @@ def test_copy_tiktok_previews_and_references_stay_in_their_workspace(
 ) -> None:
     """Another workspace's preview_id is treated as missing (the post is fetched again), and
     its pack and product ids are unknown."""
-    from slideforge.sandbox.server import serve_in_thread
-    from slideforge.sandbox.tiktok_web import TikTokWebSandbox, create_app
+    from platform_sandbox.server import serve_in_thread
+    from platform_sandbox.tiktok_web import TikTokWebSandbox, create_app
 
     sandbox = TikTokWebSandbox()
     site = serve_in_thread(create_app(sandbox))

@@ -13,9 +13,9 @@ import schemathesis
 from schemathesis import Case, GenerationMode
 from schemathesis.config import SchemathesisConfig
 
+from platform_sandbox.server import RunningServer, serve_in_thread
+from platform_sandbox.tiktok_web import create_app as create_tiktok_web
 from slideforge.runtime import Runtime
-from slideforge.sandbox.server import RunningServer, serve_in_thread
-from slideforge.sandbox.tiktok_web import create_app as create_tiktok_web
 from tests.helpers import ApiClient
 
 # Operations are split into groups so the run spreads over test workers; a test below checks

@@ -7,13 +7,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from platform_sandbox.server import RunningServer
+from platform_sandbox.tiktok_api import TikTokSandbox
 from slideforge.accounts import service as accounts
 from slideforge.models import Account
 from slideforge.publishing.platforms.base import TokenSet
 from slideforge.publishing.service import store_tokens
 from slideforge.runtime import Runtime
-from slideforge.sandbox.server import RunningServer
-from slideforge.sandbox.tiktok_api import TikTokSandbox
 from tests.helpers import ApiClient
 
 

@@ -107,7 +107,7 @@ def serve(
     settings = Settings()
     sandboxes = None
     if sandbox:
-        from slideforge.sandbox.run import start_sandboxes
+        from platform_sandbox.run import start_sandboxes
 
         sandboxes = start_sandboxes(
             public_base_url=settings.public_base_url,
@@ -169,7 +169,7 @@ def sandbox_command(
 ) -> None:
     """Run the platform sandboxes standalone and print the settings that point a slideforge
     server at them."""
-    from slideforge.sandbox.run import start_sandboxes
+    from platform_sandbox.run import start_sandboxes
 
     base = server.rstrip("/")
     running = start_sandboxes(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import httpx
 import sqlalchemy as sa
 
+from platform_sandbox.server import RunningServer
 from slideforge.auth import service
 from slideforge.auth.ratelimit import RateLimiter
 from slideforge.models import ApiKey
 from slideforge.runtime import Runtime
-from slideforge.sandbox.server import RunningServer
 from tests.helpers import API, ApiClient, err, ok
 
 

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from platform_sandbox.server import RunningServer, serve_in_thread
+from platform_sandbox.tiktok_web import TikTokWebSandbox, create_app
 from slideforge.copy_tiktok.fetch import FetchConfig, TikTokFetcher, TikTokPost
 from slideforge.kit.clock import ManualClock
 from slideforge.kit.safehttp import SafeHttp
-from slideforge.sandbox.server import RunningServer, serve_in_thread
-from slideforge.sandbox.tiktok_web import TikTokWebSandbox, create_app
 
 START = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from platform_sandbox.server import free_port
 from slideforge.config import Settings
 from slideforge.copy_tiktok.fetch import (
     DESKTOP_USER_AGENT,
@@ -25,7 +26,6 @@ from slideforge.copy_tiktok.fetch import (
 )
 from slideforge.kit.errors import ApiError
 from slideforge.kit.safehttp import SafeHttp
-from slideforge.sandbox.server import free_port
 
 from .conftest import Site, fake_heic, slide_image
 

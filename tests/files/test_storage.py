@@ -13,10 +13,10 @@ import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
+from platform_sandbox.server import free_port, serve_in_thread
 from slideforge.app import create_app
 from slideforge.kit.storage import LocalStorage, S3Storage, StorageError
 from slideforge.runtime import Runtime
-from slideforge.sandbox.server import free_port, serve_in_thread
 from tests.helpers import API, ApiClient, image_bytes, ok
 
 

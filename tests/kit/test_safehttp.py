@@ -220,7 +220,7 @@ def test_unparsable_location_is_a_fetch_error(web: Web) -> None:
     from starlette.responses import Response
     from starlette.routing import Route
 
-    from slideforge.sandbox.server import serve_in_thread
+    from platform_sandbox.server import serve_in_thread
 
     async def bad(_: object) -> Response:
         return Response(b"", status_code=302, headers={"location": "http://[bad"})

@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from platform_sandbox.server import serve_in_thread
 from slideforge.runtime import Runtime
-from slideforge.sandbox.server import serve_in_thread
 from tests.conftest import Web
 from tests.helpers import ApiClient, err, image_bytes, ok
 

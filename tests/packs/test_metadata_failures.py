@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from platform_sandbox.server import RunningServer, serve_in_thread
 from slideforge.packs import workflows as pack_workflows
 from slideforge.runtime import Runtime
-from slideforge.sandbox.server import RunningServer, serve_in_thread
 from tests.helpers import ApiClient, ok
 from tests.packs.test_endpoints import wait_metadata
 

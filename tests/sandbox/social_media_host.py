@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from slideforge.sandbox.server import RunningServer, free_port, serve_in_thread
+from platform_sandbox.server import RunningServer, free_port, serve_in_thread
 
 MIB = 1024 * 1024
 

@@ -13,14 +13,14 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from slideforge.kit.clock import ManualClock
-from slideforge.sandbox.instagram import (
+from platform_sandbox.instagram import (
     LONG_LIVED_SECONDS,
     InstagramOptions,
     InstagramSandbox,
     create_app,
 )
-from slideforge.sandbox.server import RunningServer, serve_in_thread
+from platform_sandbox.server import RunningServer, serve_in_thread
+from slideforge.kit.clock import ManualClock
 from tests.sandbox.social_media_host import MediaHost, running_media_host
 
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)

@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from platform_sandbox.pinterest import PinterestOptions, PinterestSandbox, create_app
+from platform_sandbox.server import RunningServer, serve_in_thread
 from slideforge.kit.clock import ManualClock
-from slideforge.sandbox.pinterest import PinterestOptions, PinterestSandbox, create_app
-from slideforge.sandbox.server import RunningServer, serve_in_thread
 from tests.sandbox.social_media_host import MediaHost, image_bytes, running_media_host
 
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)

@@ -18,9 +18,9 @@ import httpx
 import pytest
 from PIL import Image
 
+from platform_sandbox.server import RunningServer, serve_in_thread
+from platform_sandbox.tiktok_web import TikTokWebSandbox, create_app
 from slideforge.kit.clock import ManualClock
-from slideforge.sandbox.server import RunningServer, serve_in_thread
-from slideforge.sandbox.tiktok_web import TikTokWebSandbox, create_app
 
 START = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 UNIVERSAL = re.compile(

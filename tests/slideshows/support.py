@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from platform_sandbox.server import serve_in_thread
 from slideforge.runtime import Runtime
-from slideforge.sandbox.server import serve_in_thread
 from tests.conftest import Web
 from tests.helpers import ApiClient, ok
 

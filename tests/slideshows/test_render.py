@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from platform_sandbox.server import serve_in_thread
 from slideforge.runtime import Runtime
-from slideforge.sandbox.server import serve_in_thread
 from tests.conftest import Web
 from tests.helpers import ApiClient, err, ok
 from tests.slideshows.support import make_pack, manual, photo

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from slideforge.sandbox.server import RunningServer, serve_in_thread
+from platform_sandbox.server import RunningServer, serve_in_thread
 
 
 @dataclass(frozen=True)

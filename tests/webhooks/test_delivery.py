@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from dbos import DBOS
 
+from platform_sandbox.server import free_port
 from slideforge.kit.clock import parse_timestamp
 from slideforge.models import WebhookDelivery
 from slideforge.runtime import Runtime
-from slideforge.sandbox.server import free_port
 from slideforge.webhooks import workflows
 from tests.conftest import Web
 from tests.helpers import ApiClient, ok

@@ -22,7 +22,7 @@ The steps, as ``docs/copy-tiktok.md``, "TikTok web pages", describes TikTok's we
    the page once for fresh URLs.
 
 URL mapping for base-URL overrides (tests and dry runs point these at the TikTok web sandbox,
-``slideforge.sandbox.tiktok_web``)::
+``platform_sandbox.tiktok_web``)::
 
     user URL                                    fetched from
     https://www.tiktok.com/@a/photo/1           {web_base}/@_/video/1

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from platform_sandbox.server import RunningServer, serve_in_thread
+from platform_sandbox.tiktok_api import SandboxApp, SandboxUser, TikTokSandbox, create_app
 from slideforge.kit.clock import ManualClock
-from slideforge.sandbox.server import RunningServer, serve_in_thread
-from slideforge.sandbox.tiktok_api import SandboxApp, SandboxUser, TikTokSandbox, create_app
 from tests.sandbox.tiktok_api.support import (
     CREATOR,
     OTHER,

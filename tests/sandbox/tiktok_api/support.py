@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from slideforge.sandbox.server import RunningServer
-from slideforge.sandbox.tiktok_api import TikTokSandbox
+from platform_sandbox.server import RunningServer
+from platform_sandbox.tiktok_api import TikTokSandbox
 
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 REDIRECT_URI = "https://app.slideforge.test/oauth/tiktok/callback"

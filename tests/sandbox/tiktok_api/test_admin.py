@@ -13,15 +13,15 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from slideforge.kit.clock import ManualClock
-from slideforge.sandbox.server import serve_in_thread
-from slideforge.sandbox.tiktok_api import (
+from platform_sandbox.server import serve_in_thread
+from platform_sandbox.tiktok_api import (
     FAIL_REASONS,
     SandboxError,
     TikTokSandbox,
     create_app,
     sign_webhook,
 )
+from slideforge.kit.clock import ManualClock
 from tests.sandbox.tiktok_api.support import (
     CREATOR,
     OTHER,

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from platform_sandbox.tiktok_api import SandboxApp, SandboxUser, TikTokSandbox
+from platform_sandbox.tiktok_api.media import url_is_verified
 from slideforge.kit.clock import ManualClock
-from slideforge.sandbox.tiktok_api import SandboxApp, SandboxUser, TikTokSandbox
-from slideforge.sandbox.tiktok_api.media import url_is_verified
 from tests.sandbox.tiktok_api.support import CREATOR, OTHER, PRIVATE, Api, MediaServer, error_of
 
 INIT = "/v2/post/publish/content/init/"

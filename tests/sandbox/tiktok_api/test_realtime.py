@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from slideforge.sandbox.server import RunningServer, serve_in_thread
-from slideforge.sandbox.tiktok_api import SandboxApp, SandboxOptions, TikTokSandbox, create_app
+from platform_sandbox.server import RunningServer, serve_in_thread
+from platform_sandbox.tiktok_api import SandboxApp, SandboxOptions, TikTokSandbox, create_app
 from tests.sandbox.tiktok_api.support import Api, Hook, MediaServer, error_of, wait_until
 
 

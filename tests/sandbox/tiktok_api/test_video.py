@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from platform_sandbox.tiktok_api import TikTokSandbox
 from slideforge.kit.clock import ManualClock
-from slideforge.sandbox.tiktok_api import TikTokSandbox
 from tests.sandbox.tiktok_api.support import MP4_BYTES, Api, error_of
 
 VIDEO_INIT = "/v2/post/publish/video/init/"

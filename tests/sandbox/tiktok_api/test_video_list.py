@@ -3,7 +3,7 @@ public posts only, and the delay before a new post shows."""
 
 from __future__ import annotations
 
-from slideforge.sandbox.tiktok_api import TikTokSandbox
+from platform_sandbox.tiktok_api import TikTokSandbox
 from tests.sandbox.tiktok_api.support import Api, error_of
 
 LIST = "/v2/video/list/?fields=id,create_time,title,video_description,share_url"

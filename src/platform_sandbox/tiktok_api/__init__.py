@@ -115,9 +115,9 @@ Deliberate deviations (sandbox conveniences, or where the documentation is silen
 - ``post.publish.publicly_available`` carries ``post_id`` as a string.
 """
 
-from slideforge.sandbox.common import SandboxError
-from slideforge.sandbox.tiktok_api.app import create_app
-from slideforge.sandbox.tiktok_api.config import (
+from platform_sandbox.common import SandboxError
+from platform_sandbox.tiktok_api.app import create_app
+from platform_sandbox.tiktok_api.config import (
     FAIL_REASONS,
     KNOWN_SCOPES,
     PRIVACY_LEVELS,
@@ -125,9 +125,9 @@ from slideforge.sandbox.tiktok_api.config import (
     SandboxOptions,
     SandboxUser,
 )
-from slideforge.sandbox.tiktok_api.records import ApiFailure, FailureRule, OAuthFailure
-from slideforge.sandbox.tiktok_api.state import DEFAULT_USER, TikTokSandbox
-from slideforge.sandbox.tiktok_api.webhooks import sign as sign_webhook
+from platform_sandbox.tiktok_api.records import ApiFailure, FailureRule, OAuthFailure
+from platform_sandbox.tiktok_api.state import DEFAULT_USER, TikTokSandbox
+from platform_sandbox.tiktok_api.webhooks import sign as sign_webhook
 
 __all__ = [
     "DEFAULT_USER",

@@ -101,9 +101,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from slideforge.kit.clock import Clock
-from slideforge.kit.video import sniff_video
-from slideforge.sandbox.common import (
+from platform_sandbox.common import (
     DAY,
     MIB,
     AdminCall,
@@ -125,6 +123,8 @@ from slideforge.sandbox.common import (
     with_changes,
     with_query,
 )
+from slideforge.kit.clock import Clock
+from slideforge.kit.video import sniff_video
 
 UPLOAD_PATH = "/pinterest-media-upload/"
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from slideforge.sandbox.server import RunningServer, serve_in_thread
+from platform_sandbox.server import RunningServer, serve_in_thread
 
 
 @dataclass
@@ -41,9 +41,9 @@ def start_sandboxes(
     """TikTok (Content Posting API and web pages), Instagram and Pinterest sandboxes, on
     ``port``, ``port+1``… (free ports when None). The TikTok app trusts the media base URL as
     a verified prefix, knows our OAuth callback, and approves as its demo creator."""
-    from slideforge.sandbox import instagram, pinterest, tiktok_web
-    from slideforge.sandbox.tiktok_api import SandboxApp, TikTokSandbox
-    from slideforge.sandbox.tiktok_api import create_app as tiktok_app
+    from platform_sandbox import instagram, pinterest, tiktok_web
+    from platform_sandbox.tiktok_api import SandboxApp, TikTokSandbox
+    from platform_sandbox.tiktok_api import create_app as tiktok_app
 
     def at(offset: int) -> int | None:
         return port + offset if port else None

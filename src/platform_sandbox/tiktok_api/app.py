@@ -18,10 +18,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from platform_sandbox.common import SandboxError, iso, then
+from platform_sandbox.tiktok_api.records import ApiFailure, OAuthFailure
+from platform_sandbox.tiktok_api.state import TikTokSandbox
 from slideforge.kit.clock import parse_timestamp
-from slideforge.sandbox.common import SandboxError, iso, then
-from slideforge.sandbox.tiktok_api.records import ApiFailure, OAuthFailure
-from slideforge.sandbox.tiktok_api.state import TikTokSandbox
 
 ADMIN = "/__sandbox"
 

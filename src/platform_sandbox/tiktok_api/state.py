@@ -18,17 +18,16 @@ from urllib.parse import urlencode, urlsplit
 
 from pydantic import ValidationError
 
-from slideforge.kit.clock import Clock, ManualClock, SystemClock
-from slideforge.sandbox.common import SandboxError, iso, validation_message
-from slideforge.sandbox.tiktok_api import media
-from slideforge.sandbox.tiktok_api.config import (
+from platform_sandbox.common import SandboxError, iso, validation_message
+from platform_sandbox.tiktok_api import media
+from platform_sandbox.tiktok_api.config import (
     KNOWN_SCOPES,
     PRIVACY_LEVELS,
     SandboxApp,
     SandboxOptions,
     SandboxUser,
 )
-from slideforge.sandbox.tiktok_api.records import (
+from platform_sandbox.tiktok_api.records import (
     ApiFailure,
     AuthCode,
     FailureRule,
@@ -39,7 +38,8 @@ from slideforge.sandbox.tiktok_api.records import (
     Token,
     Upload,
 )
-from slideforge.sandbox.tiktok_api.webhooks import WebhookDispatcher, build_event, sign
+from platform_sandbox.tiktok_api.webhooks import WebhookDispatcher, build_event, sign
+from slideforge.kit.clock import Clock, ManualClock, SystemClock
 
 M = TypeVar("M", SandboxApp, SandboxOptions, SandboxUser)
 

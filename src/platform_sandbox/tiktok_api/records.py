@@ -10,9 +10,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from slideforge.sandbox.common import iso
-from slideforge.sandbox.tiktok_api.config import ENDPOINTS, FAIL_REASONS, INIT_ENDPOINTS
-from slideforge.sandbox.tiktok_api.media import PullOutcome
+from platform_sandbox.common import iso
+from platform_sandbox.tiktok_api.config import ENDPOINTS, FAIL_REASONS, INIT_ENDPOINTS
+from platform_sandbox.tiktok_api.media import PullOutcome
 
 
 class ApiFailure(Exception):

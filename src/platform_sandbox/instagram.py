@@ -112,9 +112,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from slideforge.kit.clock import Clock
-from slideforge.kit.video import probe_video, sniff_video
-from slideforge.sandbox.common import (
+from platform_sandbox.common import (
     DAY,
     MIB,
     AdminCall,
@@ -138,6 +136,8 @@ from slideforge.sandbox.common import (
     with_changes,
     with_query,
 )
+from slideforge.kit.clock import Clock
+from slideforge.kit.video import probe_video, sniff_video
 
 SHORT_LIVED_SECONDS = 3_600
 LONG_LIVED_SECONDS = 5_183_944  # Meta's documented ``expires_in`` for a 60-day token

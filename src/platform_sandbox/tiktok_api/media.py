@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 from PIL import Image
 
-from slideforge.sandbox.tiktok_api.config import SandboxApp, is_ip_host, is_loopback_host
+from platform_sandbox.tiktok_api.config import SandboxApp, is_ip_host, is_loopback_host
 
 
 def url_is_verified(url: str, app: SandboxApp) -> bool:

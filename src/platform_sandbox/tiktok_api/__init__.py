@@ -118,6 +118,7 @@ Deliberate deviations (sandbox conveniences, or where the documentation is silen
 from platform_sandbox.common import SandboxError
 from platform_sandbox.tiktok_api.app import create_app
 from platform_sandbox.tiktok_api.config import (
+    DEFAULT_USER,
     FAIL_REASONS,
     KNOWN_SCOPES,
     PRIVACY_LEVELS,
@@ -126,7 +127,7 @@ from platform_sandbox.tiktok_api.config import (
     SandboxUser,
 )
 from platform_sandbox.tiktok_api.records import ApiFailure, FailureRule, OAuthFailure
-from platform_sandbox.tiktok_api.state import DEFAULT_USER, TikTokSandbox
+from platform_sandbox.tiktok_api.state import TikTokSandbox
 from platform_sandbox.tiktok_api.webhooks import sign as sign_webhook
 
 __all__ = [

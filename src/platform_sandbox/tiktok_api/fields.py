@@ -4,7 +4,7 @@ with the configured invalid-param code (``invalid_param`` or ``invalid_params``)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +14,10 @@ from platform_sandbox.tiktok_api.records import ApiFailure
 
 Chunks = tuple[int, int, int]
 """video_size, chunk_size, total_chunk_count of a FILE_UPLOAD."""
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,23 @@ class BodyReader:
             value = obj.get(key)
             if value is not None and not isinstance(value, bool):
                 raise self.invalid(f"{where}.{key} must be a boolean.")
+
+    def post_info(
+        self,
+        body: dict[str, Any],
+        allowed: Iterable[str],
+        text_limits: Mapping[str, int],
+        flags: Iterable[str],
+    ) -> dict[str, Any]:
+        """``body.post_info``: only ``allowed`` keys, texts within their UTF-16 limits,
+        ``flags`` booleans."""
+        post_info = self.json_object(body.get("post_info"), "post info")
+        self.only_keys(post_info, allowed, "post_info")
+        for key, limit in text_limits.items():
+            if utf16_len(self.opt_str(post_info, key, "post_info") or "") > limit:
+                raise self.invalid(f"post_info.{key} is longer than {limit} UTF-16 code units.")
+        self.opt_bools(post_info, flags, "post_info")
+        return post_info
 
     def integer(self, obj: dict[str, Any], key: str, where: str, *, required: bool) -> int | None:
         value = obj.get(key)

@@ -112,14 +112,14 @@ def _pull(
     outcome: PullOutcome,
     *,
     max_bytes: int,
-    keep_body: bool,
     timeout: float,
-    too_large: str,
-    unreachable: str,
+    photo: bool,
 ) -> bytes | None:
-    """Download ``item`` (``_download``); None when the pull failed, with ``outcome``'s
-    fail reason set: ``too_large`` over ``max_bytes``, ``unreachable`` on a network error,
-    a timeout or an answer other than 200."""
+    """Download ``item`` (``_download``: the whole body of a photo, the head of a video);
+    None when the pull failed, with ``outcome``'s fail reason set as TikTok reports it."""
+    keep_body = photo
+    too_large = "picture_size_check_failed" if photo else "file_format_check_failed"
+    unreachable = "photo_pull_failed" if photo else "video_pull_failed"
     try:
         body = _download(
             client,
@@ -153,16 +153,7 @@ def pull_photos(
         for url in urls:
             item = MediaItem(url=url)
             outcome.items.append(item)
-            body = _pull(
-                client,
-                item,
-                outcome,
-                max_bytes=max_bytes,
-                keep_body=True,
-                timeout=timeout,
-                too_large="picture_size_check_failed",
-                unreachable="photo_pull_failed",
-            )
+            body = _pull(client, item, outcome, max_bytes=max_bytes, timeout=timeout, photo=True)
             if body is None:
                 return outcome
             item.format = sniff_image(body[:16])
@@ -192,16 +183,7 @@ def pull_video(url: str, *, timeout: float, max_bytes: int, check_container: boo
     item = MediaItem(url=url)
     outcome = PullOutcome(fail_reason=None, items=[item])
     with httpx.Client(follow_redirects=False, timeout=timeout) as client:
-        head = _pull(
-            client,
-            item,
-            outcome,
-            max_bytes=max_bytes,
-            keep_body=False,
-            timeout=timeout,
-            too_large="file_format_check_failed",
-            unreachable="video_pull_failed",
-        )
+        head = _pull(client, item, outcome, max_bytes=max_bytes, timeout=timeout, photo=False)
     if head is None:
         return outcome
     item.format = sniff_video(head)

@@ -38,6 +38,15 @@ VIDEO_POST_INFO_KEYS = (
     "brand_organic_toggle",
     "is_aigc",
 )
+PHOTO_FLAGS = ("disable_comment", "auto_add_music", "brand_content_toggle", "brand_organic_toggle")
+VIDEO_FLAGS = (
+    "disable_duet",
+    "disable_stitch",
+    "disable_comment",
+    "brand_content_toggle",
+    "brand_organic_toggle",
+    "is_aigc",
+)
 BANNED = (
     "spam_risk_user_banned_from_posting",
     "The user is banned from posting.",
@@ -51,10 +60,6 @@ URL_UNVERIFIED = (
     "Please review our URL ownership verification rules at "
     "https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide#pull_from_url"
 )
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 class PublishArea(OAuthArea):
@@ -204,23 +209,8 @@ class PublishArea(OAuthArea):
             read.only_keys(body, ("media_type", "post_mode", "post_info", "source_info"), "body")
             if body.get("media_type") != "PHOTO":
                 raise read.invalid("media_type must be PHOTO.")
-            post_info = read.json_object(body.get("post_info"), "post info")
-            read.only_keys(post_info, PHOTO_POST_INFO_KEYS, "post_info")
-            title = read.opt_str(post_info, "title", "post_info") or ""
-            description = read.opt_str(post_info, "description", "post_info") or ""
-            if utf16_len(title) > 90:
-                raise read.invalid("post_info.title is longer than 90 UTF-16 code units.")
-            if utf16_len(description) > 4000:
-                raise read.invalid("post_info.description is longer than 4000 UTF-16 code units.")
-            read.opt_bools(
-                post_info,
-                (
-                    "disable_comment",
-                    "auto_add_music",
-                    "brand_content_toggle",
-                    "brand_organic_toggle",
-                ),
-                "post_info",
+            post_info = read.post_info(
+                body, PHOTO_POST_INFO_KEYS, {"title": 90, "description": 4000}, PHOTO_FLAGS
             )
             privacy = read.privacy(post_info, required=post_mode == "DIRECT_POST")
             read.branded(post_info, privacy)
@@ -275,23 +265,7 @@ class PublishArea(OAuthArea):
             read = self._reader()
             body = read.json_object(body, "body")
             read.only_keys(body, ("post_info", "source_info"), "body")
-            post_info = read.json_object(body.get("post_info"), "post info")
-            read.only_keys(post_info, VIDEO_POST_INFO_KEYS, "post_info")
-            title = read.opt_str(post_info, "title", "post_info") or ""
-            if utf16_len(title) > 2200:
-                raise read.invalid("post_info.title is longer than 2200 UTF-16 code units.")
-            read.opt_bools(
-                post_info,
-                (
-                    "disable_duet",
-                    "disable_stitch",
-                    "disable_comment",
-                    "brand_content_toggle",
-                    "brand_organic_toggle",
-                    "is_aigc",
-                ),
-                "post_info",
-            )
+            post_info = read.post_info(body, VIDEO_POST_INFO_KEYS, {"title": 2200}, VIDEO_FLAGS)
             cover_ms = read.integer(
                 post_info, "video_cover_timestamp_ms", "post_info", required=False
             )

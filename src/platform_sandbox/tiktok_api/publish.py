@@ -110,8 +110,9 @@ class PublishArea(OAuthArea):
         return self._direct_posts_24h(user.open_id, now) >= cap
 
     def _posting_refusal(self, user: SandboxUser, now: float) -> tuple[str, str] | None:
-        """Why ``user`` may not post now (code, message): banned, the app's creator cap,
-        the creator's daily cap; None when they may."""
+        """Why ``user`` may not post through the app now (code, message): banned, or the
+        app's cap of active creators; None when nothing stops them (the caps of a post
+        mode are checked apart)."""
         if user.banned:
             return BANNED
         if self._over_active_user_cap(user.open_id, now):

@@ -9,11 +9,18 @@ Use::
     sandbox.update_app(redirect_uris=[...], verified_url_prefixes=[...])
     tokens = sandbox.issue_tokens(sandbox.users()[0].open_id)   # or the OAuth dance
 
-Everything is also reachable over HTTP under ``/__sandbox/`` (see ``app.py``): ``state``,
-``reset``, ``app``, ``options``, ``users[/<open_id>[/revoke|/expire_tokens|/external_posts]]``,
-``tokens``, ``failures``, ``clock[/advance|/set]``, ``tick``,
+Everything is also reachable over HTTP under ``/__sandbox/`` (``admin.admin_call``):
+``app``, ``users[/<open_id>[/revoke|/expire_tokens|/external_posts]]``, ``tokens``, ``tick``,
 ``publishes[/<publish_id>[/publish_draft|/discard_draft]]``, ``posts[/duplicates]``,
-``requests`` and ``webhooks``.
+``requests`` and ``webhooks``; and, as on every platform (``common.platform_admin_call``),
+``state``, ``reset``, ``options``, ``apps[/<app id>]`` (the one app), ``failures`` and
+``clock[/advance|/set]``.
+
+Layout: ``TikTokSandbox`` (``state.py``) is ``PlatformSandbox`` plus one class per API area:
+``core`` (users, records, failure matching), ``pipeline`` (a publish after its init),
+``auth`` (OAuth, tokens), ``publish`` (creator info, inits, status, cancel), ``upload``
+(chunk PUTs), ``read`` (user info, video list), ``admin`` (drafts, inspection); ``fields``
+reads request bodies, ``media`` pulls media, ``webhooks`` delivers events, ``app`` is HTTP.
 
 Reproduced (documented behaviour):
 
@@ -118,6 +125,7 @@ Deliberate deviations (sandbox conveniences, or where the documentation is silen
 from platform_sandbox.common import SandboxError
 from platform_sandbox.tiktok_api.app import create_app
 from platform_sandbox.tiktok_api.config import (
+    DEFAULT_USER,
     FAIL_REASONS,
     KNOWN_SCOPES,
     PRIVACY_LEVELS,
@@ -126,7 +134,7 @@ from platform_sandbox.tiktok_api.config import (
     SandboxUser,
 )
 from platform_sandbox.tiktok_api.records import ApiFailure, FailureRule, OAuthFailure
-from platform_sandbox.tiktok_api.state import DEFAULT_USER, TikTokSandbox
+from platform_sandbox.tiktok_api.state import TikTokSandbox
 from platform_sandbox.tiktok_api.webhooks import sign as sign_webhook
 
 __all__ = [

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from platform_sandbox.common import MIB, RegisteredApp
+
 PRIVACY_LEVELS = (
     "PUBLIC_TO_EVERYONE",
     "MUTUAL_FOLLOW_FRIENDS",
@@ -44,8 +46,6 @@ FAIL_REASONS = (
     "spam_risk_text",
     "spam_risk",
 )
-
-MIB = 1024 * 1024
 
 # Endpoint names used by rate limits, failure rules and the request log.
 ENDPOINTS = (
@@ -131,11 +131,12 @@ class SandboxUser(BaseModel):
         return list(PUBLIC_ACCOUNT_PRIVACY_OPTIONS)
 
 
-class SandboxApp(BaseModel):
-    """The developer-portal registration of the one app the sandbox serves."""
+class SandboxApp(RegisteredApp):
+    """The developer-portal registration of the one app the sandbox serves. The API names
+    it by ``client_key``; ``client_id`` is the numeric app ID the portal shows (the key of
+    ``PlatformSandbox``'s registered apps)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
+    client_id: str = Field(default="7400000000000000001", pattern=r"^\d+$")
     client_key: str = Field(default="sbawsandboxclientkey", min_length=1)
     client_secret: str = Field(default="sandbox-client-secret", min_length=1)
     redirect_uris: list[str] = Field(default_factory=list, max_length=10)
@@ -271,3 +272,10 @@ class SandboxOptions(BaseModel):
     # Display API
     video_list_delay_seconds: float = Field(default=3.0, ge=0)
     """How long after it is published a post starts to show in ``/v2/video/list/``."""
+
+
+DEFAULT_USER = SandboxUser(
+    open_id="-000sandboxcreator0001",
+    username="sandbox.creator",
+    display_name="Sandbox Creator",
+)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import hashlib
 import io
 import time
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
 from PIL import Image
 
+from platform_sandbox.common import MediaProbe, sniff_image
 from platform_sandbox.tiktok_api.config import SandboxApp, is_ip_host, is_loopback_host
 
 
@@ -45,18 +45,6 @@ def url_is_verified(url: str, app: SandboxApp) -> bool:
     return False
 
 
-def sniff_image(head: bytes) -> str | None:
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    return None
-
-
 def sniff_video(head: bytes) -> str | None:
     if len(head) >= 12 and head[4:8] == b"ftyp":
         return "quicktime" if head[8:10] == b"qt" else "mp4"
@@ -66,18 +54,10 @@ def sniff_video(head: bytes) -> str | None:
 
 
 @dataclass
-class MediaItem:
-    url: str
-    http_status: int | None = None
-    bytes: int = 0
-    sha256: str | None = None
-    format: str | None = None
-    width: int | None = None
-    height: int | None = None
-    error: str | None = None
+class MediaItem(MediaProbe):
+    """One pulled file: what was fetched, and the SHA-256 of its bytes."""
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    sha256: str | None = None
 
 
 @dataclass
@@ -126,6 +106,43 @@ def _download(
     return b"".join(chunks) if keep_body else head
 
 
+def _pull(
+    client: httpx.Client,
+    item: MediaItem,
+    outcome: PullOutcome,
+    *,
+    max_bytes: int,
+    timeout: float,
+    photo: bool,
+) -> bytes | None:
+    """Download ``item`` (``_download``: the whole body of a photo, the head of a video);
+    None when the pull failed, with ``outcome``'s fail reason set as TikTok reports it."""
+    keep_body = photo
+    too_large = "picture_size_check_failed" if photo else "file_format_check_failed"
+    unreachable = "photo_pull_failed" if photo else "video_pull_failed"
+    try:
+        body = _download(
+            client,
+            item,
+            max_bytes=max_bytes,
+            keep_body=keep_body,
+            deadline=time.monotonic() + timeout,
+        )
+    except _TooLarge:
+        item.error = f"larger than {max_bytes} bytes"
+        outcome.fail_reason = too_large
+        return None
+    except (httpx.HTTPError, TimeoutError, OSError) as exc:
+        item.error = f"{type(exc).__name__}: {exc}"
+        outcome.fail_reason = unreachable
+        return None
+    if item.http_status != 200:
+        item.error = f"HTTP {item.http_status}"
+        outcome.fail_reason = unreachable
+        return None
+    return body
+
+
 def pull_photos(
     urls: list[str], *, timeout: float, max_bytes: int, max_short_side: int
 ) -> PullOutcome:
@@ -136,25 +153,8 @@ def pull_photos(
         for url in urls:
             item = MediaItem(url=url)
             outcome.items.append(item)
-            try:
-                body = _download(
-                    client,
-                    item,
-                    max_bytes=max_bytes,
-                    keep_body=True,
-                    deadline=time.monotonic() + timeout,
-                )
-            except _TooLarge:
-                item.error = f"larger than {max_bytes} bytes"
-                outcome.fail_reason = "picture_size_check_failed"
-                return outcome
-            except (httpx.HTTPError, TimeoutError, OSError) as exc:
-                item.error = f"{type(exc).__name__}: {exc}"
-                outcome.fail_reason = "photo_pull_failed"
-                return outcome
-            if item.http_status != 200:
-                item.error = f"HTTP {item.http_status}"
-                outcome.fail_reason = "photo_pull_failed"
+            body = _pull(client, item, outcome, max_bytes=max_bytes, timeout=timeout, photo=True)
+            if body is None:
                 return outcome
             item.format = sniff_image(body[:16])
             if item.format not in ("jpeg", "webp"):
@@ -183,25 +183,8 @@ def pull_video(url: str, *, timeout: float, max_bytes: int, check_container: boo
     item = MediaItem(url=url)
     outcome = PullOutcome(fail_reason=None, items=[item])
     with httpx.Client(follow_redirects=False, timeout=timeout) as client:
-        try:
-            head = _download(
-                client,
-                item,
-                max_bytes=max_bytes,
-                keep_body=False,
-                deadline=time.monotonic() + timeout,
-            )
-        except _TooLarge:
-            item.error = f"larger than {max_bytes} bytes"
-            outcome.fail_reason = "file_format_check_failed"
-            return outcome
-        except (httpx.HTTPError, TimeoutError, OSError) as exc:
-            item.error = f"{type(exc).__name__}: {exc}"
-            outcome.fail_reason = "video_pull_failed"
-            return outcome
-    if item.http_status != 200:
-        item.error = f"HTTP {item.http_status}"
-        outcome.fail_reason = "video_pull_failed"
+        head = _pull(client, item, outcome, max_bytes=max_bytes, timeout=timeout, photo=False)
+    if head is None:
         return outcome
     item.format = sniff_video(head)
     if check_container and item.format is None:

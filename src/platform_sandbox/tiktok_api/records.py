@@ -200,6 +200,11 @@ class Publish:
         return self.post_mode == "MEDIA_UPLOAD"
 
     @property
+    def publish_type(self) -> str:
+        """How webhooks name the flow."""
+        return "INBOX_SHARE" if self.inbox_flow else "DIRECT_PUBLISH"
+
+    @property
     def terminal(self) -> bool:
         if self.phase == "failed":
             return True

@@ -61,14 +61,12 @@ class Refusal(Exception):
         message: str,
         status: int = 400,
         *,
-        headers: dict[str, str] | None = None,
         platforms: list[str] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = CODES[kind]
         self.message = message
         self.status = status
-        self.headers = headers
         self.platforms = platforms or ["tiktok"]
 
 
@@ -150,7 +148,7 @@ class AyrshareRoute(APIRoute):
                 return await handler(request)
             except Refusal as exc:
                 return error_response(
-                    request, exc.code, exc.message, exc.status, exc.headers, exc.platforms
+                    request, exc.code, exc.message, exc.status, platforms=exc.platforms
                 )
             except ApiError as exc:
                 code, message, status = _from_api_error(exc)

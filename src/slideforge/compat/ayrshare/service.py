@@ -146,14 +146,13 @@ def tiktok_settings(
         if options.isBrandedContent or options.isBrandOrganic:
             settings["is_commercial"] = True
     if is_video:
-        for ours, theirs in (
-            ("disable_duet", options.disableDuet),
-            ("disable_stitch", options.disableStitch),
-            ("is_aigc", options.isAIGenerated),
-            ("video_cover_timestamp_ms", options.thumbNailOffset),
-        ):
-            if theirs is not None:
-                settings[ours] = theirs
+        video = {
+            "disable_duet": options.disableDuet,
+            "disable_stitch": options.disableStitch,
+            "is_aigc": options.isAIGenerated,
+            "video_cover_timestamp_ms": options.thumbNailOffset,
+        }
+        settings.update({ours: value for ours, value in video.items() if value is not None})
         ignored(
             ["autoAddMusic", "imageCoverIndex", "title"],
             "these apply to image posts only (a video's title is the post text)",

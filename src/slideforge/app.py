@@ -77,7 +77,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     install_error_handlers(app)
 
     from slideforge.accounts.endpoints import callback_router
-    from slideforge.compat.ayrshare import router as ayrshare
+    from slideforge.compat.ayrshare.endpoints import router as ayrshare
     from slideforge.compat.ugc import router as ugc
     from slideforge.files.endpoints import media_router, upload_router
 

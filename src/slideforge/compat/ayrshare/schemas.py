@@ -1,0 +1,133 @@
+"""Ayrshare's request and response bodies (its TikTok post calls and its error shape)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from slideforge.kit.validation import RequestBody, Url
+from slideforge.posts.schemas import MAX_COVER_TIMESTAMP_MS
+
+
+class TikTokOptions(RequestBody):
+    """Ayrshare's ``tikTokOptions``; see the README for what each becomes."""
+
+    autoAddMusic: bool | None = Field(default=None, description="Images: TikTok adds music.")
+    disableComments: bool | None = None
+    disableDuet: bool | None = Field(default=None, description="Video only.")
+    disableStitch: bool | None = Field(default=None, description="Video only.")
+    draft: bool | None = Field(
+        default=None,
+        description="Images: deliver to the creator's TikTok inbox (MEDIA_UPLOAD) instead of "
+        "publishing. Not offered for videos.",
+    )
+    isAIGenerated: bool | None = Field(default=None, description="Video only.")
+    isBrandedContent: bool | None = None
+    isBrandOrganic: bool | None = None
+    imageCoverIndex: Annotated[int, Field(ge=0, le=34)] | None = Field(
+        default=None, description="Images: which image is the cover (0-based)."
+    )
+    title: Annotated[str, Field(max_length=150)] | None = Field(
+        default=None, description="Images: the photo post's title (TikTok shows 90 characters)."
+    )
+    thumbNailOffset: Annotated[int, Field(ge=0, le=MAX_COVER_TIMESTAMP_MS)] | None = Field(
+        default=None, description="Video: the cover frame, in milliseconds (videos are ≤ 60 s)."
+    )
+    thumbNail: Url | None = Field(
+        default=None,
+        description="Refused: TikTok's Content Posting API has no field for a cover image "
+        "(use thumbNailOffset).",
+    )
+    visibility: Literal["public", "private", "followers", "friends"] | None = Field(
+        default=None,
+        description="Default: the most public level the creator's account allows.",
+    )
+
+
+class AyrsharePostBody(RequestBody):
+    post: Annotated[str, Field(max_length=10_000)] = Field(
+        description="The text (may be empty). Line breaks become spaces; at most 2,200 "
+        "characters for TikTok (UTF-16 units: an emoji counts 2)."
+    )
+    mediaUrls: Annotated[list[Url], Field(min_length=1, max_length=35)] = Field(
+        description="One video or 1–35 images; not both."
+    )
+    platforms: Annotated[
+        list[Annotated[str, Field(max_length=40)]],
+        Field(min_length=1, max_length=20),
+    ] = Field(description='Only ["tiktok"] is offered here.')
+    scheduleDate: Annotated[str, Field(max_length=64)] | None = Field(
+        default=None, description="ISO 8601 with a zone, e.g. 2026-07-08T12:30:00Z."
+    )
+    isVideo: bool | None = Field(
+        default=None, description="The one media URL is a video even without a video extension."
+    )
+    tikTokOptions: TikTokOptions | None = None
+
+
+class DeleteBody(RequestBody):
+    id: Annotated[str, Field(max_length=64)] = Field(description="The post's id.")
+
+
+class ErrorItem(BaseModel):
+    action: str
+    status: Literal["error"] = "error"
+    code: int
+    message: str
+    platform: str | None = None
+
+
+class ErrorResponse(ErrorItem):
+    errors: list[ErrorItem] | None = None
+    postIds: list[Any] | None = None
+
+
+class Warning_(BaseModel):
+    code: str
+    message: str
+
+
+class PostIdOut(BaseModel):
+    status: str = Field(description="success (sent to TikTok), error, pending (not sent yet).")
+    id: str = Field(description='TikTok\'s post id, or "pending", or "failed".')
+    idShare: str | None = Field(description="TikTok's publish_id; null until the TikTok call.")
+    platform: str
+    isVideo: bool
+    postUrl: str | None = None
+    tikTokStatus: str | None = Field(
+        default=None,
+        description="TikTok's last publish status (SEND_TO_USER_INBOX for a delivered draft).",
+    )
+
+
+class PostResult(BaseModel):
+    status: str = Field(description="success, scheduled, or error (TikTok refused it).")
+    errors: list[ErrorItem]
+    postIds: list[PostIdOut]
+    id: str
+    refId: str = Field(description="The TikTok account (slideforge account id) it went to.")
+    post: str
+    scheduleDate: str | None = None
+    warnings: list[Warning_] = Field(default_factory=list)
+
+
+class HistoryItem(BaseModel):
+    id: str
+    status: str = Field(description="success, processing, pending (scheduled), error, deleted.")
+    post: str
+    platforms: list[str]
+    postIds: list[PostIdOut]
+    errors: list[ErrorItem]
+    mediaUrls: list[str]
+    created: str | None
+    scheduleDate: str | None
+    type: Literal["now", "scheduled"]
+    refId: str | None
+    warnings: list[Warning_] = Field(default_factory=list)
+
+
+class DeleteResult(BaseModel):
+    action: Literal["delete"] = "delete"
+    status: Literal["success"] = "success"
+    id: str

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from ayrshare import SocialPost
 
+from slideforge.compat.ayrshare import sends
 from tests.conftest import Web
 from tests.helpers import ApiClient, mp4_bytes
 from tests.posts.test_endpoints import later
@@ -433,3 +434,19 @@ def test_every_answer_under_the_prefix_is_ayrshare_shaped(
         101,
         "thumbNailOffset",
     )
+
+
+def test_post_is_answered_when_the_send_commits(
+    api: ApiClient, tiktok: TikTokEnv, web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """POST /post waits for TikTok's call on the event loop and is woken by the commit that
+    records it: with the wait and the re-read both at 10 minutes, the answer still comes (the
+    client gives up after 60 s) and carries the publish_id."""
+    monkeypatch.setattr(sends, "SEND_WAIT_SECONDS", 600.0)
+    monkeypatch.setattr(sends, "SEND_RECHECK_SECONDS", 600.0)
+    tiktok.connect(api)
+    body = {"post": "now", "mediaUrls": slides(web, 2), "platforms": ["tiktok"]}
+    response = raw(api).post("/post", json=body)
+    assert response.status_code == 200, response.text
+    entry = response.json()["postIds"][0]
+    assert entry["idShare"].startswith("p_pub_url~") and entry["id"] == "pending"

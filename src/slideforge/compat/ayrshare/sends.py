@@ -9,8 +9,8 @@ that changes one of them, and reads them again. No thread sleeps or polls meanwh
 The commits are seen with two SQLAlchemy listeners: ``PostTarget``'s ``after_update`` notes
 the post in its session, and the session's ``after_commit`` wakes whoever waits for that
 post. The publish workflows run in this process in the embedded mode; in the scaled mode
-(``slideforge worker`` processes) nothing here wakes the wait, which then reads the targets
-once more when ``SEND_WAIT_SECONDS`` ran out."""
+(``slideforge worker`` processes) nothing here wakes the wait, so it also reads the targets
+every ``SEND_RECHECK_SECONDS`` until ``SEND_WAIT_SECONDS`` ran out."""
 
 from __future__ import annotations
 
@@ -31,6 +31,9 @@ from slideforge.runtime import Runtime
 
 # How long POST /post waits for the TikTok call that yields idShare (TikTok's publish_id).
 SEND_WAIT_SECONDS = 5.0
+# Without a wake-up (the send committed in another process: ``slideforge worker``), the wait
+# reads the targets again this often; the coroutine holds no thread meanwhile.
+SEND_RECHECK_SECONDS = 0.5
 
 # session.info key: the posts whose targets this session's transaction changed.
 _CHANGED = "slideforge.ayrshare.changed_posts"
@@ -50,11 +53,11 @@ async def wait_for_send(runtime: Runtime, post_id: uuid.UUID) -> None:
             changed.clear()  # a commit from here on sets it again: the read below may miss it
             if not await run_in_threadpool(_awaiting_send, runtime, post_id):
                 return
-            try:
-                async with asyncio.timeout_at(deadline):
-                    await changed.wait()
-            except TimeoutError:
+            if loop.time() >= deadline:
                 return
+            with suppress(TimeoutError):
+                async with asyncio.timeout_at(min(deadline, loop.time() + SEND_RECHECK_SECONDS)):
+                    await changed.wait()
 
 
 def _awaiting_send(runtime: Runtime, post_id: uuid.UUID) -> bool:

@@ -39,10 +39,13 @@ def fetch_page(
     return total, rows
 
 
-def contains_text(column: Any, term: str) -> sa.ColumnElement[bool]:
-    """``column`` holds ``term`` (already lower-case), ignoring case; ``%`` and ``_`` in the
-    term are literal characters."""
-    return sa.func.lower(column).contains(term, autoescape=True)
+def text_search(search: str | None, *columns: Any) -> sa.ColumnElement[bool]:
+    """Rows where one of ``columns`` holds the ``search`` text (trimmed, case ignored, ``%``
+    and ``_`` literal); every row when the search is blank."""
+    term = (search or "").strip().lower()
+    if not term:
+        return sa.true()
+    return sa.or_(*(sa.func.lower(column).contains(term, autoescape=True) for column in columns))
 
 
 def comma_list_pattern(*values: str) -> str:

@@ -21,7 +21,7 @@ from slideforge.kit.clock import isoformat
 from slideforge.kit.envelope import Deleted
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
-from slideforge.kit.pagination import contains_text, fetch_page
+from slideforge.kit.pagination import fetch_page, text_search
 from slideforge.kit.safehttp import UnsafeUrlError
 from slideforge.models import File, Pack, Slideshow
 from slideforge.packs.service import readable_pack
@@ -123,12 +123,9 @@ def list_slideshows(
     status: str | None,
     search: str | None,
 ) -> SlideshowList:
-    query = sa.select(Slideshow).where(visible(caller))
+    query = sa.select(Slideshow).where(visible(caller), text_search(search, Slideshow.title))
     if status:
         query = query.where(Slideshow.status == status)
-    term = (search or "").strip().lower()
-    if term:
-        query = query.where(contains_text(Slideshow.title, term))
     total, rows = fetch_page(
         session, query, Slideshow.created_at.desc(), Slideshow.id, limit=limit, offset=offset
     )

@@ -8,6 +8,7 @@ import logging
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -52,6 +53,16 @@ def _migrate(settings: Settings) -> None:
 def _fail(message: str) -> NoReturn:
     console.print(f"[red]error:[/red] {message}")
     raise typer.Exit(1)
+
+
+def _wait_for_interrupt(stop: Callable[[], object]) -> None:
+    """Block until Ctrl-C, then ``stop`` (also when the wait ends otherwise)."""
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
 
 
 def _workspace(session: Session, name: str) -> Workspace:
@@ -162,12 +173,7 @@ def worker() -> None:
     runtime = _runtime(settings)
     dbos_workers.start(runtime, listen=True)
     console.print("slideforge worker running; Ctrl-C to stop")
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        dbos_workers.stop()
+    _wait_for_interrupt(dbos_workers.stop)
 
 
 @app.command("sandbox")
@@ -197,12 +203,7 @@ def sandbox_command(
     console.print("\nStart slideforge with:")
     for key, value in running.env().items():
         console.print(f"export {key}={value}", markup=False, highlight=False)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        running.stop()
+    _wait_for_interrupt(running.stop)
 
 
 @workspaces_app.command("create")

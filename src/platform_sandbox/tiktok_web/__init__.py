@@ -74,8 +74,8 @@ Modules: ``records.py`` (the post, slide, option and log records, constants), ``
 (what a registered post is built from: authors, music, captions, image sizes), ``state.py``
 (``TikTokWebSandbox``: the state and its Python API), ``items.py`` (the item JSON of a post),
 ``pages.py`` (post pages, home and login pages, short links, rate limit, cookies),
-``challenge.py`` (the WAF challenge), ``images.py`` (signed image URLs and the photo CDN),
-``admin.py`` (the ``/__sandbox/`` routes) and ``app.py`` (``create_app``).
+``challenge.py`` (the WAF challenge), ``signing.py`` (signed image URLs), ``images.py`` (the
+photo CDN), ``admin.py`` (the ``/__sandbox/`` routes) and ``app.py`` (``create_app``).
 """
 
 from platform_sandbox.common import SandboxError

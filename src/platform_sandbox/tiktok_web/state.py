@@ -15,7 +15,6 @@ from starlette.requests import Request
 
 from platform_sandbox.common import SandboxError
 from platform_sandbox.tiktok_web.challenge import WafChallenges
-from platform_sandbox.tiktok_web.images import ImageSigner
 from platform_sandbox.tiktok_web.posts import (
     PostFields,
     author_named,
@@ -34,6 +33,7 @@ from platform_sandbox.tiktok_web.records import (
     WebReply,
     check_option,
 )
+from platform_sandbox.tiktok_web.signing import ImageSigner
 from slideforge.kit.clock import Clock, SystemClock
 
 _POST_ID = re.compile(r"\d{1,25}")

@@ -8,6 +8,7 @@ import logging
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -18,6 +19,9 @@ from rich.table import Table
 from slideforge.config import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from slideforge.models import Workspace
     from slideforge.runtime import Runtime
 
 app = typer.Typer(no_args_is_help=True, help="slideforge: self-hosted slideshow marketing.")
@@ -49,6 +53,26 @@ def _migrate(settings: Settings) -> None:
 def _fail(message: str) -> NoReturn:
     console.print(f"[red]error:[/red] {message}")
     raise typer.Exit(1)
+
+
+def _wait_for_interrupt(stop: Callable[[], object]) -> None:
+    """Block until Ctrl-C, then ``stop`` (also when the wait ends otherwise)."""
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+
+
+def _workspace(session: Session, name: str) -> Workspace:
+    """The workspace named ``name``; the command fails when there is none."""
+    from slideforge.auth import service
+
+    try:
+        return service.get_workspace(session, name)
+    except ValueError as exc:
+        _fail(str(exc))
 
 
 @app.command()
@@ -149,12 +173,7 @@ def worker() -> None:
     runtime = _runtime(settings)
     dbos_workers.start(runtime, listen=True)
     console.print("slideforge worker running; Ctrl-C to stop")
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        dbos_workers.stop()
+    _wait_for_interrupt(dbos_workers.stop)
 
 
 @app.command("sandbox")
@@ -184,12 +203,7 @@ def sandbox_command(
     console.print("\nStart slideforge with:")
     for key, value in running.env().items():
         console.print(f"export {key}={value}", markup=False, highlight=False)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        running.stop()
+    _wait_for_interrupt(running.stop)
 
 
 @workspaces_app.command("create")
@@ -235,10 +249,7 @@ def keys_create(
 
     runtime = _runtime()
     with runtime.db.session() as session:
-        try:
-            ws = service.get_workspace(session, workspace)
-        except ValueError as exc:
-            _fail(str(exc))
+        ws = _workspace(session, workspace)
         member = service.get_or_create_member(session, ws, personal) if personal else None
         key, plaintext = service.create_key(session, ws, member=member, name=name)
         scope = f"personal key of {personal}" if personal else "workspace key"
@@ -253,11 +264,7 @@ def keys_list(workspace: Annotated[str, typer.Option(help="Workspace name.")]) -
     runtime = _runtime()
     table = Table("public id", "scope", "name", "created", "last used", "revoked")
     with runtime.db.session() as session:
-        try:
-            ws = service.get_workspace(session, workspace)
-        except ValueError as exc:
-            _fail(str(exc))
-        for key in service.list_keys(session, ws):
+        for key in service.list_keys(session, _workspace(session, workspace)):
             table.add_row(
                 key.public_id,
                 key.scope,
@@ -296,12 +303,11 @@ def accounts_add(
     """Add an account without OAuth (tests and demos): it stays ``unconnected`` (cannot
     post) until it is connected with POST /accounts/connect."""
     from slideforge.accounts import service as accounts
-    from slideforge.auth import service
 
     runtime = _runtime()
     with runtime.db.session() as session:
+        ws = _workspace(session, workspace)
         try:
-            ws = service.get_workspace(session, workspace)
             row = accounts.create_account(
                 session,
                 ws.id,
@@ -325,16 +331,12 @@ def accounts_add(
 def accounts_list(workspace: Annotated[str, typer.Option(help="Workspace name.")]) -> None:
     import sqlalchemy as sa
 
-    from slideforge.auth import service
     from slideforge.models import Account
 
     runtime = _runtime()
     table = Table("id", "platform", "username", "status", "tags", "groups")
     with runtime.db.session() as session:
-        try:
-            ws = service.get_workspace(session, workspace)
-        except ValueError as exc:
-            _fail(str(exc))
+        ws = _workspace(session, workspace)
         for row in session.scalars(sa.select(Account).where(Account.workspace_id == ws.id)):
             groups = "/".join(g for g in (row.user_group, row.org_group) if g)
             table.add_row(
@@ -350,13 +352,12 @@ def credits_grant(
     reason: Annotated[str, typer.Option()] = "manual grant",
 ) -> None:
     """Add credits to a workspace for the current month."""
-    from slideforge.auth import service
     from slideforge.billing import service as billing
 
     runtime = _runtime()
     with runtime.db.session() as session:
+        ws = _workspace(session, workspace)
         try:
-            ws = service.get_workspace(session, workspace)
             billing.grant(session, ws.id, amount, reason, runtime.clock.now())
         except ValueError as exc:
             _fail(str(exc))

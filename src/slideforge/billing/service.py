@@ -16,6 +16,7 @@ from slideforge.auth.service import Caller
 from slideforge.billing.schemas import Credits, Ledger, LedgerEntry, Subscription, SubscriptionView
 from slideforge.kit.clock import isoformat
 from slideforge.kit.errors import ApiError
+from slideforge.kit.pagination import fetch_page
 from slideforge.models import CreditEntry, Workspace
 
 
@@ -36,32 +37,54 @@ def _lock_workspace(session: Session, workspace_id: uuid.UUID) -> None:
     session.execute(sa.select(Workspace.id).where(Workspace.id == workspace_id).with_for_update())
 
 
+def _entry(
+    session: Session, workspace_id: uuid.UUID, kind: str, reference: str
+) -> CreditEntry | None:
+    """The workspace's entry of ``kind`` written under ``reference`` (one at most)."""
+    return session.scalar(
+        sa.select(CreditEntry).where(
+            CreditEntry.workspace_id == workspace_id,
+            CreditEntry.kind == kind,
+            CreditEntry.reference == reference,
+        )
+    )
+
+
+def _write(
+    session: Session,
+    workspace_id: uuid.UUID,
+    kind: str,
+    amount: int,
+    reference: str,
+    reason: str,
+    period: str,
+    now: datetime,
+) -> CreditEntry:
+    """Add a ledger entry (a unique ``(workspace, kind, reference)``) and flush it."""
+    entry = CreditEntry(
+        workspace_id=workspace_id,
+        kind=kind,
+        amount=amount,
+        reference=reference,
+        reason=reason,
+        period=period,
+        created_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
 def ensure_allowance(session: Session, workspace_id: uuid.UUID, now: datetime, amount: int) -> None:
     """Grant the month's allowance once (idempotent; safe under concurrency)."""
     period = period_of(now)
     reference = f"allowance:{period}"
-    exists = session.scalar(
-        sa.select(CreditEntry.id).where(
-            CreditEntry.workspace_id == workspace_id,
-            CreditEntry.kind == "grant",
-            CreditEntry.reference == reference,
-        )
-    )
-    if exists is not None:
+    if _entry(session, workspace_id, "grant", reference) is not None:
         return
+    reason = "monthly allowance"
     try:
         with session.begin_nested():
-            session.add(
-                CreditEntry(
-                    workspace_id=workspace_id,
-                    kind="grant",
-                    amount=amount,
-                    reference=reference,
-                    reason="monthly allowance",
-                    period=period,
-                    created_at=now,
-                )
-            )
+            _write(session, workspace_id, "grant", amount, reference, reason, period, now)
     except IntegrityError:
         pass  # another request granted it first
 
@@ -84,18 +107,8 @@ def grant(
 ) -> CreditEntry:
     if amount <= 0:
         raise ValueError("a grant is a positive number of credits")
-    entry = CreditEntry(
-        workspace_id=workspace_id,
-        kind="grant",
-        amount=amount,
-        reference=f"manual:{uuid.uuid4()}",
-        reason=reason or "manual grant",
-        period=period_of(now),
-        created_at=now,
-    )
-    session.add(entry)
-    session.flush()
-    return entry
+    reference, reason = f"manual:{uuid.uuid4()}", reason or "manual grant"
+    return _write(session, workspace_id, "grant", amount, reference, reason, period_of(now), now)
 
 
 def charge(
@@ -110,63 +123,43 @@ def charge(
     """Take ``amount`` credits or raise 402 insufficient_credits. ``reference`` identifies
     the work (one charge per reference)."""
     _lock_workspace(session, workspace_id)
+    require_credits(session, workspace_id, now, allowance, amount)
+    return _write(session, workspace_id, "charge", -amount, reference, reason, period_of(now), now)
+
+
+def require_credits(
+    session: Session,
+    workspace_id: uuid.UUID,
+    now: datetime,
+    allowance: int,
+    amount: int,
+    work: str = "This",
+) -> None:
+    """Grant the month's allowance when due, then raise 402 insufficient_credits unless
+    ``amount`` credits remain; ``work`` names what needs them in the message."""
     ensure_allowance(session, workspace_id, now, allowance)
     _, _, remaining = balance(session, workspace_id, period_of(now))
     if remaining < amount:
         raise ApiError(
             "insufficient_credits",
-            f"This needs {amount} credits and {remaining} remain this month.",
+            f"{work} needs {amount} credits and {remaining} remain this month.",
             402,
             data={"required": amount, "remaining": remaining},
         )
-    entry = CreditEntry(
-        workspace_id=workspace_id,
-        kind="charge",
-        amount=-amount,
-        reference=reference,
-        reason=reason,
-        period=period_of(now),
-        created_at=now,
-    )
-    session.add(entry)
-    session.flush()
-    return entry
 
 
 def refund(
     session: Session, workspace_id: uuid.UUID, reference: str, reason: str, now: datetime
 ) -> CreditEntry | None:
     """Give back the charge made under ``reference`` (once); None if there was none."""
-    charged = session.scalar(
-        sa.select(CreditEntry).where(
-            CreditEntry.workspace_id == workspace_id,
-            CreditEntry.kind == "charge",
-            CreditEntry.reference == reference,
-        )
-    )
+    charged = _entry(session, workspace_id, "charge", reference)
     if charged is None:
         return None
-    existing = session.scalar(
-        sa.select(CreditEntry).where(
-            CreditEntry.workspace_id == workspace_id,
-            CreditEntry.kind == "refund",
-            CreditEntry.reference == reference,
-        )
-    )
+    existing = _entry(session, workspace_id, "refund", reference)
     if existing is not None:
         return existing
-    entry = CreditEntry(
-        workspace_id=workspace_id,
-        kind="refund",
-        amount=-charged.amount,
-        reference=reference,
-        reason=reason,
-        period=charged.period,
-        created_at=now,
-    )
-    session.add(entry)
-    session.flush()
-    return entry
+    amount, period = -charged.amount, charged.period
+    return _write(session, workspace_id, "refund", amount, reference, reason, period, now)
 
 
 def subscription(
@@ -202,9 +195,8 @@ def ledger(
     period = period_of(now)
     _, _, remaining = balance(session, caller.workspace_id, period)
     query = sa.select(CreditEntry).where(CreditEntry.workspace_id == caller.workspace_id)
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(CreditEntry.created_at.desc(), CreditEntry.id).limit(limit).offset(offset)
+    total, rows = fetch_page(
+        session, query, CreditEntry.created_at.desc(), CreditEntry.id, limit=limit, offset=offset
     )
     return Ledger(
         period=period,

@@ -60,7 +60,7 @@ from PIL import Image
 
 from slideforge.kit.images import ImageError, decode_rgb
 from slideforge.render import TextElementSpec, layout_text, measure_text
-from slideforge.render.spec import REFERENCE_WIDTH
+from slideforge.render.spec import REFERENCE_WIDTH, BoxSides
 from slideforge.render.text import BOX_PAD_X, LINE_HEIGHT, STROKE_DIVISOR
 
 #: slides are OCR'd at this width (66/66 lines, ~0.2 s a slide: docs/copy-tiktok.md,
@@ -133,7 +133,7 @@ class OcrUnavailableError(RuntimeError):
 
 
 @dataclass(frozen=True, slots=True)
-class OcrLine:
+class OcrLine(BoxSides):
     """One recognised line: its text, the recogniser's score and its box in the slide's own
     pixels (axis-aligned hull of RapidOCR's quadrilateral)."""
 
@@ -143,22 +143,6 @@ class OcrLine:
     y0: float
     x1: float
     y1: float
-
-    @property
-    def width(self) -> float:
-        return self.x1 - self.x0
-
-    @property
-    def height(self) -> float:
-        return self.y1 - self.y0
-
-    @property
-    def cx(self) -> float:
-        return (self.x0 + self.x1) / 2
-
-    @property
-    def cy(self) -> float:
-        return (self.y0 + self.y1) / 2
 
     def scaled(self, factor: float) -> OcrLine:
         return replace(

@@ -331,19 +331,6 @@ class Background:
     image_name: str | None = None
 
 
-def _check_credits(session: Session, runtime: Runtime, caller: Caller, needed: int) -> None:
-    now = runtime.clock.now()
-    billing.ensure_allowance(session, caller.workspace_id, now, runtime.settings.credit_allowance)
-    _, _, remaining = billing.balance(session, caller.workspace_id, billing.period_of(now))
-    if remaining < needed:
-        raise ApiError(
-            "insufficient_credits",
-            f"Copying this slideshow needs {needed} credits and {remaining} remain this month.",
-            402,
-            data={"required": needed, "remaining": remaining},
-        )
-
-
 def _download_backgrounds(runtime: Runtime, urls: list[str]) -> list[tuple[bytes, str]]:
     """Fetch ``pack_images`` (our own media from storage, anything else through SafeHttp)
     and check each is an image. 422 naming the entry that failed."""
@@ -453,7 +440,14 @@ def import_post(session: Session, runtime: Runtime, caller: Caller, body: Import
     source = _cached(session, caller, body.preview_id, body.url, runtime.clock.now())
     used_cached = source is not None
     needed = estimate_credits(source.slide_count) if source is not None else 1
-    _check_credits(session, runtime, caller, needed)
+    billing.require_credits(
+        session,
+        caller.workspace_id,
+        runtime.clock.now(),
+        runtime.settings.credit_allowance,
+        needed,
+        work="Copying this slideshow",
+    )
     session.commit()
 
     # 2. slow work that costs nothing yet: the post and the background images

@@ -28,6 +28,7 @@ from slideforge.kit.crypto import random_token, sha256_hex
 from slideforge.kit.errors import ApiError
 from slideforge.kit.ids import split_list
 from slideforge.kit.images import EXTENSIONS, ImageError, probe_image, sniff_image
+from slideforge.kit.pagination import fetch_page
 from slideforge.kit.safehttp import FetchError
 from slideforge.kit.storage import StorageError, check_key
 from slideforge.kit.video import probe_video, sniff_video
@@ -323,9 +324,8 @@ def list_files(
         query = query.where(File.context.in_([aliases.get(c, c) for c in contexts]))
     if media_type in ("image", "video"):
         query = query.where(File.content_type.like(f"{media_type}/%"))
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(File.created_at.desc(), File.id).limit(limit).offset(offset)
+    total, rows = fetch_page(
+        session, query, File.created_at.desc(), File.id, limit=limit, offset=offset
     )
     return FileList(
         files=[file_item(runtime, row) for row in rows],
@@ -367,36 +367,6 @@ def stored_file(
         sha256=sha256_hex(data),
         uploaded_at=runtime.clock.now(),
     )
-
-
-def store_bytes(
-    session: Session,
-    runtime: Runtime,
-    *,
-    workspace_id: uuid.UUID,
-    data: bytes,
-    content_type: str,
-    filename: str,
-    context: str,
-    key: str | None = None,
-    width: int | None = None,
-    height: int | None = None,
-) -> File:
-    """Store bytes as a ready file and add its row to ``session``."""
-    row = stored_file(
-        runtime,
-        workspace_id=workspace_id,
-        data=data,
-        content_type=content_type,
-        filename=filename,
-        context=context,
-        key=key,
-        width=width,
-        height=height,
-    )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def media_key_for_url(runtime: Runtime, url: str) -> str | None:

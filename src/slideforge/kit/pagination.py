@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
+import sqlalchemy as sa
 from fastapi import Query
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,25 @@ def page_params(default_limit: int) -> Callable[..., Page]:
         return Page(limit=limit, offset=offset)
 
     return dependency
+
+
+def fetch_page(
+    session: Session, query: sa.Select[T], *order_by: Any, limit: int, offset: int
+) -> tuple[int, list[T]]:
+    """How many rows ``query`` matches in all, and the rows of one page of it in ``order_by``
+    order (``limit`` rows from ``offset``)."""
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = list(session.scalars(query.order_by(*order_by).limit(limit).offset(offset)))
+    return total, rows
+
+
+def text_search(search: str | None, *columns: Any) -> sa.ColumnElement[bool]:
+    """Rows where one of ``columns`` holds the ``search`` text (trimmed, case ignored, ``%``
+    and ``_`` literal); every row when the search is blank."""
+    term = (search or "").strip().lower()
+    if not term:
+        return sa.true()
+    return sa.or_(*(sa.func.lower(column).contains(term, autoescape=True) for column in columns))
 
 
 def comma_list_pattern(*values: str) -> str:

@@ -13,6 +13,7 @@ from slideforge.kit.clock import isoformat
 from slideforge.kit.envelope import Deleted
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
+from slideforge.kit.pagination import fetch_page, text_search
 from slideforge.models import Product
 from slideforge.products.schemas import ProductCreate, ProductList, ProductOut, ProductUpdate
 
@@ -66,13 +67,9 @@ def check_reference(session: Session, caller: Caller, product_id: object) -> uui
 def list_products(
     session: Session, caller: Caller, *, limit: int, offset: int, search: str | None
 ) -> ProductList:
-    query = sa.select(Product).where(_visible(caller))
-    term = (search or "").strip().lower()
-    if term:
-        query = query.where(sa.func.lower(Product.name).contains(term, autoescape=True))
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(Product.created_at.desc(), Product.id).limit(limit).offset(offset)
+    query = sa.select(Product).where(_visible(caller), text_search(search, Product.name))
+    total, rows = fetch_page(
+        session, query, Product.created_at.desc(), Product.id, limit=limit, offset=offset
     )
     return ProductList(
         products=[product_out(r) for r in rows], total=total, limit=limit, offset=offset

@@ -22,6 +22,9 @@ from slideforge.render.spec import REFERENCE_WIDTH, BackgroundFilters
 Matrix = NDArray[np.float64]  # 4x4 affine on (r, g, b, 1), values 0–255
 
 _LUMA = (0.2126, 0.7152, 0.0722)
+#: the luminance weights of CSS's saturate(), and the target of its sepia()
+_SATURATE_LUMA = (0.213, 0.715, 0.072)
+_SEPIA = ((0.393, 0.769, 0.189), (0.349, 0.686, 0.168), (0.272, 0.534, 0.131))
 
 
 def _affine(m3: list[list[float]], offset: tuple[float, float, float] = (0, 0, 0)) -> Matrix:
@@ -40,14 +43,19 @@ def contrast(c: float) -> Matrix:
     return _affine([[c, 0, 0], [0, c, 0], [0, 0, c]], (o, o, o))
 
 
-def saturate(s: float) -> Matrix:
+def _blend(target: tuple[tuple[float, float, float], ...], keep: float) -> Matrix:
+    """``keep`` of the identity and ``1 - keep`` of the ``target`` matrix: CSS's saturate,
+    grayscale and sepia are this blend."""
     return _affine(
         [
-            [0.213 + 0.787 * s, 0.715 - 0.715 * s, 0.072 - 0.072 * s],
-            [0.213 - 0.213 * s, 0.715 + 0.285 * s, 0.072 - 0.072 * s],
-            [0.213 - 0.213 * s, 0.715 - 0.715 * s, 0.072 + 0.928 * s],
+            [t + ((1 - t) if column == row else -t) * keep for column, t in enumerate(weights)]
+            for row, weights in enumerate(target)
         ]
     )
+
+
+def saturate(s: float) -> Matrix:
+    return _blend((_SATURATE_LUMA,) * 3, s)
 
 
 def hue_rotate(degrees: float) -> Matrix:
@@ -75,25 +83,11 @@ def hue_rotate(degrees: float) -> Matrix:
 
 
 def grayscale(g: float) -> Matrix:
-    k = 1 - min(max(g, 0.0), 1.0)
-    return _affine(
-        [
-            [0.2126 + 0.7874 * k, 0.7152 - 0.7152 * k, 0.0722 - 0.0722 * k],
-            [0.2126 - 0.2126 * k, 0.7152 + 0.2848 * k, 0.0722 - 0.0722 * k],
-            [0.2126 - 0.2126 * k, 0.7152 - 0.7152 * k, 0.0722 + 0.9278 * k],
-        ]
-    )
+    return _blend((_LUMA,) * 3, 1 - min(max(g, 0.0), 1.0))
 
 
 def sepia(amount: float) -> Matrix:
-    k = 1 - min(max(amount, 0.0), 1.0)
-    return _affine(
-        [
-            [0.393 + 0.607 * k, 0.769 - 0.769 * k, 0.189 - 0.189 * k],
-            [0.349 - 0.349 * k, 0.686 + 0.314 * k, 0.168 - 0.168 * k],
-            [0.272 - 0.272 * k, 0.534 - 0.534 * k, 0.131 + 0.869 * k],
-        ]
-    )
+    return _blend(_SEPIA, 1 - min(max(amount, 0.0), 1.0))
 
 
 def invert(amount: float) -> Matrix:

@@ -114,10 +114,11 @@ class SlideSpec:
     background_color: str = "#000000"
 
 
-@dataclass(frozen=True, slots=True)
-class Box:
-    """An axis-aligned box in canvas pixels (``x1``/``y1`` exclusive)."""
+class BoxSides:
+    """Width, height and centre of anything with the sides ``x0``, ``y0``, ``x1``, ``y1``
+    (a base of ``Box`` and of the OCR's recognised lines)."""
 
+    __slots__ = ()
     x0: float
     y0: float
     x1: float
@@ -130,6 +131,24 @@ class Box:
     @property
     def height(self) -> float:
         return self.y1 - self.y0
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+@dataclass(frozen=True, slots=True)
+class Box(BoxSides):
+    """An axis-aligned box in canvas pixels (``x1``/``y1`` exclusive)."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
 
     @property
     def area(self) -> float:

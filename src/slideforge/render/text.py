@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Literal
 
 import emoji as emoji_lib
 import numpy as np
@@ -106,6 +107,20 @@ class Style:
     radius_ratio: float | None = None
 
 
+_CLEAR: RGBA = (0, 0, 0, 0)
+#: preset → default text colour, default background colour, and what the background colours:
+#: a box behind each line, one box behind the whole block (none when transparent), or a
+#: full-width bar
+_PRESET_COLOURS: dict[str, tuple[RGBA, RGBA, Literal["line_box", "block_box", "bar"]]] = {
+    "tiktok": (WHITE, _CLEAR, "block_box"),
+    "inverted": (BLACK, WHITE, "line_box"),
+    "shadow": (WHITE, _CLEAR, "block_box"),
+    "white": (WHITE, _CLEAR, "block_box"),
+    "black": (BLACK, _CLEAR, "block_box"),
+    "snapchat": (WHITE, SNAPCHAT_BAR, "bar"),
+}
+
+
 def resolve_style(
     element: TextElementSpec, warn: Callable[[str, str], None] | None = None
 ) -> Style:
@@ -129,40 +144,19 @@ def resolve_style(
     radius = None
     if element.border_radius is not None and element.border_radius >= 0:
         radius = float(element.border_radius)
-    if preset == "tiktok":
-        fill = colour(element.text_color, WHITE, "text_color")
-        dark = relative_luminance(fill[:3]) < 0.2
-        box = colour(element.background_color, (0, 0, 0, 0), "background_color")
-        return Style(
-            preset,
-            fill,
-            stroke=WHITE if dark else BLACK,
-            block_box=box if box[3] else None,
-            radius_ratio=radius,
-        )
-    if preset == "inverted":
-        fill = colour(element.text_color, BLACK, "text_color")
-        return Style(
-            preset,
-            fill,
-            line_box=colour(element.background_color, WHITE, "background_color"),
-            radius_ratio=radius,
-        )
-    if preset == "snapchat":
-        fill = colour(element.text_color, WHITE, "text_color")
-        return Style(
-            preset,
-            fill,
-            bar=colour(element.background_color, SNAPCHAT_BAR, "background_color"),
-            radius_ratio=radius,
-        )
-    default_fill = BLACK if preset == "black" else WHITE
-    fill = colour(element.text_color, default_fill, "text_color")
-    box = colour(element.background_color, (0, 0, 0, 0), "background_color")
+    text_default, background_default, background_as = _PRESET_COLOURS[preset]
+    fill = colour(element.text_color, text_default, "text_color")
+    background = colour(element.background_color, background_default, "background_color")
+    stroke = None
+    if preset == "tiktok":  # an outline that contrasts with the text
+        stroke = WHITE if relative_luminance(fill[:3]) < 0.2 else BLACK
     return Style(
         preset,
         fill,
-        block_box=box if box[3] else None,
+        stroke=stroke,
+        line_box=background if background_as == "line_box" else None,
+        block_box=background if background_as == "block_box" and background[3] else None,
+        bar=background if background_as == "bar" else None,
         shadow=preset == "shadow",
         radius_ratio=radius,
     )

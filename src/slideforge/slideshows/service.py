@@ -21,6 +21,7 @@ from slideforge.kit.clock import isoformat
 from slideforge.kit.envelope import Deleted
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
+from slideforge.kit.pagination import fetch_page, text_search
 from slideforge.kit.safehttp import UnsafeUrlError
 from slideforge.models import File, Pack, Slideshow
 from slideforge.packs.service import readable_pack
@@ -113,10 +114,6 @@ def summary(row: Slideshow) -> SlideshowSummary:
     )
 
 
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def list_slideshows(
     session: Session,
     caller: Caller,
@@ -126,17 +123,11 @@ def list_slideshows(
     status: str | None,
     search: str | None,
 ) -> SlideshowList:
-    query = sa.select(Slideshow).where(visible(caller))
+    query = sa.select(Slideshow).where(visible(caller), text_search(search, Slideshow.title))
     if status:
         query = query.where(Slideshow.status == status)
-    term = (search or "").strip().lower()
-    if term:
-        query = query.where(
-            sa.func.lower(Slideshow.title).like(f"%{_escape_like(term)}%", escape="\\")
-        )
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(Slideshow.created_at.desc(), Slideshow.id).limit(limit).offset(offset)
+    total, rows = fetch_page(
+        session, query, Slideshow.created_at.desc(), Slideshow.id, limit=limit, offset=offset
     )
     return SlideshowList(
         slideshows=[summary(r) for r in rows], total=total, limit=limit, offset=offset

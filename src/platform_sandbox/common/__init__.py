@@ -7,7 +7,8 @@
 - ``oauth``: the authorization page, single-use codes and their exchange, token records with
   expiry and revocation, scope checks (each refusal worded by the platform);
 - ``media``: fetching media URLs, sniffing images, multipart bodies;
-- ``http``: ``Reply``, the ASGI app around a sandbox's ``handle`` and the admin API under
+- ``reply``: ``PlatformCall`` (the request being answered) and its ``Reply``;
+- ``http``: the ASGI app around a sandbox's ``handle`` and the admin API under
   ``/__sandbox/`` with the routes of ``PlatformSandbox``'s state.
 
 Only the mechanics are here; every answer a platform gives (error bodies, status codes,
@@ -33,7 +34,6 @@ from platform_sandbox.common.http import (
     AdminCall,
     AdminRoutes,
     Endpoint,
-    Reply,
     admin_endpoint,
     failing,
     platform_admin_call,
@@ -63,6 +63,7 @@ from platform_sandbox.common.oauth import (
     revoke_tokens,
     unknown_scopes,
 )
+from platform_sandbox.common.reply import PlatformCall, Reply
 from platform_sandbox.common.state import (
     AppT,
     OptionsT,
@@ -90,6 +91,7 @@ __all__ = [
     "IssuedToken",
     "MediaProbe",
     "OptionsT",
+    "PlatformCall",
     "PlatformSandbox",
     "Refusal",
     "Refuse",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,23 +17,12 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from platform_sandbox.common.basics import SandboxError, build_model, parse_when
+from platform_sandbox.common.reply import Reply
 from platform_sandbox.common.state import PlatformSandbox
 from slideforge.kit.clock import isoformat
 
 ADMIN = "/__sandbox"
 ADMIN_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
-
-
-@dataclass
-class Reply:
-    """One answer of a sandbox's ``handle``: a JSON ``body`` (or an ``xml`` one), or a 302
-    to ``location``."""
-
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    location: str | None = None
-    xml: str | None = None
 
 
 def reply_response(reply: Reply) -> Response:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from platform_sandbox.common.basics import split_scopes, with_query
-from platform_sandbox.common.http import Reply
+from platform_sandbox.common.reply import Reply
 from platform_sandbox.common.state import AppT
 
 
@@ -88,28 +88,24 @@ class AuthCode:
 
 
 class AuthorizationCodes:
-    """The codes the authorization page gave out, each exchangeable once."""
+    """The codes the authorization page gave out, each exchangeable once within ``ttl()``
+    seconds of ``now()`` (the sandbox's clock and option, read at each exchange)."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], float], ttl: Callable[[], float]) -> None:
         self._codes: dict[str, AuthCode] = {}
+        self.now = now
+        self.ttl = ttl
 
     def add(self, code: AuthCode) -> AuthCode:
         self._codes[code.value] = code
         return code
 
     def redeem(
-        self,
-        raw: str | None,
-        *,
-        flow: str,
-        app_id: str,
-        redirect_uri: str | None,
-        now: float,
-        ttl: float,
-        refuse: Refuse,
+        self, params: Mapping[str, str], *, flow: str, app_id: str, refuse: Refuse
     ) -> AuthCode:
-        """The code ``raw``, now used: it exists, came from ``flow`` for ``app_id``, was not
-        used, is younger than ``ttl`` seconds and goes with the same redirect_uri."""
+        """The exchange's ``code``, now used: it exists, came from ``flow`` for ``app_id``,
+        was not used, has not expired and goes with the exchange's ``redirect_uri``."""
+        raw = params.get("code")
         if not raw:
             raise refuse(Refusal.CODE_MISSING, "")
         code = self._codes.get(raw)
@@ -117,9 +113,9 @@ class AuthorizationCodes:
             raise refuse(Refusal.CODE_UNKNOWN, "")
         if code.used:
             raise refuse(Refusal.CODE_USED, "")
-        if now > code.issued_at + ttl:
+        if self.now() > code.issued_at + self.ttl():
             raise refuse(Refusal.CODE_EXPIRED, "")
-        if redirect_uri != code.redirect_uri:
+        if params.get("redirect_uri") != code.redirect_uri:
             raise refuse(Refusal.CODE_REDIRECT_URI, "")
         code.used = True
         return code
@@ -164,7 +160,6 @@ def authorize(
     app_named: Callable[[str], AppT | None],
     params: Mapping[str, str],
     codes: AuthorizationCodes,
-    now: float,
 ) -> Authorization:
     """Check an authorization request (client_id, exact registered redirect_uri,
     ``response_type=code``, known scopes) and approve it at once as ``sandbox_user`` (or the
@@ -208,7 +203,7 @@ def authorize(
             subject=subject,
             scopes=granted,
             declined=declined,
-            issued_at=now,
+            issued_at=codes.now(),
         )
     )
     location = with_query(redirect_uri, {"code": code.value, "state": state}, page.fragment)

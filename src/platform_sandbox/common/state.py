@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from platform_sandbox.common.basics import SandboxError, build_model, iso, with_changes
+from platform_sandbox.common.reply import PlatformCall, Reply
 from slideforge.kit.clock import Clock, ManualClock, SystemClock
 
 
@@ -282,6 +283,29 @@ class PlatformSandbox(ABC, Generic[OptionsT, AppT, RuleT]):
                     **details,
                 }
             )
+
+    def _answered(
+        self,
+        call: PlatformCall,
+        reply: Reply,
+        request_id: tuple[str, str],
+        *,
+        code: int | str | None,
+        **details: Any,
+    ) -> Reply:
+        """``reply`` with the call's extra headers and the ``request_id`` header (those the
+        reply set win), logged with the platform's ``details``."""
+        for key, value in [*call.extra_headers.items(), request_id]:
+            reply.headers.setdefault(key, value)
+        self._log_request(
+            method=call.method,
+            path=call.path,
+            endpoint=call.endpoint,
+            status=reply.status,
+            code=code,
+            **details,
+        )
+        return reply
 
     def _logged_requests(self, **filters: str | None) -> list[dict[str, Any]]:
         """The log's entries, oldest first, equal to every filter that is not None."""

@@ -94,14 +94,14 @@ class InstagramOAuth(InstagramAccess):
     def _ig_authorize(self, ctx: GraphCall) -> Reply:
         with self._lock:
             page = self._instagram_login_page()
-            done = authorize(page, self._apps.get, ctx.params, self._codes, self._now())
+            done = authorize(page, self._apps.get, ctx.params, self._codes)
             ctx.ig_user_id = done.subject
             return done.reply
 
     def _fb_authorize(self, ctx: GraphCall) -> Reply:
         with self._lock:
             page = self._facebook_login_page()
-            return authorize(page, self._apps.get, ctx.params, self._codes, self._now()).reply
+            return authorize(page, self._apps.get, ctx.params, self._codes).reply
 
     # ------------------------------------------------------------------ code exchanges
     def _oauth_access_token(self, ctx: GraphCall) -> Reply:
@@ -126,13 +126,7 @@ class InstagramOAuth(InstagramAccess):
             if p.get("client_secret") != app.client_secret:
                 raise LegacyOAuthError("Error validating client secret.")
             code = self._codes.redeem(
-                p.get("code"),
-                flow="instagram",
-                app_id=app.client_id,
-                redirect_uri=p.get("redirect_uri"),
-                now=self._now(),
-                ttl=self._options.code_ttl_seconds,
-                refuse=instagram_login_refusal,
+                p, flow="instagram", app_id=app.client_id, refuse=instagram_login_refusal
             )
             account = self._ig_users[code.subject]
             ctx.ig_user_id = account.id
@@ -178,13 +172,7 @@ class InstagramOAuth(InstagramAccess):
         with self._lock:
             app = self._check_app_secret(p)
             code = self._codes.redeem(
-                p.get("code"),
-                flow="facebook",
-                app_id=app.client_id,
-                redirect_uri=p.get("redirect_uri"),
-                now=self._now(),
-                ttl=self._options.code_ttl_seconds,
-                refuse=facebook_login_refusal,
+                p, flow="facebook", app_id=app.client_id, refuse=facebook_login_refusal
             )
             lifetime = self._options.fb_short_lived_seconds
             token = self._new_token(

@@ -7,12 +7,11 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from platform_sandbox.common import IssuedToken, MediaProbe
+from platform_sandbox.common import IssuedToken, MediaProbe, PlatformCall
 from platform_sandbox.instagram.config import IgAccount
 
 _VERSION_RE = re.compile(r"^v\d+\.\d+$")
@@ -84,17 +83,13 @@ class IgMedia:
     share_to_feed: bool | None = None
 
 
-@dataclass
-class GraphCall:
-    """The request being answered, and what answering it learnt (for the log and headers)."""
+@dataclass(kw_only=True)
+class GraphCall(PlatformCall):
+    """A Graph / OAuth request being answered: its parameters (query and body merged) and
+    the IG account it concerns, once known."""
 
-    method: str
-    path: str
     params: dict[str, str]
-    headers: Mapping[str, str]
-    endpoint: str = "unknown"
     ig_user_id: str | None = None
-    extra_headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -35,20 +35,15 @@ class InstagramSandbox(InstagramOAuth, InstagramReading, InstagramPublishing):
         except LegacyOAuthError as error:
             code = 400
             reply = Reply(400, error.body())
-        for key, value in ctx.extra_headers.items():
-            reply.headers.setdefault(key, value)
-        reply.headers.setdefault("x-fb-trace-id", trace)
-        self._log_request(
-            method=ctx.method,
-            path=path,
-            endpoint=ctx.endpoint,
-            status=reply.status,
+        return self._answered(
+            ctx,
+            reply,
+            ("x-fb-trace-id", trace),
             code=code,
             error_subcode=subcode,
             ig_user_id=ctx.ig_user_id,
             fbtrace_id=trace,
         )
-        return reply
 
     def _dispatch(self, ctx: GraphCall) -> Reply:
         parts = split_path(ctx.path)

@@ -72,7 +72,7 @@ class InstagramState(PlatformSandbox[InstagramOptions, MetaApp, FailureRule]):
     def _clear_state(self) -> None:
         """Forget tokens, codes, containers, media, counters, rules and the request log."""
         self._seq = 0
-        self._codes = AuthorizationCodes()
+        self._codes = AuthorizationCodes(self._now, lambda: self._options.code_ttl_seconds)
         self._tokens: dict[str, Token] = {}
         self._page_tokens: dict[tuple[str, str], str] = {}
         self._containers: dict[str, Container] = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from platform_sandbox.common import (
@@ -37,6 +37,8 @@ from platform_sandbox.pinterest.records import (
     basic_credentials,
 )
 
+T = TypeVar("T", AccessToken, RefreshToken)
+
 
 class PinterestOAuth(PinterestAccess):
     """The OAuth endpoints and the token API."""
@@ -61,9 +63,7 @@ class PinterestOAuth(PinterestAccess):
 
     def _authorize(self, ctx: ApiCall) -> Reply:
         with self._lock:
-            done = authorize(
-                self._consent_page(), self._apps.get, ctx.query, self._codes, self._now()
-            )
+            done = authorize(self._consent_page(), self._apps.get, ctx.query, self._codes)
             ctx.user_id = done.subject
             return done.reply
 
@@ -103,13 +103,7 @@ class PinterestOAuth(PinterestAccess):
         self, ctx: ApiCall, app: PinterestApp, form: Mapping[str, str]
     ) -> dict[str, Any]:
         code = self._codes.redeem(
-            form.get("code"),
-            flow="pinterest",
-            app_id=app.client_id,
-            redirect_uri=form.get("redirect_uri"),
-            now=self._now(),
-            ttl=self._options.code_ttl_seconds,
-            refuse=pinterest_refusal,
+            form, flow="pinterest", app_id=app.client_id, refuse=pinterest_refusal
         )
         ctx.user_id = code.subject
         return self._issue(app.client_id, code.subject, code.scopes, "authorization_code")
@@ -148,22 +142,19 @@ class PinterestOAuth(PinterestAccess):
     ) -> dict[str, Any]:
         now = self._now()
         options = self._options
-        access = AccessToken(
-            value="pina_" + secrets.token_urlsafe(48),
-            app_id=app_id,
-            user_id=user_id,
-            scopes=scopes,
-            issued_at=now,
-            expires_at=now + options.access_token_seconds,
-        )
-        refresh = RefreshToken(
-            value="pinr_" + secrets.token_urlsafe(48),
-            app_id=app_id,
-            user_id=user_id,
-            scopes=scopes,
-            issued_at=now,
-            expires_at=now + options.refresh_token_seconds,
-        )
+
+        def mint(kind: type[T], prefix: str, lifetime: int) -> T:
+            return kind(
+                value=prefix + secrets.token_urlsafe(48),
+                app_id=app_id,
+                user_id=user_id,
+                scopes=scopes,
+                issued_at=now,
+                expires_at=now + lifetime,
+            )
+
+        access = mint(AccessToken, "pina_", options.access_token_seconds)
+        refresh = mint(RefreshToken, "pinr_", options.refresh_token_seconds)
         self._access[access.value] = access
         self._refresh[refresh.value] = refresh
         return {
@@ -178,6 +169,9 @@ class PinterestOAuth(PinterestAccess):
         }
 
     # ------------------------------------------------------------------ tokens API
+
+    def _all_tokens(self) -> list[AccessToken | RefreshToken]:
+        return [*self._access.values(), *self._refresh.values()]
 
     def issue_tokens(
         self, user_id: str, *, app_id: str | None = None, scopes: Iterable[str] | None = None
@@ -198,10 +192,7 @@ class PinterestOAuth(PinterestAccess):
         of the user (for ``app_id`` only, if given) stops working."""
         with self._lock:
             user = self._user(user_id)
-            tokens: list[AccessToken | RefreshToken] = [
-                *self._access.values(),
-                *self._refresh.values(),
-            ]
+            tokens = self._all_tokens()
             return revoke_tokens(
                 tokens,
                 lambda token: (
@@ -220,10 +211,7 @@ class PinterestOAuth(PinterestAccess):
     def tokens(self, user_id: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
             out: list[dict[str, Any]] = []
-            tokens: list[AccessToken | RefreshToken] = [
-                *self._access.values(),
-                *self._refresh.values(),
-            ]
+            tokens = self._all_tokens()
             for token in tokens:
                 if user_id is not None and token.user_id != user_id:
                     continue

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from platform_sandbox.common import IssuedToken
+from platform_sandbox.common import IssuedToken, PlatformCall
 from platform_sandbox.pinterest.errors import PinterestError, invalid
 
 
@@ -101,19 +101,15 @@ class MediaPlan:
     item_meta: list[dict[str, Any]] = field(default_factory=list)
 
 
-@dataclass
-class ApiCall:
-    """The request being answered, and what answering it learnt (for the log and headers)."""
+@dataclass(kw_only=True)
+class ApiCall(PlatformCall):
+    """A request being answered: its query, body and base URL, and the user it concerns,
+    once known."""
 
-    method: str
-    path: str
     query: dict[str, str]
     body: bytes
-    headers: Mapping[str, str]
     base_url: str
-    endpoint: str = "unknown"
     user_id: str | None = None
-    extra_headers: dict[str, str] = field(default_factory=dict)
 
 
 def pin_time(ts: float) -> str:

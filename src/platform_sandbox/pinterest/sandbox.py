@@ -50,18 +50,9 @@ class PinterestSandbox(PinterestOAuth, PinterestBoards, PinterestMedia, Pinteres
         except S3Error as error:
             code = error.code
             reply = Reply(error.http_status, xml=error.xml(request_id))
-        for key, value in ctx.extra_headers.items():
-            reply.headers.setdefault(key, value)
-        reply.headers.setdefault("x-pinterest-rid", request_id)
-        self._log_request(
-            method=ctx.method,
-            path=path,
-            endpoint=ctx.endpoint,
-            status=reply.status,
-            code=code,
-            user_id=ctx.user_id,
+        return self._answered(
+            ctx, reply, ("x-pinterest-rid", request_id), code=code, user_id=ctx.user_id
         )
-        return reply
 
     def _dispatch(self, ctx: ApiCall) -> Reply:
         parts = [part for part in ctx.path.split("/") if part]

@@ -78,7 +78,7 @@ class PinterestState(PlatformSandbox[PinterestOptions, PinterestApp, FailureRule
         """Forget tokens, codes, pins, media, boards (back to each user's initial boards),
         counters, rules and the request log."""
         self._seq = 0
-        self._codes = AuthorizationCodes()
+        self._codes = AuthorizationCodes(self._now, lambda: self._options.code_ttl_seconds)
         self._access: dict[str, AccessToken] = {}
         self._refresh: dict[str, RefreshToken] = {}
         self._boards: dict[str, Board] = {}

@@ -57,11 +57,13 @@ from platform_sandbox.common.oauth import (
     Refusal,
     Refuse,
     authorize,
+    consenting_user,
     expire_tokens,
     grant,
     missing_scopes,
     revoke_tokens,
     unknown_scopes,
+    worded,
 )
 from platform_sandbox.common.reply import PlatformCall, Reply
 from platform_sandbox.common.state import (
@@ -103,6 +105,7 @@ __all__ = [
     "apply_preset",
     "authorize",
     "build_model",
+    "consenting_user",
     "expire_tokens",
     "failing",
     "fetch_media",
@@ -123,4 +126,5 @@ __all__ = [
     "validation_message",
     "with_changes",
     "with_query",
+    "worded",
 ]

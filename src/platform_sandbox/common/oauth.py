@@ -12,11 +12,23 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from platform_sandbox.common.basics import split_scopes, with_query
+from platform_sandbox.common.basics import SandboxError, split_scopes, with_query
 from platform_sandbox.common.reply import Reply
-from platform_sandbox.common.state import AppT
+
+
+class OAuthClient(Protocol):
+    """What the flow reads of a registered app."""
+
+    @property
+    def client_id(self) -> str: ...
+
+    @property
+    def redirect_uris(self) -> list[str]: ...
+
+
+ClientT = TypeVar("ClientT", bound=OAuthClient)
 
 
 class Refusal(enum.StrEnum):
@@ -43,6 +55,16 @@ class Refusal(enum.StrEnum):
 Refuse = Callable[[Refusal, str], Exception]
 """The platform's error for a refusal; the string is the detail (the unknown scopes, the
 response type, the user key), empty when there is none."""
+
+
+def worded(messages: Mapping[Refusal, str], error: Callable[[Refusal, str], Exception]) -> Refuse:
+    """A platform's ``Refuse``: its message for each refusal (``{detail}`` stands for the
+    detail) in the ``error`` it answers with."""
+
+    def refuse(reason: Refusal, detail: str) -> Exception:
+        return error(reason, messages[reason].format(detail=detail))
+
+    return refuse
 
 
 # ---------------------------------------------------------------------- scopes
@@ -125,18 +147,14 @@ class AuthorizationCodes:
 
 
 @dataclass(frozen=True)
-class ConsentPage(Generic[AppT]):
+class ConsentPage(Generic[ClientT]):
     """One platform's authorization page: what it accepts, who approves and how it says no."""
 
     flow: str
     known_scopes: tuple[str, ...]
     refuse: Refuse
-    find_user: Callable[[str], str | None]
-    """A ``sandbox_user`` key (id, username…) → the user's id, None when unknown."""
-    default_user: Callable[[AppT], str | None]
+    default_user: Callable[[ClientT], str | None]
     """The app's default user key, if it has one."""
-    first_user: Callable[[], str | None]
-    """Who approves when nobody is named."""
     code_value: Callable[[], str]
     denied: Mapping[str, str]
     """The redirect's query (before ``state``) when the user says no."""
@@ -155,16 +173,36 @@ class Authorization:
     subject: str | None = None
 
 
+def consenting_user(
+    key: str | None, users: Mapping[str, Any], lookup: Callable[[str], Any] | None = None
+) -> str | None:
+    """The id of the user ``key`` names among ``users`` (through ``lookup`` when other keys
+    than the id name them: usernames…; it raises SandboxError for nobody), None when it
+    names none; without a key, the first user (None when there is none)."""
+    if not key:
+        return next(iter(users), None)
+    if lookup is None:
+        return key if key in users else None
+    try:
+        return str(lookup(key).id)
+    except SandboxError:
+        return None
+
+
 def authorize(
-    page: ConsentPage[AppT],
-    app_named: Callable[[str], AppT | None],
+    page: ConsentPage[ClientT],
     params: Mapping[str, str],
     codes: AuthorizationCodes,
+    *,
+    app_named: Callable[[str], ClientT | None],
+    users: Mapping[str, Any],
+    lookup: Callable[[str], Any] | None = None,
 ) -> Authorization:
     """Check an authorization request (client_id, exact registered redirect_uri,
     ``response_type=code``, known scopes) and approve it at once as ``sandbox_user`` (or the
     app's default user, or the first one), granting the ``sandbox_scopes`` subset when
-    given: a 302 to ``redirect_uri?code=…&state=…``. ``sandbox_decision=deny`` redirects with
+    given (``sandbox_user`` names one of ``users``, see ``consenting_user``): a 302 to
+    ``redirect_uri?code=…&state=…``. ``sandbox_decision=deny`` redirects with
     the page's ``denied`` query instead."""
     refuse = page.refuse
     app = app_named(params.get("client_id", ""))
@@ -190,7 +228,7 @@ def authorize(
         location = with_query(redirect_uri, {**page.denied, "state": state}, page.fragment)
         return Authorization(Reply(302, location=location))
     key = params.get("sandbox_user") or page.default_user(app)
-    subject = page.find_user(key) if key else page.first_user()
+    subject = consenting_user(key, users, lookup)
     if subject is None:
         raise refuse(Refusal.UNKNOWN_USER if key else Refusal.NO_USER, key or "")
     granted, declined = grant(scopes, params.get("sandbox_scopes"))

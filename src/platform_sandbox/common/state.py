@@ -15,6 +15,12 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from platform_sandbox.common.basics import SandboxError, build_model, iso, with_changes
+from platform_sandbox.common.oauth import (
+    Authorization,
+    AuthorizationCodes,
+    ConsentPage,
+    authorize,
+)
 from platform_sandbox.common.reply import PlatformCall, Reply
 from slideforge.kit.clock import Clock, ManualClock, SystemClock
 
@@ -65,8 +71,8 @@ class PlatformSandbox(ABC, Generic[OptionsT, AppT, RuleT]):
     A platform sets ``failure_rule_model``, ``app_model`` (with ``app_id_base`` and
     ``app_secret_bytes`` for generated credentials), fills the configuration in
     ``_load_config`` (``_options``, ``_apps``, ``_config_seq`` and its own records) and the
-    API's records in ``_clear_state`` (``_seq``, ``_rules``, ``_rule_seq``, ``_requests`` and
-    its own)."""
+    API's records in ``_clear_state`` (``_seq``, ``_codes``, ``_rules``, ``_rule_seq``,
+    ``_requests`` and its own)."""
 
     failure_rule_model: type[RuleT]
     app_model: type[AppT]
@@ -82,6 +88,7 @@ class PlatformSandbox(ABC, Generic[OptionsT, AppT, RuleT]):
     _rules: list[RuleT]
     _rule_seq: int
     _requests: deque[dict[str, Any]]
+    _codes: AuthorizationCodes
 
     def __init__(self, *, clock: Clock | None, options: OptionsT, seed_defaults: bool) -> None:
         self.clock: Clock = clock or SystemClock()
@@ -218,6 +225,22 @@ class PlatformSandbox(ABC, Generic[OptionsT, AppT, RuleT]):
     def update_app(self, client_id: str, **changes: Any) -> AppT:
         with self._lock:
             return self._update_record(self._apps, self._app(client_id), changes, key="client_id")
+
+    # ------------------------------------------------------------------ OAuth
+
+    def _consent(
+        self,
+        page: ConsentPage[AppT],
+        params: Mapping[str, str],
+        users: Mapping[str, Any],
+        lookup: Callable[[str], Any] | None = None,
+    ) -> Authorization:
+        """The authorization ``page``'s answer to ``params`` (``oauth.authorize``), the user
+        who consents being one of ``users``."""
+        with self._lock:
+            return authorize(
+                page, params, self._codes, app_named=self._apps.get, users=users, lookup=lookup
+            )
 
     # ------------------------------------------------------------------ failures API
 

@@ -8,6 +8,7 @@ import secrets
 from collections import deque
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from platform_sandbox.common import missing_scopes
 from platform_sandbox.instagram.config import (
@@ -57,6 +58,20 @@ class InstagramAccess(InstagramState):
         self._tokens[token.value] = token
         return token
 
+    def _successor(
+        self, kind: TokenKind, source: Token, *, lifetime: float | None, **changes: Any
+    ) -> Token:
+        """A new token for the app, scopes, declined scopes and owners of ``source``, with
+        ``changes``."""
+        fields: dict[str, Any] = {
+            "declined": source.declined,
+            "ig_user_id": source.ig_user_id,
+            "fb_user_id": source.fb_user_id,
+            "page_id": source.page_id,
+            **changes,
+        }
+        return self._new_token(kind, source.app_id, source.scopes, lifetime=lifetime, **fields)
+
     def _page_token_for(self, user_token: Token, page: FbPage) -> Token:
         key = (user_token.value, page.id)
         existing = self._tokens.get(self._page_tokens.get(key, ""))
@@ -68,15 +83,7 @@ class InstagramAccess(InstagramState):
         else:
             remaining = (user_token.expires_at or self._now()) - self._now()
             lifetime = max(1.0, remaining)
-        token = self._new_token(
-            "fb_page",
-            user_token.app_id,
-            user_token.scopes,
-            lifetime=lifetime,
-            declined=user_token.declined,
-            fb_user_id=user_token.fb_user_id,
-            page_id=page.id,
-        )
+        token = self._successor("fb_page", user_token, lifetime=lifetime, page_id=page.id)
         self._page_tokens[key] = token.value
         return token
 

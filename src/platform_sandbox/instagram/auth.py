@@ -14,7 +14,6 @@ from platform_sandbox.common import (
     ConsentPage,
     Reply,
     SandboxError,
-    authorize,
     expire_tokens,
     iso,
     revoke_tokens,
@@ -43,67 +42,55 @@ def _meta_code() -> str:
     return "AQ" + secrets.token_urlsafe(48)
 
 
+INSTAGRAM_LOGIN = ConsentPage[MetaApp](
+    flow="instagram",
+    known_scopes=IG_LOGIN_SCOPES,
+    refuse=instagram_login_refusal,
+    default_user=lambda app: app.default_ig_user,
+    code_value=_meta_code,
+    denied={
+        "error": "access_denied",
+        "error_reason": "user_denied",
+        "error_description": "The user denied your request.",
+    },
+    fragment="_",
+)
+"""www.instagram.com/oauth/authorize (Instagram Login)."""
+
+FACEBOOK_LOGIN = ConsentPage[MetaApp](
+    flow="facebook",
+    known_scopes=FB_LOGIN_SCOPES,
+    refuse=facebook_login_refusal,
+    default_user=lambda app: app.default_fb_user,
+    code_value=_meta_code,
+    denied={
+        "error": "access_denied",
+        "error_code": "200",
+        "error_description": "Permissions error",
+        "error_reason": "user_denied",
+    },
+    fragment="_=_",
+    default_scope="public_profile",
+    default_response_type="code",
+)
+"""www.facebook.com/dialog/oauth (Facebook Login)."""
+
+
 class InstagramOAuth(InstagramAccess):
     """The OAuth endpoints of both login models and the token API."""
 
     # ------------------------------------------------------------------ authorization pages
 
-    def _instagram_login_page(self) -> ConsentPage[MetaApp]:
-        return ConsentPage(
-            flow="instagram",
-            known_scopes=IG_LOGIN_SCOPES,
-            refuse=instagram_login_refusal,
-            find_user=self._find_ig_user,
-            default_user=lambda app: app.default_ig_user,
-            first_user=lambda: next(iter(self._ig_users), None),
-            code_value=_meta_code,
-            denied={
-                "error": "access_denied",
-                "error_reason": "user_denied",
-                "error_description": "The user denied your request.",
-            },
-            fragment="_",
-        )
-
-    def _facebook_login_page(self) -> ConsentPage[MetaApp]:
-        return ConsentPage(
-            flow="facebook",
-            known_scopes=FB_LOGIN_SCOPES,
-            refuse=facebook_login_refusal,
-            find_user=lambda key: key if key in self._fb_users else None,
-            default_user=lambda app: app.default_fb_user,
-            first_user=lambda: next(iter(self._fb_users), None),
-            code_value=_meta_code,
-            denied={
-                "error": "access_denied",
-                "error_code": "200",
-                "error_description": "Permissions error",
-                "error_reason": "user_denied",
-            },
-            fragment="_=_",
-            default_scope="public_profile",
-            default_response_type="code",
-        )
-
-    def _find_ig_user(self, key: str) -> str | None:
-        try:
-            return self._ig_user(key).id
-        except SandboxError:
-            return None
-
     def _ig_authorize(self, ctx: GraphCall) -> Reply:
-        with self._lock:
-            page = self._instagram_login_page()
-            done = authorize(page, self._apps.get, ctx.params, self._codes)
-            ctx.ig_user_id = done.subject
-            return done.reply
+        done = self._consent(INSTAGRAM_LOGIN, ctx.params, self._ig_users, self._ig_user)
+        ctx.ig_user_id = done.subject
+        return done.reply
 
     def _fb_authorize(self, ctx: GraphCall) -> Reply:
-        with self._lock:
-            page = self._facebook_login_page()
-            return authorize(page, self._apps.get, ctx.params, self._codes).reply
+        return self._consent(FACEBOOK_LOGIN, ctx.params, self._fb_users).reply
 
     # ------------------------------------------------------------------ code exchanges
+
     def _oauth_access_token(self, ctx: GraphCall) -> Reply:
         grant_type = ctx.params.get("grant_type")
         if grant_type == "authorization_code":
@@ -196,14 +183,7 @@ class InstagramOAuth(InstagramAccess):
             if token.family != "fb" or token.app_id != app.client_id:
                 raise self._unparsable_token()
             if token.kind == "fb_page":
-                page_token = self._new_token(
-                    "fb_page",
-                    app.client_id,
-                    token.scopes,
-                    lifetime=None,
-                    fb_user_id=token.fb_user_id,
-                    page_id=token.page_id,
-                )
+                page_token = self._successor("fb_page", token, lifetime=None, declined=())
                 return Reply(200, {"access_token": page_token.value, "token_type": "bearer"})
             long_token = self._long_lived(token, "fb_user_long")
             return Reply(200, self._long_lived_answer(long_token))
@@ -211,9 +191,7 @@ class InstagramOAuth(InstagramAccess):
     def _ig_exchange(self, ctx: GraphCall) -> Reply:
         p = ctx.params
         with self._lock:
-            if p.get("grant_type") != "ig_exchange_token":
-                raise param_error("(#100) grant_type must be ig_exchange_token")
-            token = self._ig_login_token(ctx)
+            token = self._ig_login_grant(ctx, "ig_exchange_token")
             app = self._apps.get(token.app_id)
             if app is None or p.get("client_secret") != app.client_secret:
                 raise GraphError(1, "Error validating client secret.")
@@ -225,11 +203,8 @@ class InstagramOAuth(InstagramAccess):
             return Reply(200, self._long_lived_answer(long_token))
 
     def _ig_refresh(self, ctx: GraphCall) -> Reply:
-        p = ctx.params
         with self._lock:
-            if p.get("grant_type") != "ig_refresh_token":
-                raise param_error("(#100) grant_type must be ig_refresh_token")
-            token = self._ig_login_token(ctx)
+            token = self._ig_login_grant(ctx, "ig_refresh_token")
             if token.kind != "ig_long":
                 raise param_error(
                     "(#100) Only long-lived access tokens can be refreshed; exchange the "
@@ -245,17 +220,16 @@ class InstagramOAuth(InstagramAccess):
                 200, {**self._long_lived_answer(fresh), "permissions": ",".join(fresh.scopes)}
             )
 
+    def _ig_login_grant(self, ctx: GraphCall, grant_type: str) -> Token:
+        """The Instagram Login token of an exchange or refresh, which must name its
+        ``grant_type``."""
+        if ctx.params.get("grant_type") != grant_type:
+            raise param_error(f"(#100) grant_type must be {grant_type}")
+        return self._ig_login_token(ctx)
+
     def _long_lived(self, token: Token, kind: Literal["ig_long", "fb_user_long"]) -> Token:
         """A new 60-day token for the app, user and scopes of ``token`` (exchange, refresh)."""
-        return self._new_token(
-            kind,
-            token.app_id,
-            token.scopes,
-            lifetime=LONG_LIVED_SECONDS,
-            declined=token.declined,
-            ig_user_id=token.ig_user_id,
-            fb_user_id=token.fb_user_id,
-        )
+        return self._successor(kind, token, lifetime=LONG_LIVED_SECONDS)
 
     @staticmethod
     def _long_lived_answer(token: Token) -> dict[str, Any]:

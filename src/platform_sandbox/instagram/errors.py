@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from platform_sandbox.common import Refusal
+from platform_sandbox.common import Refusal, worded
 from platform_sandbox.instagram.config import PRESETS
 
 
@@ -142,66 +142,67 @@ def not_ready() -> GraphError:
     )
 
 
-def instagram_login_refusal(reason: Refusal, detail: str) -> LegacyOAuthError:
-    """How www.instagram.com's authorize page and api.instagram.com's token endpoint refuse."""
-    match reason:
-        case Refusal.UNKNOWN_APP:
-            return LegacyOAuthError("Invalid platform app")
-        case Refusal.REDIRECT_URI:
-            return LegacyOAuthError("Invalid redirect_uri")
-        case Refusal.RESPONSE_TYPE:
-            return LegacyOAuthError("Invalid response_type: only 'code' is supported")
-        case Refusal.NO_SCOPE:
-            return LegacyOAuthError("Invalid Scopes: the scope parameter is required")
-        case Refusal.UNKNOWN_SCOPES:
-            return LegacyOAuthError(f"Invalid Scopes: {detail}")
-        case Refusal.UNKNOWN_USER:
-            return LegacyOAuthError(f"Unknown sandbox user {detail!r}")
-        case Refusal.NO_USER:
-            return LegacyOAuthError("No Instagram account exists in the sandbox")
-        case Refusal.CODE_MISSING | Refusal.CODE_UNKNOWN:
-            return LegacyOAuthError("Matching code was not found or was already used")
-        case Refusal.CODE_USED:
-            return LegacyOAuthError("This authorization code has been used")
-        case Refusal.CODE_EXPIRED:
-            return LegacyOAuthError("This authorization code has expired")
-        case Refusal.CODE_REDIRECT_URI:
-            return LegacyOAuthError(REDIRECT_MISMATCH)
-
-
-def facebook_login_refusal(reason: Refusal, detail: str) -> GraphError:
-    """How www.facebook.com's OAuth dialog and graph.facebook.com's code exchange refuse."""
-    match reason:
-        case Refusal.UNKNOWN_APP:
-            return GraphError(101, "Error validating application. Invalid application ID.")
-        case Refusal.REDIRECT_URI:
-            return GraphError(
-                191,
-                "Can't load URL: The domain of this URL isn't included in the app's domains. "
-                "To be able to load this URL, add all domains and sub-domains of your app to "
-                "the App Domains field in your app settings.",
-            )
-        case Refusal.RESPONSE_TYPE:
-            return param_error(f"(#100) Unsupported response_type {detail!r}")
-        case Refusal.NO_SCOPE | Refusal.UNKNOWN_SCOPES:
-            return param_error(f"Invalid Scopes: {detail}")
-        case Refusal.UNKNOWN_USER:
-            return param_error(f"Unknown sandbox user {detail!r}")
-        case Refusal.NO_USER:
-            return param_error("No Facebook user exists in the sandbox")
-        case Refusal.CODE_MISSING:
-            return GraphError(1, "Missing authorization code")
-        case Refusal.CODE_UNKNOWN:
-            return param_error("Invalid verification code format.", 36007)
-        case Refusal.CODE_USED:
-            return param_error("This authorization code has been used.", 36009)
-        case Refusal.CODE_EXPIRED:
-            return param_error("This authorization code has expired.", 36007)
-        case Refusal.CODE_REDIRECT_URI:
-            return param_error(REDIRECT_MISMATCH, 36008)
-
-
 REDIRECT_MISMATCH = (
     "Error validating verification code. Please make sure your redirect_uri is identical to "
     "the one you used in the OAuth dialog request"
 )
+
+
+INSTAGRAM_LOGIN_REFUSALS = {
+    Refusal.UNKNOWN_APP: "Invalid platform app",
+    Refusal.REDIRECT_URI: "Invalid redirect_uri",
+    Refusal.RESPONSE_TYPE: "Invalid response_type: only 'code' is supported",
+    Refusal.NO_SCOPE: "Invalid Scopes: the scope parameter is required",
+    Refusal.UNKNOWN_SCOPES: "Invalid Scopes: {detail}",
+    Refusal.UNKNOWN_USER: "Unknown sandbox user {detail!r}",
+    Refusal.NO_USER: "No Instagram account exists in the sandbox",
+    Refusal.CODE_MISSING: "Matching code was not found or was already used",
+    Refusal.CODE_UNKNOWN: "Matching code was not found or was already used",
+    Refusal.CODE_USED: "This authorization code has been used",
+    Refusal.CODE_EXPIRED: "This authorization code has expired",
+    Refusal.CODE_REDIRECT_URI: REDIRECT_MISMATCH,
+}
+"""How www.instagram.com's authorize page and api.instagram.com's token endpoint refuse
+(every refusal a ``LegacyOAuthError``)."""
+
+FACEBOOK_LOGIN_REFUSALS = {
+    Refusal.UNKNOWN_APP: "Error validating application. Invalid application ID.",
+    Refusal.REDIRECT_URI: (
+        "Can't load URL: The domain of this URL isn't included in the app's domains. To be "
+        "able to load this URL, add all domains and sub-domains of your app to the App "
+        "Domains field in your app settings."
+    ),
+    Refusal.RESPONSE_TYPE: "(#100) Unsupported response_type {detail!r}",
+    Refusal.NO_SCOPE: "Invalid Scopes: {detail}",
+    Refusal.UNKNOWN_SCOPES: "Invalid Scopes: {detail}",
+    Refusal.UNKNOWN_USER: "Unknown sandbox user {detail!r}",
+    Refusal.NO_USER: "No Facebook user exists in the sandbox",
+    Refusal.CODE_MISSING: "Missing authorization code",
+    Refusal.CODE_UNKNOWN: "Invalid verification code format.",
+    Refusal.CODE_USED: "This authorization code has been used.",
+    Refusal.CODE_EXPIRED: "This authorization code has expired.",
+    Refusal.CODE_REDIRECT_URI: REDIRECT_MISMATCH,
+}
+"""How www.facebook.com's OAuth dialog and graph.facebook.com's code exchange refuse; the
+Graph code and subcode of each are in ``_FACEBOOK_LOGIN_CODES`` (100 without one)."""
+
+_FACEBOOK_LOGIN_CODES: dict[Refusal, tuple[int, int | None]] = {
+    Refusal.UNKNOWN_APP: (101, None),
+    Refusal.REDIRECT_URI: (191, None),
+    Refusal.CODE_MISSING: (1, None),
+    Refusal.CODE_UNKNOWN: (100, 36007),
+    Refusal.CODE_USED: (100, 36009),
+    Refusal.CODE_EXPIRED: (100, 36007),
+    Refusal.CODE_REDIRECT_URI: (100, 36008),
+}
+
+
+def _facebook_login_error(reason: Refusal, message: str) -> GraphError:
+    code, subcode = _FACEBOOK_LOGIN_CODES.get(reason, (100, None))
+    return GraphError(code, message, subcode=subcode)
+
+
+instagram_login_refusal = worded(
+    INSTAGRAM_LOGIN_REFUSALS, lambda reason, message: LegacyOAuthError(message)
+)
+facebook_login_refusal = worded(FACEBOOK_LOGIN_REFUSALS, _facebook_login_error)

@@ -15,7 +15,6 @@ from platform_sandbox.common import (
     ConsentPage,
     Reply,
     SandboxError,
-    authorize,
     expire_tokens,
     iso,
     revoke_tokens,
@@ -39,33 +38,24 @@ from platform_sandbox.pinterest.records import (
 
 T = TypeVar("T", AccessToken, RefreshToken)
 
+AUTHORIZE_PAGE = ConsentPage[PinterestApp](
+    flow="pinterest",
+    known_scopes=SCOPES,
+    refuse=pinterest_refusal,
+    default_user=lambda app: app.default_user,
+    code_value=lambda: secrets.token_hex(20),
+    denied={"error": "access_denied"},
+)
+"""www.pinterest.com/oauth/."""
+
 
 class PinterestOAuth(PinterestAccess):
     """The OAuth endpoints and the token API."""
 
-    def _consent_page(self) -> ConsentPage[PinterestApp]:
-        return ConsentPage(
-            flow="pinterest",
-            known_scopes=SCOPES,
-            refuse=pinterest_refusal,
-            find_user=self._find_user,
-            default_user=lambda app: app.default_user,
-            first_user=lambda: next(iter(self._users), None),
-            code_value=lambda: secrets.token_hex(20),
-            denied={"error": "access_denied"},
-        )
-
-    def _find_user(self, key: str) -> str | None:
-        try:
-            return self._user(key).id
-        except SandboxError:
-            return None
-
     def _authorize(self, ctx: ApiCall) -> Reply:
-        with self._lock:
-            done = authorize(self._consent_page(), self._apps.get, ctx.query, self._codes)
-            ctx.user_id = done.subject
-            return done.reply
+        done = self._consent(AUTHORIZE_PAGE, ctx.query, self._users, self._user)
+        ctx.user_id = done.subject
+        return done.reply
 
     def _token(self, ctx: ApiCall) -> Reply:
         credentials = basic_credentials(ctx.headers.get("authorization", ""))

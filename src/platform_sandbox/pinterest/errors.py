@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from platform_sandbox.common import Refusal
+from platform_sandbox.common import Refusal, worded
 
 
 class PinterestError(Exception):
@@ -64,30 +64,33 @@ def not_permitted() -> PinterestError:
     return PinterestError(401, 29, "You are not permitted to access that resource.")
 
 
-def pinterest_refusal(reason: Refusal, detail: str) -> PinterestError:
-    """How www.pinterest.com/oauth/ and ``POST /v5/oauth/token`` refuse."""
-    match reason:
-        case Refusal.UNKNOWN_APP:
-            return invalid("Invalid client_id: the app does not exist.")
-        case Refusal.REDIRECT_URI:
-            return invalid("Invalid redirect_uri: it is not registered for this app.")
-        case Refusal.RESPONSE_TYPE:
-            return invalid("Invalid response_type: only 'code' is supported.")
-        case Refusal.NO_SCOPE:
-            return invalid("Invalid scope: at least one scope is required.")
-        case Refusal.UNKNOWN_SCOPES:
-            return invalid(f"Invalid scope: {detail}")
-        case Refusal.UNKNOWN_USER:
-            return invalid(f"Unknown sandbox user {detail!r}")
-        case Refusal.NO_USER:
-            return invalid("No user exists in the sandbox")
-        case Refusal.CODE_MISSING:
-            return invalid("Invalid request: 'code' is a required property")
-        case Refusal.CODE_UNKNOWN:
-            return invalid_grant("Invalid authorization code.")
-        case Refusal.CODE_USED:
-            return invalid_grant("The authorization code has already been used.")
-        case Refusal.CODE_EXPIRED:
-            return invalid_grant("The authorization code has expired.")
-        case Refusal.CODE_REDIRECT_URI:
-            return invalid_grant("redirect_uri does not match the authorization request.")
+PINTEREST_REFUSALS = {
+    Refusal.UNKNOWN_APP: "Invalid client_id: the app does not exist.",
+    Refusal.REDIRECT_URI: "Invalid redirect_uri: it is not registered for this app.",
+    Refusal.RESPONSE_TYPE: "Invalid response_type: only 'code' is supported.",
+    Refusal.NO_SCOPE: "Invalid scope: at least one scope is required.",
+    Refusal.UNKNOWN_SCOPES: "Invalid scope: {detail}",
+    Refusal.UNKNOWN_USER: "Unknown sandbox user {detail!r}",
+    Refusal.NO_USER: "No user exists in the sandbox",
+    Refusal.CODE_MISSING: "Invalid request: 'code' is a required property",
+    Refusal.CODE_UNKNOWN: "Invalid authorization code.",
+    Refusal.CODE_USED: "The authorization code has already been used.",
+    Refusal.CODE_EXPIRED: "The authorization code has expired.",
+    Refusal.CODE_REDIRECT_URI: "redirect_uri does not match the authorization request.",
+}
+"""How www.pinterest.com/oauth/ and ``POST /v5/oauth/token`` refuse: 400 code 1, or code 283
+for a grant that cannot be exchanged (``INVALID_GRANTS``)."""
+
+INVALID_GRANTS = (
+    Refusal.CODE_UNKNOWN,
+    Refusal.CODE_USED,
+    Refusal.CODE_EXPIRED,
+    Refusal.CODE_REDIRECT_URI,
+)
+
+pinterest_refusal = worded(
+    PINTEREST_REFUSALS,
+    lambda reason, message: (
+        invalid_grant(message) if reason in INVALID_GRANTS else invalid(message)
+    ),
+)

@@ -69,6 +69,7 @@ from platform_sandbox.common.reply import PlatformCall, Reply
 from platform_sandbox.common.state import (
     AppT,
     OptionsT,
+    PlatformFailureRule,
     PlatformSandbox,
     RegisteredApp,
     RuleT,
@@ -94,6 +95,7 @@ __all__ = [
     "MediaProbe",
     "OptionsT",
     "PlatformCall",
+    "PlatformFailureRule",
     "PlatformSandbox",
     "Refusal",
     "Refuse",

@@ -10,11 +10,17 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from platform_sandbox.common.basics import SandboxError, build_model, iso, with_changes
+from platform_sandbox.common.basics import (
+    SandboxError,
+    apply_preset,
+    build_model,
+    iso,
+    with_changes,
+)
 from platform_sandbox.common.oauth import (
     Authorization,
     AuthorizationCodes,
@@ -34,6 +40,42 @@ class RegisteredApp(BaseModel):
     client_secret: str = ""
     name: str = "slideforge sandbox app"
     redirect_uris: list[str] = Field(default_factory=list)
+
+
+class PlatformFailureRule(BaseModel):
+    """The checks every platform's failure rule shares. A platform's rule declares its own
+    fields (their order is its admin JSON), among them ``kind``, ``preset``, ``endpoint``,
+    ``after_commit``, ``count`` and ``fired``; it names its ``presets``, its ``endpoints``
+    (those where ``after_commit`` applies too) and the ``answering_kind`` of rule that
+    answers requests with an error, and completes or refuses such a rule in
+    ``_check_answer``."""
+
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]]
+    endpoints: ClassVar[tuple[str, ...]]
+    after_commit_endpoints: ClassVar[tuple[str, ...]]
+    answering_kind: ClassVar[str]
+
+    if TYPE_CHECKING:  # fields of every platform's rule, declared there in its order
+        kind: str
+        preset: str | None
+        endpoint: str
+        after_commit: bool
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        apply_preset(self, self.preset, self.presets)
+        if self.endpoint not in self.endpoints:
+            raise ValueError(f"endpoint must be one of {self.endpoints}")
+        if self.kind == self.answering_kind:
+            self._check_answer()
+            if self.after_commit and self.endpoint not in self.after_commit_endpoints:
+                raise ValueError(f"after_commit only applies to {self.after_commit_endpoints}")
+        return self
+
+    @abstractmethod
+    def _check_answer(self) -> None:
+        """Refuse (ValueError) an answering rule that lacks what its error needs, or fill
+        the defaults."""
 
 
 class CountedRule(Protocol):

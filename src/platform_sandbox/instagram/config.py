@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from platform_sandbox.common import DAY, MIB, RegisteredApp, apply_preset
+from platform_sandbox.common import DAY, MIB, PlatformFailureRule, RegisteredApp
 
 SHORT_LIVED_SECONDS = 3_600
 LONG_LIVED_SECONDS = 5_183_944  # Meta's documented ``expires_in`` for a 60-day token
@@ -249,13 +249,17 @@ PRESETS: dict[str, dict[str, Any]] = {
 THROTTLE_CODES = (4, 17, 32, 80002)
 
 
-class FailureRule(BaseModel):
+class FailureRule(PlatformFailureRule):
     """An injected failure. ``kind="error"`` answers matching requests with a Graph error
     (from ``preset`` and/or explicit fields); with ``after_commit`` (media, media_publish)
     the container or post is really created first. ``kind="container_error"`` makes the next
     matching containers end ERROR with ``status_text``."""
 
     model_config = ConfigDict(extra="forbid")
+    presets = PRESETS
+    endpoints = FAILURE_ENDPOINTS
+    after_commit_endpoints = AFTER_COMMIT_ENDPOINTS
+    answering_kind = "error"
 
     id: int = 0
     kind: Literal["error", "container_error"] = "error"
@@ -276,17 +280,9 @@ class FailureRule(BaseModel):
     """How many times the rule fires; None: until cleared."""
     fired: int = 0
 
-    @model_validator(mode="after")
-    def _consistent(self) -> FailureRule:
-        apply_preset(self, self.preset, PRESETS)
-        if self.endpoint not in FAILURE_ENDPOINTS:
-            raise ValueError(f"endpoint must be one of {FAILURE_ENDPOINTS}")
-        if self.kind == "error":
-            if self.code is None or not self.message:
-                raise ValueError("an error rule needs a preset or code and message")
-            if self.after_commit and self.endpoint not in AFTER_COMMIT_ENDPOINTS:
-                raise ValueError(f"after_commit only applies to {AFTER_COMMIT_ENDPOINTS}")
-        return self
+    def _check_answer(self) -> None:
+        if self.code is None or not self.message:
+            raise ValueError("an error rule needs a preset or code and message")
 
 
 # Why a token was revoked → its 190 subcode and message ({app}: the app id).

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from platform_sandbox.common import MIB, RegisteredApp, apply_preset
+from platform_sandbox.common import MIB, PlatformFailureRule, RegisteredApp
 
 UPLOAD_PATH = "/pinterest-media-upload/"
 SCOPES = (
@@ -134,13 +134,17 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-class FailureRule(BaseModel):
+class FailureRule(PlatformFailureRule):
     """An injected failure. ``kind="http_error"`` answers matching requests with
     ``http_status`` and ``{code, message}`` (or S3 XML on ``upload``); with ``after_commit``
     (pins_create, boards_create, media_create) the object is really stored first.
     ``kind="media_failed"`` makes the next uploaded videos end ``failed``."""
 
     model_config = ConfigDict(extra="forbid")
+    presets = PRESETS
+    endpoints = FAILURE_ENDPOINTS
+    after_commit_endpoints = AFTER_COMMIT_ENDPOINTS
+    answering_kind = "http_error"
 
     id: int = 0
     kind: Literal["http_error", "media_failed"] = "http_error"
@@ -155,18 +159,10 @@ class FailureRule(BaseModel):
     """How many times the rule fires; None: until cleared."""
     fired: int = 0
 
-    @model_validator(mode="after")
-    def _consistent(self) -> FailureRule:
-        apply_preset(self, self.preset, PRESETS)
-        if self.endpoint not in FAILURE_ENDPOINTS:
-            raise ValueError(f"endpoint must be one of {FAILURE_ENDPOINTS}")
-        if self.kind == "http_error":
-            if self.http_status is None:
-                raise ValueError("an http_error rule needs a preset or http_status")
-            if self.code is None:
-                self.code = self.http_status
-            if not self.message:
-                self.message = "Injected failure."
-            if self.after_commit and self.endpoint not in AFTER_COMMIT_ENDPOINTS:
-                raise ValueError(f"after_commit only applies to {AFTER_COMMIT_ENDPOINTS}")
-        return self
+    def _check_answer(self) -> None:
+        if self.http_status is None:
+            raise ValueError("an http_error rule needs a preset or http_status")
+        if self.code is None:
+            self.code = self.http_status
+        if not self.message:
+            self.message = "Injected failure."

@@ -22,7 +22,7 @@ TokenKind = Literal["ig_short", "ig_long", "fb_user_short", "fb_user_long", "fb_
 @dataclass(kw_only=True)
 class Token(IssuedToken):
     """An Instagram Login token, a Facebook Login user token or a Page token; ``revoked``
-    holds a key of ``InstagramOAuth.REVOKE_REASONS``."""
+    holds a key of ``config.REVOKE_REASONS``."""
 
     kind: TokenKind
     ig_user_id: str | None = None

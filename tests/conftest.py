@@ -28,8 +28,7 @@ from slideforge.kit.clock import ManualClock
 from slideforge.migrations import upgrade
 from slideforge.runtime import Runtime, build_runtime
 from tests.helpers import ApiClient
-from tests.platform_envs import InstagramEnv, OffsetClock, PinterestEnv
-from tests.tiktok_env import TikTokEnv
+from tests.sandboxes import InstagramEnv, OffsetClock, PinterestEnv, TikTokEnv
 
 BACKEND = os.environ.get("SLIDEFORGE_TEST_BACKEND", "sqlite")
 # Using any of these fixtures makes a test a database test (run on both databases in CI).

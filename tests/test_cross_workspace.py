@@ -12,7 +12,7 @@ from slideforge.accounts import service as accounts
 from slideforge.runtime import Runtime
 from tests.conftest import Web
 from tests.helpers import ApiClient, err, image_bytes, ok
-from tests.tiktok_env import TikTokEnv
+from tests.sandboxes import TikTokEnv
 
 
 def test_other_workspace_ids_answer_404(

@@ -24,7 +24,7 @@ from slideforge.publishing.platforms.base import TokenSet
 from slideforge.publishing.service import store_tokens
 from slideforge.runtime import Runtime
 from tests.helpers import ApiClient, ok
-from tests.tiktok_env import TikTokEnv
+from tests.sandboxes import TikTokEnv
 from tests.webhooks.receiver import Inbox, Receiver, start_receiver
 
 

@@ -12,7 +12,7 @@ import pytest
 from slideforge.models import Account
 from slideforge.runtime import Runtime
 from tests.helpers import ApiClient, err, ok
-from tests.tiktok_env import TikTokEnv
+from tests.sandboxes import TikTokEnv
 
 
 def authorize(url: str, **extra: str) -> str:

@@ -11,7 +11,7 @@ from tests.helpers import ApiClient, err, ok
 
 def add(runtime: Runtime, api: ApiClient, platform: str, username: str, **kwargs) -> str:  # type: ignore[no-untyped-def]
     """An account row that looks connected (``status`` active; tests that post use
-    tiktok_env.connect, which stores real sandbox tokens)."""
+    sandboxes.TikTokEnv.connect, which stores real sandbox tokens)."""
     kwargs.setdefault("status", "active")
     with runtime.db.session() as session:
         row = service.create_account(

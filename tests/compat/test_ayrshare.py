@@ -17,7 +17,7 @@ from tests.conftest import Web
 from tests.helpers import ApiClient, mp4_bytes
 from tests.posts.test_endpoints import later
 from tests.posts.test_publish import slides
-from tests.tiktok_env import TikTokEnv
+from tests.sandboxes import TikTokEnv
 
 
 @pytest.fixture

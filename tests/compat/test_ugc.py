@@ -8,7 +8,7 @@ from tests.conftest import Web
 from tests.helpers import ApiClient, err, mp4_bytes, ok
 from tests.posts.test_endpoints import later
 from tests.posts.test_publish import slides, wait_post
-from tests.tiktok_env import TikTokEnv
+from tests.sandboxes import TikTokEnv
 
 
 def ugc(api: ApiClient) -> httpx.Client:

@@ -14,7 +14,7 @@ from slideforge.runtime import Runtime
 from tests.conftest import Web
 from tests.helpers import ApiClient, err, image_bytes, mp4_bytes, ok
 from tests.posts.test_publish import slides, wait_post
-from tests.tiktok_env import TikTokEnv
+from tests.sandboxes import TikTokEnv
 
 
 def later(minutes: int = 60) -> str:

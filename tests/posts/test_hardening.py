@@ -13,8 +13,8 @@ from tests.conftest import Web
 from tests.helpers import ApiClient, err, mp4_bytes, ok
 from tests.posts.test_endpoints import body, later
 from tests.posts.test_publish import slides
+from tests.sandboxes import TikTokEnv
 from tests.slideshows.support import make_pack, manual
-from tests.tiktok_env import TikTokEnv
 
 
 def test_schedule_horizon_on_create_and_patch(

@@ -22,7 +22,7 @@ from slideforge.models import Post
 from slideforge.runtime import Runtime
 from tests.conftest import Web
 from tests.helpers import ApiClient, err, image_bytes, ok
-from tests.tiktok_env import TikTokEnv
+from tests.sandboxes import TikTokEnv
 
 TERMINAL = ("posted", "failed", "partial", "outcome_unknown")
 

@@ -19,7 +19,7 @@ from slideforge.runtime import Runtime
 from tests.conftest import Web
 from tests.helpers import ApiClient, err, ok
 from tests.posts.test_endpoints import body, later
-from tests.tiktok_env import TikTokEnv
+from tests.sandboxes import TikTokEnv
 
 
 def killed_process() -> tuple[int, int | None]:

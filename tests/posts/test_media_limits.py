@@ -12,7 +12,7 @@ from tests.conftest import Web
 from tests.files.test_upload_limits import MP4_MVHD_8
 from tests.helpers import ApiClient, blank_png, err, image_bytes, mp4_bytes, ok
 from tests.posts.test_publish import slides, wait_post
-from tests.tiktok_env import TikTokEnv
+from tests.sandboxes import TikTokEnv
 
 
 def _post(account: str, media: dict[str, Any]) -> dict[str, Any]:

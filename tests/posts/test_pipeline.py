@@ -18,7 +18,7 @@ from tests.conftest import Web
 from tests.helpers import ApiClient, mp4_bytes, ok
 from tests.posts.test_endpoints import body, later
 from tests.posts.test_publish import wait_post
-from tests.tiktok_env import TikTokEnv
+from tests.sandboxes import TikTokEnv
 
 
 def state(post: dict) -> dict:  # type: ignore[type-arg]

@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.conftest import Web
 from tests.helpers import ApiClient, image_bytes, ok
-from tests.tiktok_env import TikTokEnv
+from tests.sandboxes import TikTokEnv
 
 TERMINAL = ("posted", "failed", "partial", "outcome_unknown")
 

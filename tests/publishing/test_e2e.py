@@ -9,10 +9,9 @@ from typing import Any
 from slideforge.runtime import Runtime
 from tests.conftest import Web
 from tests.helpers import ApiClient, ok
-from tests.platform_envs import InstagramEnv, PinterestEnv
 from tests.posts.test_publish import slides, wait_post
 from tests.publishing.test_pinterest import unreachable_media
-from tests.tiktok_env import TikTokEnv
+from tests.sandboxes import InstagramEnv, PinterestEnv, TikTokEnv
 
 
 def by_platform(post: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -19,8 +19,8 @@ from slideforge.models import Account, PostTarget
 from slideforge.runtime import Runtime
 from tests.conftest import Web
 from tests.helpers import ApiClient, err, image_bytes, mp4_bytes, ok
-from tests.platform_envs import InstagramEnv, oauth_connect
 from tests.posts.test_publish import slides, wait_post
+from tests.sandboxes import InstagramEnv, oauth_connect
 
 
 def state(post: dict[str, Any]) -> dict[str, Any]:

@@ -17,9 +17,9 @@ from slideforge.models import Account
 from slideforge.runtime import Runtime
 from tests.conftest import Web
 from tests.helpers import ApiClient, err, image_bytes, mp4_bytes, ok
-from tests.platform_envs import PinterestEnv
 from tests.posts.test_publish import slides, wait_post
 from tests.publishing.test_instagram import avi_bytes, post_to, slideshow, state
+from tests.sandboxes import PinterestEnv
 
 
 @contextmanager

@@ -24,11 +24,10 @@ from slideforge.publishing.service import store_tokens
 from slideforge.runtime import Runtime
 from tests.conftest import Web
 from tests.helpers import ApiClient, err, ok
-from tests.platform_envs import InstagramEnv, PinterestEnv
 from tests.posts.test_endpoints import body
 from tests.posts.test_publish import wait_post
 from tests.publishing.test_instagram import post_to, slideshow
-from tests.tiktok_env import TikTokEnv
+from tests.sandboxes import InstagramEnv, PinterestEnv, TikTokEnv
 
 WINDOW = 60.0
 LIST_DELAY = 120.0

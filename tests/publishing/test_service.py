@@ -16,7 +16,7 @@ from slideforge.runtime import Runtime
 from tests.conftest import Web
 from tests.helpers import ApiClient, ok
 from tests.posts.test_endpoints import body, later
-from tests.tiktok_env import TikTokEnv
+from tests.sandboxes import TikTokEnv
 
 
 def _publishing_targets(runtime: Runtime, post_id: str) -> list[str]:

@@ -24,8 +24,8 @@ from tests.conftest import Web
 from tests.helpers import ApiClient, ok
 from tests.posts.test_endpoints import body
 from tests.posts.test_publish import wait_post
+from tests.sandboxes import TikTokEnv
 from tests.slideshows.support import make_pack, manual
-from tests.tiktok_env import TikTokEnv
 from tests.webhooks.receiver import Call, Receiver
 
 

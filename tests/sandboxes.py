@@ -1,6 +1,8 @@
-"""The Instagram and Pinterest sandboxes wired to the session's slideforge runtime (the
-server's settings point at them; they pull media from the server's /media URLs), and the
-real OAuth flow that connects their accounts through HTTP."""
+"""The platform sandboxes wired to the session's slideforge runtime, for the tests that publish
+through them: the server's settings point at each sandbox (the ``tiktok``, ``instagram`` and
+``pinterest`` fixtures of ``conftest.py``), the sandboxes pull media from the server's /media
+URLs, and each env connects accounts — TikTok with tokens minted by the sandbox, Instagram
+and Pinterest through the real OAuth flow over HTTP."""
 
 from __future__ import annotations
 
@@ -17,7 +19,11 @@ import httpx
 from platform_sandbox.instagram import InstagramSandbox
 from platform_sandbox.pinterest import PinterestSandbox
 from platform_sandbox.server import RunningServer
+from platform_sandbox.tiktok_api import TikTokSandbox
+from slideforge.accounts import service as accounts
 from slideforge.models import Account
+from slideforge.publishing.platforms.base import TokenSet
+from slideforge.publishing.service import store_tokens
 from slideforge.runtime import Runtime
 from tests.helpers import ApiClient, ok
 
@@ -57,6 +63,61 @@ def _platform_user_id(runtime: Runtime, account_id: str) -> str:
         row = session.get(Account, uuid.UUID(account_id))
         assert row is not None
         return row.platform_user_id
+
+
+@dataclass
+class TikTokEnv:
+    sandbox: TikTokSandbox
+    server: RunningServer
+    runtime: Runtime
+
+    def connect(
+        self,
+        api: ApiClient,
+        username: str | None = None,
+        *,
+        private: bool = False,
+        tags: list[str] | None = None,
+        user_group: str | None = None,
+        policy: dict[str, object] | None = None,
+    ) -> str:
+        """A sandbox creator authorised for the app, and its slideforge account."""
+        username = username or f"creator_{uuid.uuid4().hex[:8]}"
+        open_id = f"oid-{uuid.uuid4().hex}"
+        self.sandbox.add_user(
+            open_id=open_id,
+            username=username,
+            display_name=username.title(),
+            private_account=private,
+        )
+        body = self.sandbox.issue_tokens(open_id)
+        now = datetime.now(UTC)
+        with self.runtime.db.session() as session:
+            row = accounts.create_account(
+                session,
+                api.workspace_id,
+                platform="tiktok",
+                username=username,
+                platform_user_id=open_id,
+                tags=tags,
+                user_group=user_group,
+                policy=policy,
+            )
+            store_tokens(
+                self.runtime,
+                row,
+                TokenSet(
+                    access_token=body["access_token"],
+                    access_expires_at=now + timedelta(seconds=int(body["expires_in"])),
+                    refresh_token=body["refresh_token"],
+                    refresh_expires_at=now + timedelta(seconds=int(body["refresh_expires_in"])),
+                    scopes=body["scope"],
+                ),
+            )
+            return str(row.id)
+
+    def open_id(self, account_id: str) -> str:
+        return _platform_user_id(self.runtime, account_id)
 
 
 @dataclass

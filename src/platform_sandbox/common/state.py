@@ -87,7 +87,7 @@ class CountedRule(Protocol):
 
 OptionsT = TypeVar("OptionsT", bound=BaseModel)
 AppT = TypeVar("AppT", bound=RegisteredApp)
-RuleT = TypeVar("RuleT", bound=PlatformFailureRule)
+RuleT = TypeVar("RuleT", bound=BaseModel)
 RecordT = TypeVar("RecordT", bound=BaseModel)
 CountedT = TypeVar("CountedT", bound=CountedRule)
 

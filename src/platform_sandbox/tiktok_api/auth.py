@@ -78,7 +78,7 @@ class OAuthArea(PublishPipeline):
                 granted = [s for s in requested if s in subset]
             n = self._next_seq()
             code = f"{secrets.token_urlsafe(30)}*{n % 10}!{n}.e1"
-            self._codes[code] = AuthCode(
+            self._auth_codes[code] = AuthCode(
                 code=code,
                 client_key=client_key,
                 open_id=open_id,
@@ -174,7 +174,7 @@ class OAuthArea(PublishPipeline):
             raise OAuthFailure("invalid_request", "code is required")
         if not form.get("redirect_uri"):
             raise OAuthFailure("invalid_request", "redirect_uri is required")
-        code = self._codes.get(code_value)
+        code = self._auth_codes.get(code_value)
         if code is None or code.client_key != form["client_key"]:
             raise OAuthFailure("invalid_grant", "Authorization code is invalid.")
         if code.used:

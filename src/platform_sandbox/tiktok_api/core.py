@@ -36,7 +36,7 @@ class TikTokCore(PlatformSandbox[SandboxOptions, SandboxApp, FailureRule]):
 
     _users: dict[str, SandboxUser]
     _log_seq: int
-    _codes: dict[str, AuthCode]
+    _auth_codes: dict[str, AuthCode]
     _tokens: dict[str, Token]
     _grants: list[Grant]
     _publishes: dict[str, Publish]
@@ -78,7 +78,7 @@ class TikTokCore(PlatformSandbox[SandboxOptions, SandboxApp, FailureRule]):
         self._seq = 0
         self._rule_seq = 0
         self._log_seq = 0
-        self._codes = {}
+        self._auth_codes = {}
         self._tokens = {}
         self._grants = []
         self._publishes = {}

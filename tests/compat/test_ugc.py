@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-import httpx
+import uuid
 
+import httpx
+import sqlalchemy as sa
+from dbos import DBOS
+
+from slideforge.models import PostTarget
+from slideforge.publishing import workflows
+from slideforge.runtime import Runtime
 from tests.conftest import Web
 from tests.helpers import ApiClient, err, mp4_bytes, ok
 from tests.posts.test_endpoints import later
@@ -79,6 +86,37 @@ def test_given_account_and_immediate_video(api: ApiClient, tiktok: TikTokEnv, we
     )
     assert created["accounts"]["states"][0]["account_id"] == account
     assert wait_post(api, created["id"])["status"] == "posted"
+
+
+def test_a_scheduled_post_has_its_workflow_when_the_answer_comes(
+    api: ApiClient, tiktok: TikTokEnv, web: Web, runtime: Runtime
+) -> None:
+    """The compat endpoint only creates the post: the posts service starts the publish
+    workflow after its commit (a day ahead, so no sweep could have started it instead)."""
+    account = tiktok.connect(api)
+    created = ok(
+        ugc(api).post(
+            "/post/slideshow",
+            json={"accountId": account, "imageUrls": slides(web, 1), "postTime": later(24 * 60)},
+        ),
+        201,
+    )
+    with runtime.db.session() as session:
+        target = session.scalar(
+            sa.select(PostTarget).where(PostTarget.post_id == uuid.UUID(created["id"]))
+        )
+        assert target is not None
+        waiting = DBOS.list_workflows(
+            workflow_id_prefix=f"publish:{target.id}:", status=["DELAYED"], load_input=False
+        )
+        assert [w.workflow_id for w in waiting] == [
+            workflows.workflow_id(str(target.id), target.revision, 1, target.scheduled_for)
+        ]
+    ok(api.post("/posts/delete", json={"postIds": [created["id"]]}))
+    canceled = DBOS.list_workflows(
+        workflow_id_prefix=f"publish:{target.id}:", status=["CANCELLED"], load_input=False
+    )
+    assert [w.workflow_id for w in canceled] == [waiting[0].workflow_id]
 
 
 def test_ugc_validation(api: ApiClient, tiktok: TikTokEnv, web: Web) -> None:

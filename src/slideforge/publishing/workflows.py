@@ -22,6 +22,7 @@ from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
 from slideforge import jobs
 from slideforge import runtime as rt
+from slideforge.accounts import tokens
 from slideforge.publishing import preparation, service
 from slideforge.publishing.platforms import PlatformConfigError, get_platform
 from slideforge.publishing.platforms.base import PlatformError, Staged
@@ -159,7 +160,7 @@ def _stage(target_id: str, force_refresh: bool) -> dict[str, Any]:
     try:
         request, account_id, name = service.load_request(runtime, target_id)
         platform = get_platform(name, runtime.settings)
-        token = service.access_token(runtime, account_id, force_refresh=force_refresh)
+        token = tokens.access_token(runtime, account_id, force_refresh=force_refresh)
         staged = platform.stage(token, request, service.stage_progress(runtime, target_id))
     except PlatformConfigError as exc:
         return {"error": {"kind": "user", "code": "platform_not_configured", "message": str(exc)}}
@@ -191,7 +192,7 @@ def _send(
     try:
         request, account_id, name = service.load_request(runtime, target_id)
         platform = get_platform(name, runtime.settings)
-        token = service.access_token(runtime, account_id)
+        token = tokens.access_token(runtime, account_id)
     except PlatformError as exc:
         return {"outcome": "failed", "error": _error(exc)}
     witness, recorded = service.begin_send(runtime, target_id, revision, attempt, settings)
@@ -345,7 +346,7 @@ def _upload(target_id: str, ref: dict[str, Any]) -> dict[str, Any] | None:
     if request.kind != "video" or not request.video_key:
         return None
     platform = get_platform(name, runtime.settings)
-    token = service.access_token(runtime, account_id)
+    token = tokens.access_token(runtime, account_id)
     data = runtime.storage.read(request.video_key)
     try:
         platform.continue_upload(token, request, ref, lambda first, last: data[first : last + 1])
@@ -362,7 +363,7 @@ def _status(target_id: str, ref: dict[str, Any]) -> dict[str, Any]:
     request, account_id, name = service.load_request(runtime, target_id)
     platform = get_platform(name, runtime.settings)
     try:
-        token = service.access_token(runtime, account_id)
+        token = tokens.access_token(runtime, account_id)
         status = platform.status(token, request, ref)
     except PlatformError as exc:
         if exc.kind == "retryable":

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, type and import-layer checks, every test on SQLite, then every database test
-# again on PostgreSQL when SLIDEFORGE_TEST_POSTGRES_URL is set.
+# The whole test suite: lint, type and import-layer checks, every test on SQLite, then every
+# database test again on PostgreSQL when SLIDEFORGE_TEST_POSTGRES_URL is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin

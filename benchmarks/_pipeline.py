@@ -126,9 +126,9 @@ class Pipeline:
     def connect_accounts(self, count: int) -> None:
         """Creators in the sandbox, authorised, as accounts of the workspace."""
         from slideforge.accounts import service as accounts
+        from slideforge.accounts.tokens import store_tokens
         from slideforge.auth import service as auth
         from slideforge.publishing.platforms.base import TokenSet
-        from slideforge.publishing.service import store_tokens
 
         now = datetime.now(UTC)
         with self.runtime.db.session() as session:

@@ -21,9 +21,9 @@ from platform_sandbox.pinterest import PinterestSandbox
 from platform_sandbox.server import RunningServer
 from platform_sandbox.tiktok_api import TikTokSandbox
 from slideforge.accounts import service as accounts
+from slideforge.accounts.tokens import store_tokens
 from slideforge.models import Account
 from slideforge.publishing.platforms.base import TokenSet
-from slideforge.publishing.service import store_tokens
 from slideforge.runtime import Runtime
 from tests.helpers import ApiClient, ok
 

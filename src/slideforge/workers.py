@@ -1,5 +1,7 @@
 """The DBOS runtime: durable workflows and queues, in the API process (embedded mode) or in
-``slideforge worker`` processes (scaled mode). One runtime per process."""
+``slideforge worker`` processes (scaled mode). One runtime per process. The only module that
+knows whether it runs: ``start`` binds the jobs of ``slideforge.jobs`` to their workflows,
+``stop`` unbinds them."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from dbos import DBOS, DBOSConfig
 from dbos import _queue as dbos_queue
 from dbos._dbos import _get_or_create_dbos_registry as dbos_registry
 
-from slideforge import __version__, liveness
+from slideforge import __version__, jobs, liveness
 from slideforge import runtime as rt
 from slideforge.runtime import Runtime
 
@@ -129,6 +131,7 @@ def _import_workflows() -> None:
     """Import every module that defines workflows, so DBOS knows them before launch."""
     from slideforge.accounts import workflows as _accounts  # noqa: F401
     from slideforge.packs import workflows as _packs  # noqa: F401
+    from slideforge.publishing import reconcile as _reconcile  # noqa: F401
     from slideforge.publishing import workflows as publishing
     from slideforge.webhooks import workflows as webhooks
 
@@ -137,6 +140,20 @@ def _import_workflows() -> None:
     QUEUES[webhooks.QUEUE] = {
         k: v for k, v in webhooks.QUEUE_OPTIONS.items() if k != "polling_interval_sec"
     }
+
+
+def _bind_jobs() -> None:
+    """Each job of ``slideforge.jobs`` starts its workflow from now on."""
+    from slideforge.packs import workflows as packs
+    from slideforge.publishing import reconcile
+    from slideforge.publishing import workflows as publishing
+    from slideforge.webhooks import workflows as webhooks
+
+    jobs.publish.bind(publishing.start_attempts)
+    jobs.cancel_superseded_publishes.bind(publishing.cancel_superseded)
+    jobs.reconcile_send.bind(reconcile.enqueue_reconcile)
+    jobs.analyse_pack_images.bind(packs.enqueue)
+    jobs.deliver_webhook.bind(webhooks.enqueue)
 
 
 def start(runtime: Runtime, *, listen: bool = True) -> None:
@@ -200,6 +217,7 @@ def start(runtime: Runtime, *, listen: bool = True) -> None:
             },
         ]
     )
+    _bind_jobs()
     _launched = True
     if listen:
         recover(runtime)
@@ -219,6 +237,7 @@ def recover(runtime: Runtime) -> None:
 
 def stop() -> None:
     global _launched
+    jobs.unbind_all()
     if _launched:
         # Workflows still running are recovered at the next start; their threads' complaints
         # about the runtime going away are noise, not errors.
@@ -226,7 +245,3 @@ def stop() -> None:
         DBOS.destroy()
         _launched = False
     liveness.stop()
-
-
-def is_running() -> bool:
-    return _launched

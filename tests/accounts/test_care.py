@@ -17,11 +17,11 @@ from dbos import DBOS
 
 from slideforge.accounts import care
 from slideforge.accounts import service as accounts
+from slideforge.accounts.tokens import store_tokens
 from slideforge.accounts.workflows import SCHEDULE, account_care
 from slideforge.kit.clock import ManualClock, isoformat, parse_timestamp
 from slideforge.models import Account
 from slideforge.publishing.platforms.base import TokenSet
-from slideforge.publishing.service import store_tokens
 from slideforge.runtime import Runtime
 from tests.helpers import ApiClient, ok
 from tests.sandboxes import TikTokEnv

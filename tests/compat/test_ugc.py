@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import httpx
+import uuid
 
+import httpx
+import sqlalchemy as sa
+from dbos import DBOS
+
+from slideforge.models import PostTarget
+from slideforge.runtime import Runtime
 from tests.conftest import Web
 from tests.helpers import ApiClient, err, mp4_bytes, ok
 from tests.posts.test_endpoints import later
@@ -79,6 +85,33 @@ def test_given_account_and_immediate_video(api: ApiClient, tiktok: TikTokEnv, we
     )
     assert created["accounts"]["states"][0]["account_id"] == account
     assert wait_post(api, created["id"])["status"] == "posted"
+
+
+def test_a_scheduled_post_has_its_workflow_when_the_answer_comes(
+    api: ApiClient, tiktok: TikTokEnv, web: Web, runtime: Runtime
+) -> None:
+    """The compat endpoint only creates the post: the posts service starts the publish
+    workflow after its commit (a day ahead, so no sweep could have started it instead), and
+    a delete cancels it after its own."""
+    account = tiktok.connect(api)
+    created = ok(
+        ugc(api).post(
+            "/post/slideshow",
+            json={"accountId": account, "imageUrls": slides(web, 1), "postTime": later(24 * 60)},
+        ),
+        201,
+    )
+    with runtime.db.session() as session:
+        post_id = uuid.UUID(created["id"])
+        target_id = session.scalar(sa.select(PostTarget.id).where(PostTarget.post_id == post_id))
+
+    def publish_workflows() -> list[str]:
+        found = DBOS.list_workflows(workflow_id_prefix=f"publish:{target_id}:", load_input=False)
+        return [w.status for w in found]
+
+    assert publish_workflows() == ["DELAYED"]
+    ok(api.post("/posts/delete", json={"postIds": [created["id"]]}))
+    assert publish_workflows() == ["CANCELLED"]
 
 
 def test_ugc_validation(api: ApiClient, tiktok: TikTokEnv, web: Web) -> None:

@@ -16,11 +16,11 @@ import pytest
 import sqlalchemy as sa
 
 from slideforge.accounts import service as accounts
+from slideforge.accounts.tokens import store_tokens
 from slideforge.kit.clock import ManualClock
 from slideforge.models import Post, PostTarget
 from slideforge.publishing import reconcile
 from slideforge.publishing.platforms.base import PublishRequest, Reading, Seen, TokenSet
-from slideforge.publishing.service import store_tokens
 from slideforge.runtime import Runtime
 from tests.conftest import Web
 from tests.helpers import ApiClient, err, ok
@@ -432,8 +432,8 @@ def test_instagram_reading_of_an_unpublished_container_is_absent(
     api: ApiClient, instagram: InstagramEnv, web: Web, runtime: Runtime
 ) -> None:
     """The adapter's read over HTTP: a FINISHED container was never published."""
+    from slideforge.accounts.tokens import access_token
     from slideforge.publishing.platforms.instagram import Instagram
-    from slideforge.publishing.service import access_token
 
     account = instagram.connect(api)
     adapter = Instagram.from_settings(runtime.settings)

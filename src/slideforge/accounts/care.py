@@ -2,7 +2,7 @@
 authorisation usable without a post ever waiting on it.
 
 - An access token that expires within ``REFRESH_AHEAD`` is refreshed through the platform
-  adapter (``publishing.service.access_token(force_refresh=True)``: the account row is locked,
+  adapter (``accounts.tokens.access_token(force_refresh=True)``: the account row is locked,
   a rotating refresh token is never spent twice). A refusal marks the account
   ``reauth_required`` and sends ``account.reauth_required``; a transient failure is tried
   again at the next run. A token that cannot be refreshed (no refresh token) marks the
@@ -24,9 +24,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from slideforge.accounts import tokens
 from slideforge.kit.clock import isoformat, parse_timestamp
 from slideforge.models import Account, WebhookDelivery
-from slideforge.publishing import service as publishing
 from slideforge.publishing.platforms import PlatformConfigError
 from slideforge.publishing.platforms.base import PlatformError
 from slideforge.runtime import Runtime
@@ -87,7 +87,7 @@ def _refresh(runtime: Runtime, account_id: str) -> str:
     try:
         # Refreshes (refreshable) or marks the account reauth_required (expired, no refresh
         # token); either way the account row is locked while it happens.
-        publishing.access_token(runtime, account_id, force_refresh=refreshable)
+        tokens.access_token(runtime, account_id, force_refresh=refreshable)
     except PlatformConfigError as exc:
         log.warning("account %s: cannot refresh its token: %s", account_id, exc)
         return "not_configured"

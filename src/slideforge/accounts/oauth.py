@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from slideforge.accounts.capabilities import PLATFORMS
 from slideforge.accounts.schemas import AccountOut
 from slideforge.accounts.service import account_out
+from slideforge.accounts.tokens import store_tokens
 from slideforge.auth.service import Caller
 from slideforge.kit.clock import isoformat
 from slideforge.kit.crypto import sha256_hex
@@ -23,7 +24,6 @@ from slideforge.kit.errors import ApiError
 from slideforge.models import Account, OAuthState
 from slideforge.publishing.platforms import PlatformConfigError, get_platform
 from slideforge.publishing.platforms.base import PlatformError
-from slideforge.publishing.service import store_tokens
 from slideforge.runtime import Runtime
 
 STATE_TTL = timedelta(minutes=15)

@@ -20,17 +20,11 @@ def get_runtime(request: Request) -> Runtime:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One unit of work per request, committed before the response is sent."""
-    runtime = get_runtime(request)
-    session = runtime.db.sessions()
-    try:
+    """One unit of work per request, committed when the endpoint returned and before the
+    response is sent (``Depends(scope="function")``), so the work a service registered with
+    ``kit.db.on_commit`` (enqueues, cancels, file deletions) is done by then too."""
+    with get_runtime(request).db.session() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -19,7 +19,6 @@ from slideforge.kit.errors import ApiError
 from slideforge.kit.validation import RequestBody, Url
 from slideforge.posts import service
 from slideforge.posts.schemas import PostCreate, PostOut
-from slideforge.publishing import workflows
 
 router = APIRouter(prefix="/ugc", tags=["compat: UGC"], responses=ERROR_RESPONSES)
 
@@ -86,10 +85,9 @@ def _create(
         }
     )
     try:
-        created, targets = service.create_post(session, runtime, caller, post, source="ugc")
+        created = service.create_post(session, runtime, caller, post, source="ugc")
     except ApiError as exc:
         raise _ugc_wording(exc) from exc
-    workflows.enqueue_targets(targets)
     view = service.get_post(session, caller, created.id)
     status = 200 if created.duplicate else 201
     return respond(

@@ -1,20 +1,25 @@
-"""Database engine and sessions: one code path for SQLite (embedded) and PostgreSQL (scaled)."""
+"""Database engine and sessions: one code path for SQLite (embedded) and PostgreSQL (scaled).
+Also ``on_commit``: work that must follow a transaction only once it committed."""
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from slideforge.kit.clock import as_utc
+
+log = logging.getLogger(__name__)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -95,7 +100,7 @@ class Database:
         session = self.sessions()
         try:
             yield session
-            session.commit()
+            session.commit()  # runs the session's on_commit callbacks
         except BaseException:
             session.rollback()
             raise
@@ -104,3 +109,86 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# -- after commit ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _AfterCommit:
+    transaction: SessionTransaction  # the innermost one when it was registered
+    fn: Callable[[], object]
+
+
+_AFTER_COMMIT = "slideforge.after_commit"
+
+
+def on_commit(session: Session, fn: Callable[[], object]) -> None:
+    """Call ``fn()`` once, after the transaction now open on ``session`` commits; never if
+    it rolls back (or the session closes without committing).
+
+    - A savepoint (``begin_nested``) that rolls back drops what was registered inside it;
+      one that is released hands it to the enclosing transaction: nothing runs before the
+      outermost COMMIT.
+    - A session that commits several times runs each callback after the commit of the
+      transaction it was registered in; registering with no transaction open begins one
+      (it emits nothing until the session is used).
+    - Callbacks run in the order they were registered. One that raises is logged and the
+      others still run: the change is committed whatever a callback does, so every such
+      effect must have a way to be found again (a sweep, a recovery).
+    - The session cannot run SQL while the callbacks run: they take plain values (ids, keys),
+      not rows to load.
+    """
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is None:
+        transaction = session.begin()
+    pending: list[_AfterCommit] | None = session.info.get(_AFTER_COMMIT)
+    if pending is None:
+        pending = session.info[_AFTER_COMMIT] = []
+        event.listen(session, "after_commit", _committed)
+        event.listen(session, "after_soft_rollback", _rolled_back)
+        event.listen(session, "after_transaction_end", _ended)
+    pending.append(_AfterCommit(transaction, fn))
+
+
+def _within(transaction: SessionTransaction, outer: SessionTransaction) -> bool:
+    """Whether ``transaction`` is ``outer`` or a savepoint inside it."""
+    current: SessionTransaction | None = transaction
+    while current is not None:
+        if current is outer:
+            return True
+        current = current.parent
+    return False
+
+
+def _take(session: Session, outer: SessionTransaction) -> list[_AfterCommit]:
+    """Remove and return the callbacks registered within ``outer``."""
+    pending: list[_AfterCommit] = session.info.get(_AFTER_COMMIT) or []
+    taken = [entry for entry in pending if _within(entry.transaction, outer)]
+    if taken:
+        pending[:] = [entry for entry in pending if not _within(entry.transaction, outer)]
+    return taken
+
+
+def _committed(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint was released: its callbacks wait for the outermost commit
+    root = session.get_transaction()
+    if root is None:
+        return
+    # A callback may register another one (it runs in this same pass).
+    while due := _take(session, root):
+        for entry in due:
+            try:
+                entry.fn()
+            except Exception:
+                log.warning("after-commit callback %r failed", entry.fn, exc_info=True)
+
+
+def _rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    _take(session, previous_transaction)
+
+
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # closed without a commit (a commit took them already)
+        _take(session, transaction)

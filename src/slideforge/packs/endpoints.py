@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from slideforge.auth.deps import CallerDep, RuntimeDep, SessionDep
 from slideforge.kit.envelope import Deleted, Envelope, respond
 from slideforge.kit.pagination import Page, page_params
-from slideforge.packs import service, workflows
+from slideforge.packs import service
 from slideforge.packs.schemas import (
     PackCreate,
     PackDetail,
@@ -81,8 +81,6 @@ def add_image(
     colours, brightness, busy-ness, calm region, and keywords when a vision model is
     configured) is computed in the background (status pending → processing → completed)."""
     created = service.add_image(session, caller, pack_id, body, runtime)
-    session.commit()
-    workflows.enqueue([created.id])
     return respond(created, "Image added", 201)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from slideforge import jobs
 from slideforge.auth.service import Caller
 from slideforge.files.service import media_key_for_url
 from slideforge.kit.clock import isoformat
@@ -232,6 +233,7 @@ def add_image(
     )
     session.add(image)
     session.flush()
+    jobs.analyse_pack_images.after_commit(session, [image.id])
     return PackImageCreated(
         id=image.id, url=image.url, file_name=image.file_name, content_type=image.content_type
     )

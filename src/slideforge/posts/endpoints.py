@@ -21,7 +21,6 @@ from slideforge.posts.schemas import (
     RetryRequest,
     RetryResult,
 )
-from slideforge.publishing import workflows
 
 router = APIRouter(tags=["posts"])
 
@@ -34,10 +33,9 @@ def create_post(
     account (``account_selection``). Media is fetched, checked and stored now. The same
     ``external_id`` (or, without one, the same body within 10 minutes) answers the first
     post with ``duplicate: true``: a retried request never makes a second post."""
-    created, targets = service.create_post(session, runtime, caller, body)
+    created = service.create_post(session, runtime, caller, body)
     if created.duplicate:
         return respond(created, "Duplicate of an existing post", 200)
-    workflows.enqueue_targets(targets)
     message = "Post scheduled" if created.status == "scheduled" else "Post queued"
     return respond(created, message, 201)
 
@@ -71,9 +69,7 @@ def update_post(
 ) -> JSONResponse:
     """Edit a draft, pending, scheduled, retry or failed post; the pending publish follows
     the edit (a new time reschedules it)."""
-    updated, targets = service.update_post(session, runtime, caller, post_id, body)
-    workflows.cancel_targets(targets)
-    workflows.enqueue_targets(targets)
+    updated = service.update_post(session, runtime, caller, post_id, body)
     return respond(updated, "Post updated")
 
 
@@ -82,10 +78,9 @@ def retry_posts(
     body: RetryRequest, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
 ) -> JSONResponse:
     """Retry the failed accounts of failed or partial posts (optionally only some)."""
-    result, targets = service.retry_posts(
+    result = service.retry_posts(
         session, runtime, caller, body.post_ids, body.account_ids, body.include_unknown
     )
-    workflows.enqueue_targets(targets)
     return respond(result, "Retry queued")
 
 
@@ -96,6 +91,5 @@ def delete_posts(
     """Delete draft, pending, scheduled, retry and failed posts; posted, partial and canceled
     ones are blocked; ids of other workspaces are skipped."""
     ids = body.postIds or body.post_ids or []
-    result, canceled = service.delete_posts(session, runtime, caller, ids)
-    workflows.cancel_targets(canceled)
+    result = service.delete_posts(session, runtime, caller, ids)
     return respond(result, "Posts deleted")

@@ -4,7 +4,9 @@ explicit or chosen by the server), list, get, edit, retry, delete.
 Transactions are kept short (SQLite serialises writers): validate and reserve the
 idempotency key, commit; fetch and store media with no transaction open; then one short
 transaction locks the candidate accounts, books the slot and writes post + targets; the
-publish workflows are enqueued after that commit."""
+publish workflows are enqueued after that commit (``jobs.publish_targets``). Edits, retries
+and deletes likewise start and cancel workflows only once they committed: a caller of these
+functions has nothing to enqueue."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from slideforge import liveness
+from slideforge import jobs, liveness
 from slideforge.accounts import service as account_service
 from slideforge.accounts.capabilities import CAPABILITIES, effective_policy
 from slideforge.auth.service import Caller
@@ -648,9 +650,8 @@ def create_post(
     body: PostInput,
     *,
     source: str = "partner_api",
-) -> tuple[PostCreated, list[PostTarget]]:
-    """Create a post (see module docstring). Returns the answer and the targets to enqueue
-    (empty for a duplicate)."""
+) -> PostCreated:
+    """Create a post (see module docstring); its publish workflows start once it committed."""
     now = runtime.clock.now()
     if body.accounts is None and body.account_selection is None:
         raise ApiError(
@@ -680,7 +681,7 @@ def create_post(
         post = session.get(Post, reservation.existing_post)
         if post is None or post.workspace_id != caller.workspace_id:
             raise not_found("post")
-        return created_view(post, _targets(session, post.id), duplicate=True), []
+        return created_view(post, _targets(session, post.id), duplicate=True)
 
     post_id = uuid.uuid4()
     try:
@@ -777,11 +778,12 @@ def create_post(
                 409,
                 headers={"Retry-After": str(TWIN_RETRY_AFTER_SECONDS)},
             )
+        jobs.publish_targets(session, targets)
         session.commit()
     except BaseException:
         _release(session, reservation)
         raise
-    return created_view(post, targets), targets
+    return created_view(post, targets)
 
 
 def _variants(
@@ -1011,7 +1013,9 @@ def refresh_status(session: Session, post: Post) -> str:
 
 def update_post(
     session: Session, runtime: Runtime, caller: Caller, post_id: object, body: PostUpdate
-) -> tuple[PostCreated, list[PostTarget]]:
+) -> PostCreated:
+    """Edit a post; once committed, its targets' older workflows are canceled and the new
+    revision's are started."""
     fields = body.model_dump(exclude_unset=True)
     if not fields:
         raise invalid_payload("body", "send at least one field to change")
@@ -1154,8 +1158,10 @@ def update_post(
             touched.append(target)
     session.flush()
     refresh_status(session, post)
+    jobs.cancel_superseded(session, touched)
+    jobs.publish_targets(session, touched)
     session.commit()
-    return created_view(post, _targets(session, post.id)), touched
+    return created_view(post, _targets(session, post.id))
 
 
 def _reset_target(target: PostTarget, when: datetime, immediate: bool) -> None:
@@ -1176,7 +1182,8 @@ def retry_posts(
     post_ids: list[str],
     account_ids: list[str] | None,
     include_unknown: bool,
-) -> tuple[RetryResult, list[PostTarget]]:
+) -> RetryResult:
+    """New attempts of the failed targets, started once committed."""
     now = runtime.clock.now()
     # Ids that are not UUIDs (or not accounts of these posts) simply match no target.
     wanted_accounts = (
@@ -1253,15 +1260,15 @@ def retry_posts(
             409,
             data={"errors": errors},
         )
+    jobs.publish_targets(session, touched)
     session.commit()
-    return RetryResult(
-        retried=len(retried), ids=retried, failed=failed, errors=errors or None
-    ), touched
+    return RetryResult(retried=len(retried), ids=retried, failed=failed, errors=errors or None)
 
 
 def delete_posts(
     session: Session, runtime: Runtime, caller: Caller, post_ids: list[str]
-) -> tuple[DeleteResult, list[PostTarget]]:
+) -> DeleteResult:
+    """Delete posts; once committed, the waiting workflows of their targets are canceled."""
     deleted: list[uuid.UUID] = []
     blocked: list[dict[str, str]] = []
     skipped: list[str] = []
@@ -1288,5 +1295,6 @@ def delete_posts(
         post.external_id = None
         session.execute(sa.delete(PostRequest).where(PostRequest.post_id == post.id))
         deleted.append(post.id)
+    jobs.cancel_superseded(session, canceled)
     session.commit()
-    return DeleteResult(deletedIds=deleted, blockedStatuses=blocked, skipped=skipped), canceled
+    return DeleteResult(deletedIds=deleted, blockedStatuses=blocked, skipped=skipped)

@@ -45,6 +45,7 @@ from typing import Any
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
 from slideforge import runtime as rt
+from slideforge.accounts import tokens
 from slideforge.publishing import service, workflows
 from slideforge.publishing.platforms import PlatformConfigError, get_platform
 from slideforge.publishing.platforms.base import PlatformError, Reading, Seen
@@ -166,7 +167,7 @@ def _reconcile_round(target_id: str, revision: int, attempt: int) -> dict[str, A
     reading: Reading
     try:
         platform = get_platform(send.platform, settings)
-        token = service.access_token(runtime, send.account_id)
+        token = tokens.access_token(runtime, send.account_id)
         reading = platform.reconcile(token, send.request, send.ref, send.window_start - TIME_SLACK)
     except PlatformConfigError as exc:
         reading = Reading("unknown", str(exc), final=True)

@@ -20,8 +20,9 @@ from typing import Any
 
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
+from slideforge import jobs
 from slideforge import runtime as rt
-from slideforge.models import PostTarget
+from slideforge.accounts import tokens
 from slideforge.publishing import preparation, service
 from slideforge.publishing.platforms import PlatformConfigError, get_platform
 from slideforge.publishing.platforms.base import PlatformError, Staged
@@ -84,27 +85,19 @@ def enqueue_attempt(
         DBOS.enqueue_workflow(QUEUES[platform], publish_target, target_id, revision, attempt)
 
 
-def enqueue_targets(targets: list[PostTarget]) -> None:
-    """Start (once) the publish workflow of each target, after its rows committed."""
-    for target in targets:
-        if target.status in service.CLAIMABLE:
-            enqueue_attempt(
-                str(target.id),
-                target.revision,
-                target.attempt + 1,
-                str(target.account_id),
-                target.platform,
-                target.scheduled_for,
-            )
+def start_attempts(attempts: list[jobs.PublishAttempt]) -> None:
+    """Start (once) the publish workflow of each attempt (``jobs.publish``)."""
+    for a in attempts:
+        enqueue_attempt(a.target_id, a.revision, a.attempt, a.account_id, a.platform, a.due)
 
 
-def cancel_targets(targets: list[PostTarget]) -> None:
+def cancel_superseded(targets: list[jobs.TargetRevision]) -> None:
     """Stop the still-waiting workflows of canceled or edited targets older than their
     current revision (they would stop by themselves on the revision check anyway; this
-    just frees the queue early)."""
+    just frees the queue early). ``jobs.cancel_superseded_publishes``."""
     for target in targets:
         waiting = DBOS.list_workflows(
-            workflow_id_prefix=f"publish:{target.id}:",
+            workflow_id_prefix=f"publish:{target.target_id}:",
             status=["ENQUEUED", "DELAYED"],
             load_input=False,
             load_output=False,
@@ -167,7 +160,7 @@ def _stage(target_id: str, force_refresh: bool) -> dict[str, Any]:
     try:
         request, account_id, name = service.load_request(runtime, target_id)
         platform = get_platform(name, runtime.settings)
-        token = service.access_token(runtime, account_id, force_refresh=force_refresh)
+        token = tokens.access_token(runtime, account_id, force_refresh=force_refresh)
         staged = platform.stage(token, request, service.stage_progress(runtime, target_id))
     except PlatformConfigError as exc:
         return {"error": {"kind": "user", "code": "platform_not_configured", "message": str(exc)}}
@@ -199,7 +192,7 @@ def _send(
     try:
         request, account_id, name = service.load_request(runtime, target_id)
         platform = get_platform(name, runtime.settings)
-        token = service.access_token(runtime, account_id)
+        token = tokens.access_token(runtime, account_id)
     except PlatformError as exc:
         return {"outcome": "failed", "error": _error(exc)}
     witness, recorded = service.begin_send(runtime, target_id, revision, attempt, settings)
@@ -270,7 +263,7 @@ def _fail(target_id: str, revision: int, attempt: int, error: dict[str, Any], *,
                 target_id, revision, attempt + 1, plan["account_id"], plan["platform"], plan_retry
             )
     elif status == "outcome_unknown":
-        _reconcile.enqueue_reconcile(target_id, revision, attempt)  # ask the platform
+        jobs.reconcile_send.start(target_id, revision, attempt, 0)  # ask the platform
     return status
 
 
@@ -353,7 +346,7 @@ def _upload(target_id: str, ref: dict[str, Any]) -> dict[str, Any] | None:
     if request.kind != "video" or not request.video_key:
         return None
     platform = get_platform(name, runtime.settings)
-    token = service.access_token(runtime, account_id)
+    token = tokens.access_token(runtime, account_id)
     data = runtime.storage.read(request.video_key)
     try:
         platform.continue_upload(token, request, ref, lambda first, last: data[first : last + 1])
@@ -370,7 +363,7 @@ def _status(target_id: str, ref: dict[str, Any]) -> dict[str, Any]:
     request, account_id, name = service.load_request(runtime, target_id)
     platform = get_platform(name, runtime.settings)
     try:
-        token = service.access_token(runtime, account_id)
+        token = tokens.access_token(runtime, account_id)
         status = platform.status(token, request, ref)
     except PlatformError as exc:
         if exc.kind == "retryable":
@@ -521,7 +514,7 @@ def sweep(runtime: Any) -> dict[str, int]:
     for target_id, revision, attempt, next_round in service.unreconciled_targets(runtime):
         if _active(f"reconcile:{target_id}:{revision}:{attempt}:"):
             continue
-        _reconcile.enqueue_reconcile(target_id, revision, attempt, next_round)
+        jobs.reconcile_send.start(target_id, revision, attempt, next_round)
         counts["reconciling"] += 1
     return counts
 
@@ -531,7 +524,3 @@ def _sweep() -> dict[str, int]:
     # The enqueues are top-level ones, not children of this step (DBOS refuses to start a
     # workflow from inside a step): run the sweep outside the step's context.
     return contextvars.Context().run(sweep, rt.current())
-
-
-# Registers the reconciliation workflow with this module (it calls enqueue_attempt).
-from slideforge.publishing import reconcile as _reconcile  # noqa: E402

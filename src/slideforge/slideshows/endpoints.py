@@ -86,9 +86,7 @@ def update_slideshow(
     """Partial update. Changing ``slides`` or the aspect ratio sets the slideshow back to
     draft and clears its rendered images. ``revision`` (optional) makes the update conditional:
     409 ``conflict`` when the slideshow changed since that revision."""
-    result, purge = service.update_slideshow(session, runtime, caller, slideshow_id, body)
-    session.commit()
-    service.purge_storage(runtime, purge)
+    result = service.update_slideshow(session, runtime, caller, slideshow_id, body)
     return respond(result, "Slideshow updated")
 
 
@@ -122,7 +120,6 @@ def regenerate(
 ) -> JSONResponse:
     """Rewrite one slide's texts with the AI model (positions and styles stay)."""
     result = regenerate_slide(session, runtime, caller, slideshow_id, slide_index, body)
-    session.commit()
     return respond(result, "Slide regenerated")
 
 
@@ -143,7 +140,5 @@ def duplicate(
 def delete_slideshow(
     slideshow_id: str, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
 ) -> JSONResponse:
-    result, purge = service.delete_slideshow(session, caller, slideshow_id)
-    session.commit()
-    service.purge_storage(runtime, purge)
+    result = service.delete_slideshow(session, runtime, caller, slideshow_id)
     return respond(result, "Slideshow deleted")

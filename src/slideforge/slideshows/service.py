@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from slideforge.auth.service import Caller
 from slideforge.files.service import media_key_for_url
 from slideforge.kit.clock import isoformat
+from slideforge.kit.db import on_commit
 from slideforge.kit.envelope import Deleted
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
@@ -234,9 +236,9 @@ def _conflict(expected: int, current: int) -> ApiError:
 
 def update_slideshow(
     session: Session, runtime: Runtime, caller: Caller, slideshow_id: object, body: SlideshowPatch
-) -> tuple[SlideshowOut, list[str]]:
-    """Apply a partial update; returns the slideshow and the storage keys of render files
-    that no longer belong to it (delete them after the commit)."""
+) -> SlideshowOut:
+    """Apply a partial update; render files that no longer belong to the slideshow are
+    deleted once it committed."""
     row = get_row(session, caller, slideshow_id, for_update=True)
     sent = body.model_fields_set
     fields = {k for k in sent if k == "product_id" or getattr(body, k) is not None}
@@ -274,14 +276,13 @@ def update_slideshow(
             slides, reset = new, True
         else:  # same pictures: keep the render, take the provenance fields sent
             slides = [{**n, **sl.render_outputs(o)} for n, o in zip(new, slides, strict=True)]
-    purge: list[str] = []
     if reset:
         slides = [sl.clear_render(s) for s in slides]
         row.status = "draft"
         row.preview_image_url = None
         row.last_rendered_at = None
         row.render_id = None
-        purge = discard_render_files(session, row)
+        purge_after_commit(session, runtime, discard_render_files(session, row))
     if body.status is not None:
         row.status = body.status
     row.settings = settings
@@ -289,7 +290,7 @@ def update_slideshow(
     row.revision += 1
     row.updated_at = runtime.clock.now()
     session.flush()
-    return slideshow_out(row), purge
+    return slideshow_out(row)
 
 
 def create_slideshow(
@@ -382,11 +383,18 @@ def purge_storage(runtime: Runtime, keys: Iterable[str]) -> None:
             log.warning("could not delete %s: %s", key, exc)
 
 
+def purge_after_commit(session: Session, runtime: Runtime, keys: list[str]) -> None:
+    """Delete these stored files once the transaction that dropped their rows commits
+    (never before: a rollback brings the rows back, and they must still have their bytes)."""
+    if keys:
+        on_commit(session, partial(purge_storage, runtime, keys))
+
+
 def delete_slideshow(
-    session: Session, caller: Caller, slideshow_id: object
-) -> tuple[Deleted, list[str]]:
+    session: Session, runtime: Runtime, caller: Caller, slideshow_id: object
+) -> Deleted:
     row = get_row(session, caller, slideshow_id, for_update=True)
-    keys = discard_render_files(session, row)
+    purge_after_commit(session, runtime, discard_render_files(session, row))
     session.delete(row)
     session.flush()
-    return Deleted(id=row.id), keys
+    return Deleted(id=row.id)

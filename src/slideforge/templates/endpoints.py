@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 from slideforge.auth.deps import CallerDep, RuntimeDep, SessionDep
 from slideforge.kit.envelope import Deleted, Envelope, ErrorEnvelope, respond
 from slideforge.kit.pagination import Page, page_params
-from slideforge.slideshows.service import purge_storage
 from slideforge.templates import service
 from slideforge.templates.schemas import (
     FromSlideshowBody,
@@ -87,9 +86,7 @@ def update_template(
 def delete_template(
     template_id: str, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
 ) -> JSONResponse:
-    result, purge = service.delete_template(session, caller, template_id)
-    session.commit()
-    purge_storage(runtime, purge)
+    result = service.delete_template(session, runtime, caller, template_id)
     return respond(result, "Template deleted")
 
 

@@ -268,20 +268,19 @@ def update_template(
 
 
 def delete_template(
-    session: Session, caller: Caller, template_id: object
-) -> tuple[Deleted, list[str]]:
-    """Deletes the template (slideshows made from it keep existing); returns the storage
-    key of its preview copy, to delete after the commit."""
+    session: Session, runtime: Runtime, caller: Caller, template_id: object
+) -> Deleted:
+    """Deletes the template (slideshows made from it keep existing) and, once that
+    committed, the stored bytes of its preview copy."""
     row = _owned(session, caller, template_id)
-    keys: list[str] = []
     if row.preview_file_id is not None:
         preview = session.get(File, row.preview_file_id)
         if preview is not None:
-            keys.append(preview.storage_key)
+            slideshows.purge_after_commit(session, runtime, [preview.storage_key])
             session.delete(preview)
     session.delete(row)
     session.flush()
-    return Deleted(id=row.id), keys
+    return Deleted(id=row.id)
 
 
 def template_for_use(

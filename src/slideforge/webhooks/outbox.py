@@ -1,27 +1,23 @@
 """The outbox: an event becomes one ``webhook_delivery`` row per subscribed endpoint, written
 in the transaction of the change it reports (so it exists exactly when the change does).
-After that transaction commits, a delivery workflow is enqueued for each new row; if the
-process dies between the commit and the enqueue, the sweep (``webhooks.workflows``) finds the
-row still pending and enqueues it. Workflow ids make both enqueues one workflow."""
+After that transaction commits, a delivery workflow is enqueued for each new row
+(``jobs.deliver_webhook``); if the process dies between the commit and the enqueue, or runs
+no workers (a CLI command), the sweep (``webhooks.workflows``) finds the row still pending and
+enqueues it. Workflow ids make both enqueues one workflow."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from slideforge import jobs
 from slideforge.kit.clock import isoformat
 from slideforge.kit.ids import new_id
 from slideforge.models import WebhookDelivery, WebhookEndpoint
-
-log = logging.getLogger(__name__)
-
-_PENDING = "slideforge.webhook_outbox"
 
 
 def emit(
@@ -57,7 +53,6 @@ def emit(
     if not endpoints:
         return 0
     payload = {"type": event_type, "timestamp": isoformat(at), "data": data}
-    ids: list[str] = []
     for endpoint in endpoints:
         row = WebhookDelivery(
             id=new_id(),
@@ -73,41 +68,5 @@ def emit(
             created_at=at,
         )
         session.add(row)
-        ids.append(str(row.id))
-    _after_commit(session).extend(ids)
-    return len(ids)
-
-
-def _after_commit(session: Session) -> list[str]:
-    """The delivery ids this session's transaction created (enqueued once it commits)."""
-    pending: list[str] | None = session.info.get(_PENDING)
-    if pending is None:
-        pending = []
-        session.info[_PENDING] = pending
-        event.listen(session, "after_commit", _committed)
-        event.listen(session, "after_rollback", _rolled_back)
-    return pending
-
-
-def _committed(session: Session) -> None:
-    ids: list[str] = session.info.get(_PENDING) or []
-    if not ids:
-        return
-    taken = list(ids)
-    ids.clear()
-    from slideforge import workers
-    from slideforge.webhooks import workflows
-
-    if not workers.is_running():
-        return  # no DBOS in this process (a CLI command): the sweep delivers them
-    for delivery_id in taken:
-        try:
-            workflows.enqueue(delivery_id, 1)
-        except Exception:  # the rows are committed: the sweep will enqueue them
-            log.warning("could not enqueue webhook delivery %s", delivery_id, exc_info=True)
-
-
-def _rolled_back(session: Session) -> None:
-    ids: list[str] | None = session.info.get(_PENDING)
-    if ids:
-        ids.clear()
+        jobs.deliver_webhook.after_commit(session, str(row.id), 1)
+    return len(endpoints)

@@ -33,7 +33,6 @@ from slideforge.kit.ids import parse_id
 from slideforge.models import Account, Post, PostTarget
 from slideforge.posts import service as posts
 from slideforge.posts.schemas import PostInput
-from slideforge.publishing import workflows
 from slideforge.runtime import Runtime
 
 PRIVACY = {
@@ -278,9 +277,8 @@ def create_post(
         )
     except ValidationError as exc:
         raise Refusal("invalid_parameters", describe_validation_errors(exc.errors())[0]) from exc
-    created, targets = posts.create_post(session, runtime, caller, post_input, source="ayrshare")
-    workflows.enqueue_targets(targets)
-    session.commit()  # no transaction of this request stays open while its send is awaited
+    created = posts.create_post(session, runtime, caller, post_input, source="ayrshare")
+    session.commit()  # starts its workflows; no transaction stays open while the send is awaited
     return Created(
         post_id=created.id,
         account_id=account.id,
@@ -440,8 +438,7 @@ def delete_post(session: Session, runtime: Runtime, caller: Caller, post_id: str
     post = find_post(session, caller, post_id)
     if post.status == "deleted":
         raise Refusal("not_deletable", f"Post {post.id} was already deleted.")
-    result, canceled = posts.delete_posts(session, runtime, caller, [str(post.id)])
-    workflows.cancel_targets(canceled)
+    result = posts.delete_posts(session, runtime, caller, [str(post.id)])
     if result.blockedStatuses:
         targets = targets_of(session, post.id)
         if any(t.status == "publishing" for t in targets):

@@ -51,7 +51,7 @@ POST_REFUSALS = {
     422: {"invalid_scheduled_at"},
 }
 # /ayrshare/api answers in Ayrshare's error shape (its SDK parses that, not our envelope): its
-# refusals are numeric codes (compat/ayrshare.CODES); 101 is the schema's own rule, never here.
+# refusals are numeric codes (compat/ayrshare/errors.CODES); 101 is the schema's own rule, never here.
 AYRSHARE = "/ayrshare/api"
 SEMANTIC: dict[str, dict[int, set[str | int]]] = {
     # The size limits are settings (images 20 MB, videos 100 MB by default).

@@ -19,11 +19,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from slideforge.accounts.capabilities import effective_policy
+from slideforge.accounts.capabilities import caps_policy
 from slideforge.models import Account, Post, PostTarget
 from slideforge.posts import scheduling
-from slideforge.posts.service import refresh_status
-from slideforge.publishing.platforms import get_platform
+from slideforge.posts.service import drafted, option_columns, post_options, refresh_status
+from slideforge.publishing.platforms import get_platform, registry
 from slideforge.publishing.platforms.base import PlatformError, PublishRequest, TokenSet
 from slideforge.runtime import Runtime
 from slideforge.webhooks import events as webhook_events
@@ -88,7 +88,7 @@ def pacing_delay(runtime: Runtime, target_id: str, revision: int) -> float | Non
         if post is None or account is None:
             return None
         rows = session.execute(
-            sa.select(PostTarget.last_attempted_at, PostTarget.published_at, Post.tiktok)
+            sa.select(PostTarget.last_attempted_at, PostTarget.published_at, *option_columns())
             .join(Post, Post.id == PostTarget.post_id)
             .where(
                 PostTarget.account_id == target.account_id,
@@ -98,20 +98,11 @@ def pacing_delay(runtime: Runtime, target_id: str, revision: int) -> float | Non
             )
         )
         bookings = [
-            scheduling.Booking(
-                published or attempted, bool(tiktok and tiktok.get("post_mode") == "MEDIA_UPLOAD")
-            )
-            for attempted, published, tiktok in rows
+            scheduling.Booking(published or attempted, drafted(options))
+            for attempted, published, *options in rows
         ]
-        policy = scheduling.Policy.from_dict(effective_policy(account.platform, account.policy))
-        caps = scheduling.Policy(
-            min_gap=timedelta(0),
-            max_per_24h=policy.max_per_24h,
-            max_drafts_per_24h=policy.max_drafts_per_24h,
-            allowed_hours=None,
-            zone=policy.zone,
-        )
-        is_draft = bool(post.tiktok and post.tiktok.get("post_mode") == "MEDIA_UPLOAD")
+        caps = caps_policy(account.platform, account.policy)
+        is_draft = registry.is_draft(post_options(post))
         free = scheduling.next_free_slot(caps, bookings, now, is_draft=is_draft)
         if free is None or free <= now:
             return 0.0
@@ -172,9 +163,7 @@ def request_for(session: Session, target: PostTarget) -> PublishRequest:
     account = session.get(Account, target.account_id)
     assert post is not None and account is not None
     variants = (post.media_variants or {}).get(target.platform) or []
-    settings: dict[str, Any] = dict(post.tiktok or {}) if target.platform == "tiktok" else {}
-    if target.platform == "pinterest":
-        settings = dict(post.pinterest or {})
+    settings = registry.rules(target.platform).publish_settings(post_options(post))
     # The account's platform settings (login model, ids, default board) travel along.
     account_settings = {**(account.settings or {}), "platform_user_id": account.platform_user_id}
     if post.media["type"] == "video":

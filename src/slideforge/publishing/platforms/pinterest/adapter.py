@@ -30,7 +30,6 @@ from slideforge.config import Settings
 from slideforge.publishing.platforms.base import (
     FailureKind,
     Identity,
-    PlatformConfigError,
     PlatformError,
     PublishRequest,
     Reading,
@@ -43,31 +42,17 @@ from slideforge.publishing.platforms.base import (
     platform_request,
     same_text,
 )
+from slideforge.publishing.platforms.pinterest.rules import (
+    CAROUSEL_MAX,
+    DESCRIPTION_MAX,
+    RULES,
+    pin_description,
+)
 
-DESCRIPTION_MAX = 800
-CAROUSEL_MAX = 5
 PUBLISH_SCOPES = ("boards:read", "pins:read", "pins:write", "user_accounts:read")
 MEDIA_POLL_SECONDS = 2.0
 # Reconciliation reads the board's pins, 100 a page, at most this many pages back.
 BOARD_PIN_PAGES = 10
-
-
-def hashtag(tag: str) -> str:
-    """``"#" + the tag`` without spaces or leading ``#`` ("" when nothing is left)."""
-    word = re.sub(r"\s+", "", tag).lstrip("#")
-    return f"#{word}" if word else ""
-
-
-def pin_description(caption: str, tags: list[str] | None) -> str:
-    """The pin's description: the caption, then the tags as hashtags."""
-    words: list[str] = []
-    for tag in tags or []:
-        word = hashtag(tag)
-        if word and word.lower() not in (w.lower() for w in words):
-            words.append(word)
-    if not words:
-        return caption
-    return f"{caption}\n\n{' '.join(words)}" if caption else " ".join(words)
 
 
 def pin_url(pin_id: str) -> str:
@@ -77,37 +62,15 @@ def pin_url(pin_id: str) -> str:
 class Pinterest:
     name = "pinterest"
 
-    def __init__(
-        self,
-        *,
-        client_id: str,
-        client_secret: str,
-        authorize_url: str,
-        api_base_url: str,
-        scopes: str,
-        timeout: float = 30.0,
-    ) -> None:
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.authorize_base = authorize_url
-        self.api = api_base_url.rstrip("/")
-        self.scopes = scopes
+    def __init__(self, settings: Settings, timeout: float = 30.0) -> None:
+        self.client_id, self.client_secret = RULES.client(settings)
+        self.settings = settings
+        self.api = settings.pinterest_api_base_url.rstrip("/")
         self.timeout = timeout
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Pinterest:
-        if not settings.pinterest_client_id or not settings.pinterest_client_secret:
-            raise PlatformConfigError(
-                "Pinterest is not configured: set SLIDEFORGE_PINTEREST_CLIENT_ID and "
-                "SLIDEFORGE_PINTEREST_CLIENT_SECRET (an app from developers.pinterest.com)"
-            )
-        return cls(
-            client_id=settings.pinterest_client_id,
-            client_secret=settings.pinterest_client_secret,
-            authorize_url=settings.pinterest_authorize_url,
-            api_base_url=settings.pinterest_api_base_url,
-            scopes=settings.pinterest_scopes,
-        )
+        return cls(settings)
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -191,10 +154,10 @@ class Pinterest:
             "client_id": self.client_id,
             "redirect_uri": redirect_uri,
             "response_type": "code",
-            "scope": self.scopes,
+            "scope": self.settings.pinterest_scopes,
             "state": state,
         }
-        return f"{self.authorize_base}?{urlencode(query)}"
+        return f"{self.settings.pinterest_authorize_url}?{urlencode(query)}"
 
     def _token_call(self, form: dict[str, str], now: datetime, *, refreshing: bool) -> TokenSet:
         # Apps created before 25 Sep 2025 must ask for continuous refresh tokens; newer ones
@@ -526,4 +489,4 @@ class Pinterest:
         )
 
 
-__all__ = ["Pinterest", "hashtag", "pin_description", "pin_url"]
+__all__ = ["Pinterest", "pin_url"]

@@ -19,7 +19,6 @@ from slideforge.config import Settings
 from slideforge.publishing.platforms.base import (
     FailureKind,
     Identity,
-    PlatformConfigError,
     PlatformError,
     PublishRequest,
     Reading,
@@ -32,11 +31,15 @@ from slideforge.publishing.platforms.base import (
     platform_request,
     same_text,
 )
+from slideforge.publishing.platforms.text import utf16_truncate
+from slideforge.publishing.platforms.tiktok.rules import (
+    PHOTO_DESCRIPTION_MAX,
+    PHOTO_TITLE_MAX,
+    RULES,
+    VIDEO_TITLE_MAX,
+)
 
 PRIVACY_ORDER = ("PUBLIC_TO_EVERYONE", "FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY")
-PHOTO_TITLE_MAX = 90
-PHOTO_DESCRIPTION_MAX = 4000
-VIDEO_TITLE_MAX = 2200
 SINGLE_CHUNK_MAX = 64_000_000
 CHUNK_SIZE = 10_000_000
 # Display API video list (scope video.list): the fields read, 20 a page (TikTok's maximum),
@@ -112,24 +115,6 @@ FAIL_REASONS: dict[str, tuple[FailureKind, str]] = {
 }
 
 
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def utf16_truncate(text: str, limit: int) -> str:
-    if utf16_len(text) <= limit:
-        return text
-    out = []
-    used = 0
-    for ch in text:
-        size = 2 if ord(ch) > 0xFFFF else 1
-        if used + size > limit:
-            break
-        out.append(ch)
-        used += size
-    return "".join(out)
-
-
 def chunk_plan(size: int) -> list[tuple[int, int]]:
     """(first, last) byte ranges: one chunk up to 64 MB, else 10 MB chunks with the remainder
     merged into the last (TikTok's FILE_UPLOAD rules)."""
@@ -144,40 +129,17 @@ def chunk_plan(size: int) -> list[tuple[int, int]]:
 class TikTok:
     name = "tiktok"
 
-    def __init__(
-        self,
-        *,
-        client_key: str,
-        client_secret: str,
-        api_base_url: str,
-        authorize_url: str,
-        scopes: str,
-        video_source: str = "FILE_UPLOAD",
-        timeout: float = 30.0,
-    ) -> None:
-        self.client_key = client_key
-        self.client_secret = client_secret
-        self.api = api_base_url.rstrip("/")
-        self.authorize_base = authorize_url
-        self.scopes = scopes
-        self.video_source = video_source
+    def __init__(self, settings: Settings, timeout: float = 30.0) -> None:
+        self.client_key, self.client_secret = RULES.client(settings)
+        self.api = settings.tiktok_api_base_url.rstrip("/")
+        self.authorize_base = settings.tiktok_authorize_url
+        self.scopes = settings.tiktok_scopes
+        self.video_source = settings.tiktok_video_source
         self.timeout = timeout
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TikTok:
-        if not settings.tiktok_client_key or not settings.tiktok_client_secret:
-            raise PlatformConfigError(
-                "TikTok is not configured: set SLIDEFORGE_TIKTOK_CLIENT_KEY and "
-                "SLIDEFORGE_TIKTOK_CLIENT_SECRET (an app from TikTok's developer portal)"
-            )
-        return cls(
-            client_key=settings.tiktok_client_key,
-            client_secret=settings.tiktok_client_secret,
-            api_base_url=settings.tiktok_api_base_url,
-            authorize_url=settings.tiktok_authorize_url,
-            scopes=settings.tiktok_scopes,
-            video_source=settings.tiktok_video_source,
-        )
+        return cls(settings)
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -648,4 +610,4 @@ def _uploaded_until(content_range: str | None) -> int | None:
         return None
 
 
-__all__ = ["TikTok", "chunk_plan", "utf16_len", "utf16_truncate"]
+__all__ = ["TikTok", "chunk_plan"]

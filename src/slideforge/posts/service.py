@@ -30,6 +30,7 @@ from slideforge.kit.clock import TimestampRangeError, isoformat, parse_timestamp
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
 from slideforge.models import Account, Post, PostRequest, PostTarget
+from slideforge.models.post import PostStatus, TargetStatus
 from slideforge.posts import scheduling
 from slideforge.posts.schemas import (
     AccountSelection,
@@ -53,21 +54,29 @@ from slideforge.slideshows import texts as slide_texts
 
 IMMEDIATE_WINDOW = timedelta(seconds=30)
 # Target states that hold a slot on the account.
-BOOKED = ("scheduled", "pending", "publishing", "retry", "posted", "outcome_unknown")
-ACTIVE = ("scheduled", "pending", "publishing", "retry")
-EDITABLE_POST = ("draft", "pending", "scheduled", "retry", "failed")
-DELETABLE_POST = ("draft", "pending", "scheduled", "retry", "failed")
-POST_STATUSES = (
-    "draft",
-    "pending",
-    "scheduled",
-    "posted",
-    "failed",
-    "partial",
-    "retry",
-    "outcome_unknown",
-    "deleted",
+BOOKED = (
+    TargetStatus.SCHEDULED,
+    TargetStatus.PENDING,
+    TargetStatus.PUBLISHING,
+    TargetStatus.RETRY,
+    TargetStatus.POSTED,
+    TargetStatus.OUTCOME_UNKNOWN,
 )
+ACTIVE = (
+    TargetStatus.SCHEDULED,
+    TargetStatus.PENDING,
+    TargetStatus.PUBLISHING,
+    TargetStatus.RETRY,
+)
+EDITABLE_POST = (
+    PostStatus.DRAFT,
+    PostStatus.PENDING,
+    PostStatus.SCHEDULED,
+    PostStatus.RETRY,
+    PostStatus.FAILED,
+)
+DELETABLE_POST = EDITABLE_POST
+POST_STATUSES = tuple(PostStatus)
 # A create that finds its idempotency key held by a request of a live process waits this long
 # for that request's post, then answers 409 create_in_progress with Retry-After. A key held by
 # a dead process (see slideforge.liveness) is taken over at once.
@@ -836,7 +845,9 @@ def list_posts(
     if status:
         query = query.where(Post.status == status)
     posts = list(session.scalars(query.order_by(Post.created_at.desc(), Post.id).limit(limit)))
-    by_status = {name: counts.get(name, 0) for name in POST_STATUSES if name != "deleted"}
+    by_status: dict[str, int] = {
+        str(name): counts.get(name, 0) for name in POST_STATUSES if name != PostStatus.DELETED
+    }
     total = sum(by_status.values())
     return PostList(
         summary=PostSummary(

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from slideforge.accounts.capabilities import caps_policy
 from slideforge.models import Account, Post, PostTarget
+from slideforge.models.post import PostStatus, SendState, TargetStatus
 from slideforge.posts import scheduling
 from slideforge.posts.service import drafted, option_columns, post_options, refresh_status
 from slideforge.publishing.platforms import get_platform, registry
@@ -30,7 +31,7 @@ from slideforge.webhooks import events as webhook_events
 from slideforge.webhooks import outbox
 
 REFRESH_AHEAD = timedelta(hours=1)
-CLAIMABLE = ("pending", "scheduled", "retry")
+CLAIMABLE = (TargetStatus.PENDING, TargetStatus.SCHEDULED, TargetStatus.RETRY)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def _target(session: Session, target_id: str, *, lock: bool = False) -> PostTarg
 
 def _post_alive(session: Session, target: PostTarget) -> Post | None:
     post = session.get(Post, target.post_id)
-    return None if post is None or post.status == "deleted" else post
+    return None if post is None or post.status == PostStatus.DELETED else post
 
 
 def load_plan(runtime: Runtime, target_id: str, revision: int) -> TargetPlan | None:
@@ -93,7 +94,9 @@ def pacing_delay(runtime: Runtime, target_id: str, revision: int) -> float | Non
             .where(
                 PostTarget.account_id == target.account_id,
                 PostTarget.id != target.id,
-                PostTarget.status.in_(("publishing", "posted", "outcome_unknown")),
+                PostTarget.status.in_(
+                    (TargetStatus.PUBLISHING, TargetStatus.POSTED, TargetStatus.OUTCOME_UNKNOWN)
+                ),
                 PostTarget.last_attempted_at >= now - timedelta(hours=24),
             )
         )
@@ -142,16 +145,16 @@ def claim(runtime: Runtime, target_id: str, revision: int, attempt: int) -> bool
         target = _target(session, target_id, lock=True)
         if target is None or target.revision != revision:
             return False
-        if target.status == "publishing" and target.attempt == attempt:
+        if target.status == TargetStatus.PUBLISHING and target.attempt == attempt:
             return True  # our own claim, replayed after a crash before it was recorded
         if target.status not in CLAIMABLE or target.attempt != attempt - 1:
             return False
         post = _post_alive(session, target)
         if post is None:
             return False
-        target.status = "publishing"
+        target.status = TargetStatus.PUBLISHING
         target.attempt = attempt
-        target.send_state = "armed"
+        target.send_state = SendState.ARMED
         target.last_attempted_at = now
         target.error_code = target.error_message = None
         refresh_status(session, post)
@@ -319,11 +322,11 @@ def begin_send(
         if target is None or target.revision != revision or target.attempt != attempt:
             return "obsolete", None
         ref = (target.progress or {}).get("ref")
-        if target.send_state == "sent" and target.status == "publishing" and ref:
+        if target.send_state == SendState.SENT and target.status == TargetStatus.PUBLISHING and ref:
             return "sent", dict(ref)
-        if target.send_state != "armed" or target.status != "publishing":
+        if target.send_state != SendState.ARMED or target.status != TargetStatus.PUBLISHING:
             return "interrupted", None
-        target.send_state = "sending"
+        target.send_state = SendState.SENDING
         target.progress = {
             **(target.progress or {}),
             "sending": {
@@ -341,7 +344,7 @@ def record_sent(runtime: Runtime, target_id: str, attempt: int, ref: dict[str, A
         assert target is not None
         if target.attempt != attempt:
             return
-        target.send_state = "sent"
+        target.send_state = SendState.SENT
         target.publish_id = str(ref.get("publish_id") or ref.get("id") or "") or None
         target.progress = {**(target.progress or {}), "ref": ref}
         target.platform_status = "SENT"
@@ -350,7 +353,7 @@ def record_sent(runtime: Runtime, target_id: str, attempt: int, ref: dict[str, A
 def _finish(
     session: Session,
     target: PostTarget,
-    status: str,
+    status: TargetStatus,
     now: datetime,
     *,
     announce_published: bool = False,
@@ -391,14 +394,14 @@ def record_failure(
         if target.attempt != attempt:
             return target.status
         kind = error.get("kind")
-        target.send_state = "sent" if sent else "none"
+        target.send_state = SendState.SENT if sent else SendState.NONE
         if kind == "unknown":
-            status = "outcome_unknown"
+            status = TargetStatus.OUTCOME_UNKNOWN
         elif retry_at is not None:
-            status = "retry"
+            status = TargetStatus.RETRY
             target.scheduled_for = retry_at
         else:
-            status = "failed"
+            status = TargetStatus.FAILED
         if kind == "auth" and error.get("code") in ("reauth_required", "auth_removed"):
             account = session.get(Account, target.account_id)
             if account is not None:
@@ -437,28 +440,45 @@ def record_done(
         assert target is not None
         if target.attempt != attempt:
             return False
-        first = target.status != "posted"
-        values: dict[str, Any] = {"platform_status": platform_status}
-        if post_id:
-            values["platform_post_id"] = post_id
-        if url and (post_id or not target.published_url):
-            values["published_url"] = url
-        if first:
-            values["published_at"] = now
-            account = session.get(Account, target.account_id)
-            if account is not None:
-                account.last_posted_at = now
-        _finish(
-            session,
-            target,
-            "posted",
-            now,
-            announce_published=first,
-            error_code=None,
-            error_message=None,
-            **values,
-        )
+        first = target.status != TargetStatus.POSTED
+        _posted(session, target, now, first, platform_status, post_id, url)
         return first
+
+
+def _posted(
+    session: Session,
+    target: PostTarget,
+    now: datetime,
+    first: bool,
+    platform_status: str,
+    post_id: str | None,
+    url: str | None,
+    *,
+    url_wins: bool = False,
+    **values: Any,
+) -> None:
+    """The target is posted with the platform's id and URL (a URL without an id replaces a
+    known one only when ``url_wins``); the first time, when and by which account."""
+    values["platform_status"] = platform_status
+    if post_id:
+        values["platform_post_id"] = post_id
+    if url and (post_id or url_wins or not target.published_url):
+        values["published_url"] = url
+    if first:
+        values["published_at"] = now
+        account = session.get(Account, target.account_id)
+        if account is not None:
+            account.last_posted_at = now
+    _finish(
+        session,
+        target,
+        TargetStatus.POSTED,
+        now,
+        announce_published=first,
+        error_code=None,
+        error_message=None,
+        **values,
+    )
 
 
 def due_targets(
@@ -481,7 +501,7 @@ def due_targets(
             .where(
                 PostTarget.status.in_(CLAIMABLE),
                 PostTarget.scheduled_for <= now + horizon,
-                Post.status != "deleted",
+                Post.status != PostStatus.DELETED,
             )
         )
         return [
@@ -503,7 +523,7 @@ def stuck_targets(runtime: Runtime, older_than: timedelta) -> list[tuple[str, in
                 PostTarget.account_id,
                 PostTarget.platform,
             ).where(
-                PostTarget.status == "publishing",
+                PostTarget.status == TargetStatus.PUBLISHING,
                 PostTarget.last_attempted_at < now - older_than,
             )
         )
@@ -516,16 +536,23 @@ def resolve_stuck(runtime: Runtime, target_id: str, attempt: int) -> str | None:
     now = runtime.clock.now()
     with runtime.db.session() as session:
         target = _target(session, target_id, lock=True)
-        if target is None or target.status != "publishing" or target.attempt != attempt:
+        if target is None or target.status != TargetStatus.PUBLISHING or target.attempt != attempt:
             return None
-        if target.send_state in ("armed", "none"):
-            _finish(session, target, "retry", now, scheduled_for=now, send_state="none")
-            return "retry"
-        if target.send_state == "sending":
+        if target.send_state in (SendState.ARMED, SendState.NONE):
             _finish(
                 session,
                 target,
-                "outcome_unknown",
+                TargetStatus.RETRY,
+                now,
+                scheduled_for=now,
+                send_state=SendState.NONE,
+            )
+            return "retry"
+        if target.send_state == SendState.SENDING:
+            _finish(
+                session,
+                target,
+                TargetStatus.OUTCOME_UNKNOWN,
                 now,
                 error_code="interrupted",
                 error_message="the server stopped while sending this post; it may or may not be "
@@ -577,7 +604,7 @@ def reconcile_context(
         target = _target(session, target_id)
         if (
             target is None
-            or target.status != "outcome_unknown"
+            or target.status != TargetStatus.OUTCOME_UNKNOWN
             or target.revision != revision
             or target.attempt != attempt
             or _post_alive(session, target) is None
@@ -632,7 +659,7 @@ def _unknown_target(
     target = _target(session, target_id, lock=True)
     if (
         target is None
-        or target.status != "outcome_unknown"
+        or target.status != TargetStatus.OUTCOME_UNKNOWN
         or target.revision != revision
         or target.attempt != attempt
     ):
@@ -697,24 +724,16 @@ def reconcile_posted(
             return False
         entry = _reconcile_entry(target, attempt, read, state="decided")
         target.progress = {**(target.progress or {}), "reconcile": {**entry, "decision": "posted"}}
-        values: dict[str, Any] = {"platform_status": platform_status, "send_state": "sent"}
-        if post_id:
-            values["platform_post_id"] = post_id
-        if url:
-            values["published_url"] = url
-        account = session.get(Account, target.account_id)
-        if account is not None:
-            account.last_posted_at = now
-        _finish(
+        _posted(
             session,
             target,
-            "posted",
             now,
-            announce_published=True,
-            published_at=now,
-            error_code=None,
-            error_message=None,
-            **values,
+            True,
+            platform_status,
+            post_id,
+            url,
+            url_wins=True,
+            send_state=SendState.SENT,
         )
         return True
 
@@ -738,10 +757,10 @@ def reconcile_not_posted(
         _finish(
             session,
             target,
-            "retry",
+            TargetStatus.RETRY,
             now,
             scheduled_for=now,
-            send_state="none",
+            send_state=SendState.NONE,
             error_code=None,
             error_message=None,
         )
@@ -767,9 +786,9 @@ def reconcile_failed(
         _finish(
             session,
             target,
-            "failed",
+            TargetStatus.FAILED,
             now,
-            send_state="sent",
+            send_state=SendState.SENT,
             error_code=str(error.get("code") or "failed"),
             error_message=str(error.get("message") or "the platform failed the post"),
         )
@@ -783,7 +802,9 @@ def unreconciled_targets(runtime: Runtime) -> list[tuple[str, int, int, int]]:
         rows = session.execute(
             sa.select(PostTarget.id, PostTarget.revision, PostTarget.attempt, PostTarget.progress)
             .join(Post, Post.id == PostTarget.post_id)
-            .where(PostTarget.status == "outcome_unknown", Post.status != "deleted")
+            .where(
+                PostTarget.status == TargetStatus.OUTCOME_UNKNOWN, Post.status != PostStatus.DELETED
+            )
         )
         out = []
         for target_id, revision, attempt, progress in rows:

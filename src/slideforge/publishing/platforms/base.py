@@ -211,6 +211,19 @@ class Reading:
     final: bool = False
 
 
+def require_scopes(granted: Sequence[str], needed: Sequence[str]) -> None:
+    """A connect whose authorisation lacks a scope publishing needs is refused
+    (``scope_not_authorized``), naming the missing scopes."""
+    missing = [scope for scope in needed if scope not in granted]
+    if missing:
+        raise PlatformError(
+            "user",
+            "scope_not_authorized",
+            f"the account did not grant {', '.join(missing)}: connect again and approve every "
+            "permission",
+        )
+
+
 def same_text(a: str | None, b: str | None) -> bool:
     """Texts equal once surrounding and repeated whitespace are ignored."""
     return " ".join((a or "").split()) == " ".join((b or "").split())
@@ -356,6 +369,18 @@ class PlatformRules:
 
     def accepts(self, kind: str) -> bool:
         return kind in self.capabilities["supported_content_kinds"]
+
+    def check_carousel(self, request: PublishRequest) -> None:
+        """A publish of more images than the platform's carousels take is refused
+        (``carousel_size``): the adapters check it again before staging."""
+        most = int(self.capabilities["media"]["slideshow"]["max_items"])
+        if request.kind == "slideshow" and not 1 <= len(request.image_urls) <= most:
+            raise PlatformError(
+                "user",
+                "carousel_size",
+                f"{self.title} carousels take 2–{most} images; this post has "
+                f"{len(request.image_urls)}",
+            )
 
     def check_caption(self, post: PostCheck) -> None:
         """The caption and text rules of a post that targets this platform."""

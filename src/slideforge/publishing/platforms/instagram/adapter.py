@@ -28,7 +28,7 @@ from slideforge.publishing.platforms.base import (
 )
 from slideforge.publishing.platforms.instagram.errors import container_error
 from slideforge.publishing.platforms.instagram.login import InstagramLogin
-from slideforge.publishing.platforms.instagram.rules import CAROUSEL_MAX, caption_problems
+from slideforge.publishing.platforms.instagram.rules import RULES, caption_problems
 
 # Containers re-created within one attempt after they expired, before giving up.
 MAX_RECREATE = 3
@@ -52,12 +52,8 @@ class Instagram(InstagramLogin):
         return self._graph_base(login), ig_user_id
 
     def _check_quota(self, token: str, base: str, ig_user_id: str, username: str) -> None:
-        data = self._call(
-            "GET",
-            f"{base}/{ig_user_id}/content_publishing_limit",
-            read_only=True,
-            token=token,
-            params={"fields": "quota_usage,config"},
+        data = self._read(
+            f"{base}/{ig_user_id}/content_publishing_limit", token, {"fields": "quota_usage,config"}
         ).get("data")
         entry = data[0] if isinstance(data, list) and data else {}
         usage = entry.get("quota_usage")
@@ -89,13 +85,7 @@ class Instagram(InstagramLogin):
         return container
 
     def _container_status(self, token: str, base: str, container: str) -> tuple[str, str]:
-        data = self._call(
-            "GET",
-            f"{base}/{container}",
-            read_only=True,
-            token=token,
-            params={"fields": "status_code,status"},
-        )
+        data = self._read(f"{base}/{container}", token, {"fields": "status_code,status"})
         return str(data.get("status_code") or ""), str(data.get("status") or "")
 
     def _item_params(self, request: PublishRequest) -> list[dict[str, str]]:
@@ -123,13 +113,7 @@ class Instagram(InstagramLogin):
         problems = caption_problems(request.caption)
         if problems:
             raise PlatformError("user", "caption_invalid", "; ".join(problems))
-        if request.kind == "slideshow" and not 1 <= len(request.image_urls) <= CAROUSEL_MAX:
-            raise PlatformError(
-                "user",
-                "carousel_size",
-                f"Instagram carousels take 2–{CAROUSEL_MAX} images; this post has "
-                f"{len(request.image_urls)}",
-            )
+        RULES.check_carousel(request)
         base, ig_user_id = self._where(request)
         wanted = self._item_params(request)
         p: dict[str, Any] = dict(progress)
@@ -240,22 +224,12 @@ class Instagram(InstagramLogin):
         profile = f"https://www.instagram.com/{request.username}/" if request.username else None
         media_id = ref.get("media_id")
         if media_id:
-            data = self._call(
-                "GET",
-                f"{base}/{media_id}",
-                read_only=True,
-                token=token,
-                params={"fields": "id,permalink"},
-            )
+            data = self._read(f"{base}/{media_id}", token, {"fields": "id,permalink"})
             url = data.get("permalink") or profile
             return Status("posted", "PUBLISHED", post_id=str(media_id), url=url, final=True)
         # Published by an attempt whose answer was lost: find it among the latest posts.
-        listing = self._call(
-            "GET",
-            f"{base}/{ig_user_id}/media",
-            read_only=True,
-            token=token,
-            params={"fields": "id,permalink,caption", "limit": "25"},
+        listing = self._read(
+            f"{base}/{ig_user_id}/media", token, {"fields": "id,permalink,caption", "limit": "25"}
         ).get("data")
         for item in listing or []:
             if isinstance(item, dict) and (item.get("caption") or "") == request.caption:
@@ -346,9 +320,7 @@ class Instagram(InstagramLogin):
             if after:
                 params["after"] = after
             try:
-                body = self._call(
-                    "GET", f"{base}/{ig_user_id}/media", read_only=True, token=token, params=params
-                )
+                body = self._read(f"{base}/{ig_user_id}/media", token, params)
             except PlatformError as exc:
                 return Reading(
                     "unknown",

@@ -28,6 +28,7 @@ from slideforge.publishing.platforms.base import (
     PlatformError,
     TokenSet,
     platform_request,
+    require_scopes,
 )
 from slideforge.publishing.platforms.instagram.errors import graph_error
 from slideforge.publishing.platforms.instagram.rules import RULES
@@ -59,6 +60,23 @@ class _RedactSecrets(logging.Filter):
 logging.getLogger("httpx").addFilter(_RedactSecrets())
 
 
+def _identity(login: str, ig_user_id: str, profile: dict[str, Any], **settings: Any) -> Identity:
+    """The connected professional account from its Graph ``profile`` (username, name,
+    picture), with the login model and ``settings`` particular to it."""
+    username = str(profile.get("username") or ig_user_id)
+    return Identity(
+        platform_user_id=ig_user_id,
+        username=username,
+        display_name=str(profile.get("name") or username),
+        settings={
+            "login": login,
+            "ig_user_id": ig_user_id,
+            **settings,
+            "avatar_url": profile.get("profile_picture_url"),
+        },
+    )
+
+
 class InstagramLogin:
     """The app's credentials, the Graph calls, and OAuth for both login models."""
 
@@ -81,6 +99,12 @@ class InstagramLogin:
         settings = self.settings
         base = settings.facebook_graph_url.rstrip("/") if login == "facebook" else self.graph_url
         return f"{base}/{settings.instagram_graph_version.strip('/')}"
+
+    def _read(
+        self, url: str, token: str | None, params: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """A Graph read (GET)."""
+        return self._call("GET", url, read_only=True, token=token, params=params)
 
     def _call(
         self,
@@ -157,28 +181,17 @@ class InstagramLogin:
             raise PlatformError("retryable", "bad_response", "Instagram returned no token")
         raw = entry.get("permissions") or ""
         granted = [p.strip() for p in (raw.split(",") if isinstance(raw, str) else raw)]
-        missing = [scope for scope in IG_PUBLISH_SCOPES if scope not in granted]
-        if missing:
-            raise PlatformError(
-                "user",
-                "scope_not_authorized",
-                f"the account did not grant {', '.join(missing)}: connect again and approve "
-                "every permission",
-            )
-        long = self._call(
-            "GET",
+        require_scopes(granted, IG_PUBLISH_SCOPES)
+        long = self._read(
             f"{self.graph_url}/access_token",
-            read_only=True,
-            token=short,
-            params={"grant_type": "ig_exchange_token", "client_secret": self.client_secret},
+            short,
+            {"grant_type": "ig_exchange_token", "client_secret": self.client_secret},
         )
         tokens = self._long_lived(long, now, ",".join(granted))
-        me = self._call(
-            "GET",
+        me = self._read(
             f"{self._graph_base('instagram')}/me",
-            read_only=True,
-            token=tokens.access_token,
-            params={"fields": "user_id,username,name,account_type,profile_picture_url"},
+            tokens.access_token,
+            {"fields": "user_id,username,name,account_type,profile_picture_url"},
         )
         if me.get("account_type") == "PERSONAL":
             raise PlatformError(
@@ -191,19 +204,7 @@ class InstagramLogin:
         ig_user_id = str(me.get("user_id") or me.get("id") or "")
         if not ig_user_id:
             raise PlatformError("retryable", "bad_response", "Instagram returned no user id")
-        username = str(me.get("username") or ig_user_id)
-        identity = Identity(
-            platform_user_id=ig_user_id,
-            username=username,
-            display_name=str(me.get("name") or username),
-            settings={
-                "login": "instagram",
-                "ig_user_id": ig_user_id,
-                "account_type": me.get("account_type"),
-                "avatar_url": me.get("profile_picture_url"),
-            },
-        )
-        return tokens, identity
+        return tokens, _identity("instagram", ig_user_id, me, account_type=me.get("account_type"))
 
     @staticmethod
     def _long_lived(body: dict[str, Any], now: datetime, scopes: str) -> TokenSet:
@@ -259,14 +260,7 @@ class InstagramLogin:
             for p in permissions or []
             if isinstance(p, dict) and p.get("status") == "granted"
         ]
-        missing = [scope for scope in FB_PUBLISH_SCOPES if scope not in granted]
-        if missing:
-            raise PlatformError(
-                "user",
-                "scope_not_authorized",
-                f"the account did not grant {', '.join(missing)}: connect again and approve "
-                "every permission",
-            )
+        require_scopes(granted, FB_PUBLISH_SCOPES)
         pages = self._call(
             "GET",
             f"{base}/me/accounts",
@@ -296,19 +290,12 @@ class InstagramLogin:
                 "Login), then connect again",
             )
         ig = page["instagram_business_account"]
-        ig_user_id = str(ig.get("id"))
-        username = str(ig.get("username") or ig_user_id)
-        identity = Identity(
-            platform_user_id=ig_user_id,
-            username=username,
-            display_name=str(ig.get("name") or username),
-            settings={
-                "login": "facebook",
-                "ig_user_id": ig_user_id,
-                "page_id": str(page.get("id")),
-                "page_name": page.get("name"),
-                "avatar_url": ig.get("profile_picture_url"),
-            },
+        identity = _identity(
+            "facebook",
+            str(ig.get("id")),
+            ig,
+            page_id=str(page.get("id")),
+            page_name=page.get("name"),
         )
         # A Page token minted from a long-lived user token does not expire; there is no
         # refresh grant: when Meta invalidates it, the account is reconnected.
@@ -325,12 +312,10 @@ class InstagramLogin:
         """Instagram Login: a new 60-day token for a long-lived one at least 24 h old. (Only
         Instagram Login accounts carry a refresh credential.)"""
         try:
-            body = self._call(
-                "GET",
+            body = self._read(
                 f"{self.graph_url}/refresh_access_token",
-                read_only=True,
-                token=refresh_token,
-                params={"grant_type": "ig_refresh_token"},
+                refresh_token,
+                {"grant_type": "ig_refresh_token"},
             )
         except PlatformError as exc:
             if exc.kind in ("user", "wait") and exc.http_status is not None:

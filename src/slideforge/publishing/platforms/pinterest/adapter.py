@@ -40,10 +40,10 @@ from slideforge.publishing.platforms.base import (
     TokenSet,
     platform_client,
     platform_request,
+    require_scopes,
     same_text,
 )
 from slideforge.publishing.platforms.pinterest.rules import (
-    CAROUSEL_MAX,
     DESCRIPTION_MAX,
     RULES,
     pin_description,
@@ -206,14 +206,7 @@ class Pinterest:
             refreshing=False,
         )
         granted = tokens.scopes.split(",")
-        missing = [scope for scope in PUBLISH_SCOPES if scope not in granted]
-        if missing:
-            raise PlatformError(
-                "user",
-                "scope_not_authorized",
-                f"the account did not grant {', '.join(missing)}: connect again and approve "
-                "every permission",
-            )
+        require_scopes(granted, PUBLISH_SCOPES)
         user = self._call("GET", "/v5/user_account", token=tokens.access_token, read_only=True)
         user_id = str(user.get("id") or "")
         username = str(user.get("username") or user_id)
@@ -281,13 +274,7 @@ class Pinterest:
                 f"the pin description (caption and tags as hashtags) is {len(description)} "
                 f"characters; Pinterest takes at most {DESCRIPTION_MAX}",
             )
-        if request.kind == "slideshow" and not 1 <= len(request.image_urls) <= CAROUSEL_MAX:
-            raise PlatformError(
-                "user",
-                "carousel_size",
-                f"Pinterest carousels take 2–{CAROUSEL_MAX} images; this post has "
-                f"{len(request.image_urls)}",
-            )
+        RULES.check_carousel(request)
         settings = {"board_id": board, "description": description}
         if request.kind != "video":
             return Staged(ready=True, settings=settings, progress=dict(progress))

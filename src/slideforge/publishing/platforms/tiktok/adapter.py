@@ -29,6 +29,7 @@ from slideforge.publishing.platforms.base import (
     TokenSet,
     platform_client,
     platform_request,
+    require_scopes,
     same_text,
 )
 from slideforge.publishing.platforms.text import utf16_truncate
@@ -238,14 +239,7 @@ class TikTok:
         if code_verifier:
             form["code_verifier"] = code_verifier
         tokens = self._token_call(form, now)
-        missing = {"video.publish", "video.upload"} - set(tokens.scopes.split(","))
-        if missing:
-            raise PlatformError(
-                "user",
-                "scope_not_authorized",
-                f"the account did not grant {', '.join(sorted(missing))}: connect again and "
-                "approve every permission",
-            )
+        require_scopes(tokens.scopes.split(","), ("video.publish", "video.upload"))
         fields = "open_id,union_id,avatar_url,display_name"
         if "user.info.profile" in tokens.scopes.split(","):
             fields += ",username"

@@ -445,6 +445,19 @@ def record_done(
         return first
 
 
+def _retry_now(session: Session, target: PostTarget, now: datetime, **values: Any) -> None:
+    """Back to ``retry``, due now, nothing sent: the next attempt may send."""
+    _finish(
+        session,
+        target,
+        TargetStatus.RETRY,
+        now,
+        scheduled_for=now,
+        send_state=SendState.NONE,
+        **values,
+    )
+
+
 def _posted(
     session: Session,
     target: PostTarget,
@@ -539,14 +552,7 @@ def resolve_stuck(runtime: Runtime, target_id: str, attempt: int) -> str | None:
         if target is None or target.status != TargetStatus.PUBLISHING or target.attempt != attempt:
             return None
         if target.send_state in (SendState.ARMED, SendState.NONE):
-            _finish(
-                session,
-                target,
-                TargetStatus.RETRY,
-                now,
-                scheduled_for=now,
-                send_state=SendState.NONE,
-            )
+            _retry_now(session, target, now)
             return "retry"
         if target.send_state == SendState.SENDING:
             _finish(
@@ -754,13 +760,10 @@ def reconcile_not_posted(
             **(target.progress or {}),
             "reconcile": {**entry, "decision": "not_posted"},
         }
-        _finish(
+        _retry_now(
             session,
             target,
-            TargetStatus.RETRY,
             now,
-            scheduled_for=now,
-            send_state=SendState.NONE,
             error_code=None,
             error_message=None,
         )

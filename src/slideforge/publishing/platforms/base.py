@@ -294,6 +294,15 @@ class PostCheck:
 
 
 @dataclass(frozen=True)
+class PlatformSpec:
+    """A platform as the registry lists it: its rules, and its adapter's class (built from
+    the settings; ``PlatformConfigError`` when they lack the app's credentials)."""
+
+    rules: PlatformRules
+    adapter: Callable[[Settings], Platform]
+
+
+@dataclass(frozen=True)
 class QueueLimit:
     """Starts of ``publish_target`` allowed per account on the platform's queue."""
 
@@ -339,9 +348,6 @@ class PlatformRules:
     credentials_hint: ClassVar[str]
 
     # -- the adapter and its settings ------------------------------------------------------
-
-    def adapter(self, settings: Settings) -> Platform:
-        raise NotImplementedError
 
     def client(self, settings: Settings) -> tuple[str, str]:
         """The app's client id and secret, or a ``PlatformConfigError`` naming the two

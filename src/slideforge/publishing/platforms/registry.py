@@ -4,7 +4,7 @@ settings)``, ``check_post``) instead of naming a platform."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from slideforge.config import Settings
@@ -13,12 +13,20 @@ from slideforge.publishing.platforms.base import (
     Platform,
     PlatformConfigError,
     PlatformRules,
+    PlatformSpec,
     PostCheck,
 )
 from slideforge.publishing.platforms.variants import invalid
 
-PLATFORMS: dict[str, PlatformRules] = {
-    rules.name: rules for rules in (tiktok.RULES, instagram.RULES, pinterest.RULES)
+# One line a platform: its folder's SPEC.
+SPECS: tuple[PlatformSpec, ...] = (
+    tiktok.SPEC,
+    instagram.SPEC,
+    pinterest.SPEC,
+)
+PLATFORMS: dict[str, PlatformRules] = {spec.rules.name: spec.rules for spec in SPECS}
+ADAPTERS: dict[str, Callable[[Settings], Platform]] = {
+    spec.rules.name: spec.adapter for spec in SPECS
 }
 
 
@@ -34,9 +42,9 @@ def rules(name: str) -> PlatformRules:
 
 def get_platform(name: str, settings: Settings) -> Platform:
     """The adapter for ``name``, configured from the settings."""
-    if name not in PLATFORMS:
+    if name not in ADAPTERS:
         raise PlatformConfigError(f"publishing to {name} is not available in this build")
-    return PLATFORMS[name].adapter(settings)
+    return ADAPTERS[name](settings)
 
 
 def option_fields() -> tuple[str, ...]:

@@ -2,7 +2,10 @@
 models, ``errors.py`` Meta's error tables), its rules (``rules.py``) and its image variant
 (``media.py``)."""
 
+from slideforge.publishing.platforms.base import PlatformSpec
 from slideforge.publishing.platforms.instagram.adapter import Instagram
 from slideforge.publishing.platforms.instagram.rules import RULES
 
-__all__ = ["RULES", "Instagram"]
+SPEC = PlatformSpec(RULES, Instagram)
+
+__all__ = ["RULES", "SPEC", "Instagram"]

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from slideforge.config import Settings
 from slideforge.publishing.platforms.base import (
-    Platform,
     PlatformRules,
     PostCheck,
     QueueLimit,
@@ -88,11 +87,6 @@ class InstagramRules(PlatformRules):
         "the Instagram app id and secret for Instagram Login, or the Meta app id and secret "
         "with SLIDEFORGE_INSTAGRAM_LOGIN=facebook"
     )
-
-    def adapter(self, settings: Settings) -> Platform:
-        from slideforge.publishing.platforms.instagram.adapter import Instagram
-
-        return Instagram(settings)
 
     def setup(self, settings: Settings) -> Setup:
         if settings.instagram_login == "facebook":

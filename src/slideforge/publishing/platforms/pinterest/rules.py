@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 from slideforge.config import Settings
 from slideforge.publishing.platforms.base import (
-    Platform,
     PlatformRules,
     PostCheck,
     QueueLimit,
@@ -89,11 +88,6 @@ class PinterestRules(PlatformRules):
     options_need = "any"
     credential_settings = ("pinterest_client_id", "pinterest_client_secret")
     credentials_hint = "an app from developers.pinterest.com"
-
-    def adapter(self, settings: Settings) -> Platform:
-        from slideforge.publishing.platforms.pinterest.adapter import Pinterest
-
-        return Pinterest(settings)
 
     def setup(self, settings: Settings) -> Setup:
         return Setup(

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from slideforge.config import Settings
 from slideforge.kit.errors import ApiError
 from slideforge.publishing.platforms.base import (
-    Platform,
     PlatformRules,
     PostCheck,
     QueueLimit,
@@ -105,11 +104,6 @@ class TikTokRules(PlatformRules):
     takes_drafts = True
     credential_settings = ("tiktok_client_key", "tiktok_client_secret")
     credentials_hint = "an app from TikTok's developer portal"
-
-    def adapter(self, settings: Settings) -> Platform:
-        from slideforge.publishing.platforms.tiktok.adapter import TikTok
-
-        return TikTok(settings)
 
     def setup(self, settings: Settings) -> Setup:
         return Setup(

@@ -245,7 +245,7 @@ def check_platform_rules(draft: Draft, platforms: set[str], media: dict[str, Any
         platforms=frozenset(platforms),
         options=post_options(body),
         accounts=draft.accounts,
-        music_url=body.music_url,
+        music_url=body.music_url or None,
         music_post_id=body.music_post_id,
     )
     registry.check_post(check)

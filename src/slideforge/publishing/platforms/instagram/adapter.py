@@ -12,7 +12,6 @@ publishes the same container."""
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,8 +35,6 @@ IMAGE_POLL_SECONDS = 1.0
 VIDEO_POLL_SECONDS = 3.0
 # Reconciliation reads the account's media list, 50 a page, at most this many pages back.
 MEDIA_LIST_PAGES = 10
-
-log = logging.getLogger(__name__)
 
 
 class Instagram(InstagramLogin):

@@ -333,17 +333,7 @@ class TikTok:
                 "post_mode": mode,
                 "media_type": "PHOTO",
             }
-            data = self._call(
-                "POST", "/v2/post/publish/content/init/", token=token, read_only=False, json=body
-            )
-            return Sent(
-                ref={
-                    "publish_id": data.get("publish_id"),
-                    "mode": mode,
-                    "kind": "photo",
-                    "privacy_level": settings.get("privacy_level"),
-                }
-            )
+            return self._init(token, "/v2/post/publish/content/init/", body, "photo", settings)
         post_info = {
             "title": utf16_truncate(request.caption, VIDEO_TITLE_MAX),
             "privacy_level": settings["privacy_level"],
@@ -366,21 +356,32 @@ class TikTok:
                 "chunk_size": plan[0][1] + 1 if len(plan) == 1 else CHUNK_SIZE,
                 "total_chunk_count": len(plan),
             }
-        data = self._call(
-            "POST",
-            "/v2/post/publish/video/init/",
-            token=token,
-            read_only=False,
-            json={"post_info": post_info, "source_info": source},
+        body = {"post_info": post_info, "source_info": source}
+        return self._init(
+            token, "/v2/post/publish/video/init/", body, "video", settings, source=source["source"]
         )
+
+    def _init(
+        self,
+        token: str,
+        path: str,
+        body: dict[str, Any],
+        kind: str,
+        settings: dict[str, Any],
+        **ref: Any,
+    ) -> Sent:
+        """The init call (the irreversible one) and what following the post needs: the
+        publish id, and for a video the upload URL of its chunks."""
+        data = self._call("POST", path, token=token, read_only=False, json=body)
+        if kind == "video":
+            ref["upload_url"] = data.get("upload_url")
         return Sent(
             ref={
                 "publish_id": data.get("publish_id"),
-                "mode": mode,
-                "kind": "video",
-                "upload_url": data.get("upload_url"),
-                "source": source["source"],
+                "mode": settings["post_mode"],
+                "kind": kind,
                 "privacy_level": settings.get("privacy_level"),
+                **ref,
             }
         )
 

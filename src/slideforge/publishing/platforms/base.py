@@ -224,6 +224,47 @@ def require_scopes(granted: Sequence[str], needed: Sequence[str]) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of a platform's list of an account's posts, newest first: its items, whether
+    the platform says more follow, and the cursor that reads them."""
+
+    items: list[Any]
+    more: bool
+    cursor: Any = None
+
+
+def posts_since(
+    read_page: Callable[[Any], Page],
+    seen: Callable[[dict[str, Any]], Seen | None],
+    since: datetime,
+    pages: int,
+) -> tuple[tuple[Seen, ...], bool]:
+    """The posts a list shows created since ``since`` (``read_page(cursor)`` from cursor
+    None; ``seen`` reads one item, None to pass over it), reading at most ``pages`` pages;
+    and whether the read reached back that far (``complete``: an older post, or the end of
+    the list, was seen). A ``PlatformError`` of ``read_page`` is the caller's."""
+    found: list[Seen] = []
+    cursor: Any = None
+    for _ in range(pages):
+        page = read_page(cursor)
+        reached = False
+        for item in page.items:
+            one = seen(item) if isinstance(item, dict) else None
+            if one is None:
+                continue
+            if one.created_at < since:
+                reached = True
+            else:
+                found.append(one)
+        if reached or not page.more:
+            return tuple(found), True
+        if page.cursor is None or page.cursor == cursor:
+            break
+        cursor = page.cursor
+    return tuple(found), False
+
+
 def same_text(a: str | None, b: str | None) -> bool:
     """Texts equal once surrounding and repeated whitespace are ignored."""
     return " ".join((a or "").split()) == " ".join((b or "").split())

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slideforge.publishing.platforms.base import (
+    Page,
     PlatformError,
     PublishRequest,
     Reading,
@@ -23,6 +24,7 @@ from slideforge.publishing.platforms.base import (
     Sent,
     Staged,
     Status,
+    posts_since,
     same_text,
 )
 from slideforge.publishing.platforms.instagram.errors import container_error
@@ -309,56 +311,51 @@ class Instagram(InstagramLogin):
         self, token: str, base: str, ig_user_id: str, since: datetime, request: PublishRequest
     ) -> Reading:
         """``GET /{ig-user-id}/media`` (newest first, cursor paging) back to ``since``."""
-        seen: list[Seen] = []
-        complete = False
-        after: str | None = None
-        for _ in range(MEDIA_LIST_PAGES):
+
+        def read_page(after: str | None) -> Page:
             params = {"fields": "id,caption,timestamp,permalink,media_type", "limit": "50"}
             if after:
                 params["after"] = after
-            try:
-                body = self._read(f"{base}/{ig_user_id}/media", token, params)
-            except PlatformError as exc:
-                return Reading(
-                    "unknown",
-                    f"Instagram's media list of @{request.username} could not be read: "
-                    f"{exc.message}",
-                    final=exc.kind == "user",
-                )
+            body = self._read(f"{base}/{ig_user_id}/media", token, params)
             data = body.get("data")
-            for item in data if isinstance(data, list) else []:
-                if not isinstance(item, dict) or not item.get("id"):
-                    continue
-                try:
-                    created = datetime.strptime(str(item.get("timestamp")), "%Y-%m-%dT%H:%M:%S%z")
-                except ValueError:
-                    created = datetime.now(UTC)  # unreadable: treat as recent, so it counts
-                if created < since:
-                    complete = True
-                    continue
-                seen.append(
-                    Seen(
-                        post_id=str(item["id"]),
-                        url=str(item.get("permalink") or "") or None,
-                        created_at=created,
-                        matches=same_text(item.get("caption"), request.caption),
-                        summary=f"{item['id']} at {created.isoformat()}: "
-                        f"{str(item.get('caption') or '')[:60]!r}",
-                    )
-                )
             paging = body.get("paging")
             paging = paging if isinstance(paging, dict) else {}
             cursors = paging.get("cursors")
             cursors = cursors if isinstance(cursors, dict) else {}
             after = str(cursors.get("after") or "") or None
-            if complete or not paging.get("next") or not after:
-                complete = True
-                break
+            return Page(
+                data if isinstance(data, list) else [], bool(paging.get("next") and after), after
+            )
+
+        def seen(item: dict[str, Any]) -> Seen | None:
+            if not item.get("id"):
+                return None
+            try:
+                created = datetime.strptime(str(item.get("timestamp")), "%Y-%m-%dT%H:%M:%S%z")
+            except ValueError:
+                created = datetime.now(UTC)  # unreadable: treat as recent, so it counts
+            return Seen(
+                post_id=str(item["id"]),
+                url=str(item.get("permalink") or "") or None,
+                created_at=created,
+                matches=same_text(item.get("caption"), request.caption),
+                summary=f"{item['id']} at {created.isoformat()}: "
+                f"{str(item.get('caption') or '')[:60]!r}",
+            )
+
+        try:
+            listed, complete = posts_since(read_page, seen, since, MEDIA_LIST_PAGES)
+        except PlatformError as exc:
+            return Reading(
+                "unknown",
+                f"Instagram's media list of @{request.username} could not be read: {exc.message}",
+                final=exc.kind == "user",
+            )
         return Reading(
             "listed",
             f"Instagram's media list of @{request.username} since {since.isoformat()}: "
-            f"{len(seen)} post(s)",
-            listed=tuple(seen),
+            f"{len(listed)} post(s)",
+            listed=listed,
             complete=complete,
         )
 

@@ -30,6 +30,7 @@ from slideforge.config import Settings
 from slideforge.publishing.platforms.base import (
     FailureKind,
     Identity,
+    Page,
     PlatformError,
     PublishRequest,
     Reading,
@@ -40,6 +41,7 @@ from slideforge.publishing.platforms.base import (
     TokenSet,
     platform_client,
     platform_request,
+    posts_since,
     require_scopes,
     same_text,
 )
@@ -420,58 +422,54 @@ class Pinterest:
             or pin_description(request.caption, request.settings.get("tags"))
         )
         title, link = request.settings.get("title"), request.settings.get("link")
-        seen: list[Seen] = []
-        complete = False
-        bookmark: str | None = None
-        for _ in range(BOARD_PIN_PAGES):
+
+        def read_page(bookmark: str | None) -> Page:
             params = {"page_size": "100"}
             if bookmark:
                 params["bookmark"] = bookmark
-            try:
-                body = self._call(
-                    "GET", f"/v5/boards/{board}/pins", token=token, read_only=True, params=params
-                )
-            except PlatformError as exc:
-                return Reading(
-                    "unknown",
-                    f"the pins of Pinterest board {board} could not be read: {exc.message}",
-                    final=exc.kind == "user",
-                )
+            body = self._call(
+                "GET", f"/v5/boards/{board}/pins", token=token, read_only=True, params=params
+            )
             items = body.get("items")
-            for pin in items if isinstance(items, list) else []:
-                if not isinstance(pin, dict) or not pin.get("id"):
-                    continue
-                try:
-                    created = datetime.fromisoformat(str(pin.get("created_at"))).replace(tzinfo=UTC)
-                except ValueError:
-                    created = datetime.now(UTC)  # unreadable: treat as recent, so it counts
-                # created_at has whole seconds: a pin of the send's first second counts.
-                if created < since.replace(microsecond=0):
-                    complete = True
-                    continue
-                matches = same_text(pin.get("description"), description)
-                if title:
-                    matches = matches and same_text(pin.get("title"), str(title))
-                if link:
-                    matches = matches and str(pin.get("link") or "") == str(link)
-                seen.append(
-                    Seen(
-                        post_id=str(pin["id"]),
-                        url=pin_url(str(pin["id"])),
-                        created_at=created,
-                        matches=matches,
-                        summary=f"{pin['id']} at {created.isoformat()}: "
-                        f"{str(pin.get('description') or '')[:60]!r}",
-                    )
-                )
             bookmark = str(body.get("bookmark") or "") or None
-            if complete or not bookmark:
-                complete = True
-                break
+            return Page(items if isinstance(items, list) else [], bookmark is not None, bookmark)
+
+        def seen(pin: dict[str, Any]) -> Seen | None:
+            if not pin.get("id"):
+                return None
+            try:
+                created = datetime.fromisoformat(str(pin.get("created_at"))).replace(tzinfo=UTC)
+            except ValueError:
+                created = datetime.now(UTC)  # unreadable: treat as recent, so it counts
+            matches = same_text(pin.get("description"), description)
+            if title:
+                matches = matches and same_text(pin.get("title"), str(title))
+            if link:
+                matches = matches and str(pin.get("link") or "") == str(link)
+            return Seen(
+                post_id=str(pin["id"]),
+                url=pin_url(str(pin["id"])),
+                created_at=created,
+                matches=matches,
+                summary=f"{pin['id']} at {created.isoformat()}: "
+                f"{str(pin.get('description') or '')[:60]!r}",
+            )
+
+        try:
+            # created_at has whole seconds: a pin of the send's first second counts.
+            listed, complete = posts_since(
+                read_page, seen, since.replace(microsecond=0), BOARD_PIN_PAGES
+            )
+        except PlatformError as exc:
+            return Reading(
+                "unknown",
+                f"the pins of Pinterest board {board} could not be read: {exc.message}",
+                final=exc.kind == "user",
+            )
         return Reading(
             "listed",
-            f"the pins of Pinterest board {board} since {since.isoformat()}: {len(seen)} pin(s)",
-            listed=tuple(seen),
+            f"the pins of Pinterest board {board} since {since.isoformat()}: {len(listed)} pin(s)",
+            listed=listed,
             complete=complete,
         )
 

@@ -19,6 +19,7 @@ from slideforge.config import Settings
 from slideforge.publishing.platforms.base import (
     FailureKind,
     Identity,
+    Page,
     PlatformError,
     PublishRequest,
     Reading,
@@ -29,6 +30,7 @@ from slideforge.publishing.platforms.base import (
     TokenSet,
     platform_client,
     platform_request,
+    posts_since,
     require_scopes,
     same_text,
 )
@@ -491,79 +493,71 @@ class TikTok:
             title = utf16_truncate(settings.get("title") or "", PHOTO_TITLE_MAX)
         else:
             description, title = utf16_truncate(request.caption, VIDEO_TITLE_MAX), ""
-        seen: list[Seen] = []
-        complete = False
-        cursor: int | None = None
-        for _ in range(VIDEO_LIST_PAGES):
+
+        def read_page(cursor: int | None) -> Page:
             body: dict[str, Any] = {"max_count": 20}
             if cursor is not None:
                 body["cursor"] = cursor
-            try:
-                data = self._call(
-                    "POST",
-                    f"/v2/video/list/?fields={VIDEO_LIST_FIELDS}",
-                    token=token,
-                    read_only=True,
-                    json=body,
-                )
-            except PlatformError as exc:
-                if exc.code in ("scope_not_authorized", "scope_permission_missed"):
-                    return Reading(
-                        "unknown",
-                        f"@{request.username} did not grant TikTok's video.list permission, "
-                        f"so its posts cannot be read ({exc.code}): reconnect the account "
-                        "approving every permission, or check the profile yourself",
-                        final=True,
-                    )
+            data = self._call(
+                "POST",
+                f"/v2/video/list/?fields={VIDEO_LIST_FIELDS}",
+                token=token,
+                read_only=True,
+                json=body,
+            )
+            videos, following = data.get("videos"), data.get("cursor")
+            return Page(
+                videos if isinstance(videos, list) else [],
+                bool(data.get("has_more")),
+                following if isinstance(following, int) else None,
+            )
+
+        def seen(video: dict[str, Any]) -> Seen | None:
+            if not video.get("id"):
+                return None
+            created = datetime.fromtimestamp(int(video.get("create_time") or 0), UTC)
+            text = video.get("video_description")
+            matches = same_text(text, description) or same_text(video.get("title"), description)
+            if title and request.kind == "slideshow":
+                matches = matches and same_text(video.get("title"), title)
+            return Seen(
+                post_id=str(video["id"]),
+                url=str(video.get("share_url") or "")
+                or f"https://www.tiktok.com/@{request.username}/video/{video['id']}",
+                created_at=created,
+                matches=matches,
+                summary=f"{video['id']} at {created.isoformat()}: "
+                f"{str(text or video.get('title') or '')[:60]!r}",
+            )
+
+        try:
+            listed, complete = posts_since(read_page, seen, since, VIDEO_LIST_PAGES)
+        except PlatformError as exc:
+            if exc.code in ("scope_not_authorized", "scope_permission_missed"):
                 return Reading(
                     "unknown",
-                    f"TikTok's video list could not be read: {exc.message}",
-                    final=exc.kind == "user",
+                    f"@{request.username} did not grant TikTok's video.list permission, "
+                    f"so its posts cannot be read ({exc.code}): reconnect the account "
+                    "approving every permission, or check the profile yourself",
+                    final=True,
                 )
-            videos = data.get("videos")
-            for video in videos if isinstance(videos, list) else []:
-                if not isinstance(video, dict) or not video.get("id"):
-                    continue
-                created = datetime.fromtimestamp(int(video.get("create_time") or 0), UTC)
-                if created < since:
-                    complete = True
-                    continue
-                text = video.get("video_description")
-                matches = same_text(text, description) or same_text(video.get("title"), description)
-                if title and request.kind == "slideshow":
-                    matches = matches and same_text(video.get("title"), title)
-                seen.append(
-                    Seen(
-                        post_id=str(video["id"]),
-                        url=str(video.get("share_url") or "")
-                        or f"https://www.tiktok.com/@{request.username}/video/{video['id']}",
-                        created_at=created,
-                        matches=matches,
-                        summary=f"{video['id']} at {created.isoformat()}: "
-                        f"{str(text or video.get('title') or '')[:60]!r}",
-                    )
-                )
-            if complete or not data.get("has_more"):
-                complete = True
-                break
-            next_cursor = data.get("cursor")
-            if not isinstance(next_cursor, int) or next_cursor == cursor:
-                break
-            cursor = next_cursor
+            return Reading(
+                "unknown",
+                f"TikTok's video list could not be read: {exc.message}",
+                final=exc.kind == "user",
+            )
         privacy = settings.get("privacy_level")
         public = privacy == "PUBLIC_TO_EVERYONE"
         evidence = (
             f"TikTok's video list of @{request.username} since {since.isoformat()}: "
-            f"{len(seen)} post(s)"
+            f"{len(listed)} post(s)"
         )
         if not public:
             evidence += (
                 f"; the list shows public posts only and this one was sent as "
                 f"{privacy or 'an unknown privacy level'}, so its absence proves nothing"
             )
-        return Reading(
-            "listed", evidence, listed=tuple(seen), complete=complete, authoritative=public
-        )
+        return Reading("listed", evidence, listed=listed, complete=complete, authoritative=public)
 
     def _reconcile_status(
         self, token: str, request: PublishRequest, ref: dict[str, Any], publish_id: str

@@ -52,7 +52,10 @@ PASS_THROUGH: dict[tuple[str, str], str] = {
     ("templates/service.py", "_check_product"): "re-raises check_reference's ApiError code",
     ("compat/ayrshare.py", "route"): "Ayrshare's numeric codes in Ayrshare's error shape",
     ("compat/ayrshare.py", "_outside_routes"): "Ayrshare's numeric codes, Ayrshare's shape",
-    ("publishing/platforms/tiktok/adapter.py", "_error"): "TikTok's own error.code, passed through",
+    (
+        "publishing/platforms/tiktok/errors.py",
+        "api_error",
+    ): "TikTok's own error.code, passed through",
     (
         "publishing/platforms/tiktok/adapter.py",
         "_token_call",

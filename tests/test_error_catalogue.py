@@ -52,16 +52,22 @@ PASS_THROUGH: dict[tuple[str, str], str] = {
     ("templates/service.py", "_check_product"): "re-raises check_reference's ApiError code",
     ("compat/ayrshare/errors.py", "route"): "Ayrshare's numeric codes in Ayrshare's error shape",
     ("compat/ayrshare/errors.py", "_outside_routes"): "Ayrshare's numeric codes, Ayrshare's shape",
-    ("publishing/platforms/tiktok.py", "_error"): "TikTok's own error.code, passed through",
-    ("publishing/platforms/tiktok.py", "_token_call"): "TikTok's own OAuth error, passed on",
-    ("publishing/platforms/tiktok.py", "continue_upload"): 'f"http_{status}" (DYNAMIC)',
-    ("publishing/platforms/instagram.py", "send"): "re-raises a PlatformError's own code",
+    (
+        "publishing/platforms/tiktok/errors.py",
+        "api_error",
+    ): "TikTok's own error.code, passed through",
+    (
+        "publishing/platforms/tiktok/adapter.py",
+        "_token_call",
+    ): "TikTok's own OAuth error, passed on",
+    ("publishing/platforms/tiktok/adapter.py", "continue_upload"): 'f"http_{status}" (DYNAMIC)',
+    ("publishing/platforms/instagram/adapter.py", "send"): "re-raises a PlatformError's own code",
     ("publishing/workflows.py", "_error"): "a PlatformError's code as a dict (scanned there)",
 }
 
 # Catalogue entries no literal in the code names: each is built at run time.
 DYNAMIC: dict[str, str] = {
-    # publishing/platforms/tiktok.py _call and continue_upload: f"http_{response.status_code}"
+    # publishing/platforms/tiktok/adapter.py _call and continue_upload: f"http_{response.status_code}"
     "http_<status>": "an HTTP error from TikTok without TikTok's own code",
 }
 

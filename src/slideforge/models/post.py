@@ -4,12 +4,52 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from slideforge.models.base import Base, IdMixin, TimestampMixin, WorkspaceScoped, utcnow
+
+
+class PostStatus(StrEnum):
+    """A post's status, rolled up from its targets (``posts.service.refresh_status``);
+    ``draft`` only for posts made with no account yet."""
+
+    DRAFT = "draft"
+    PENDING = "pending"
+    SCHEDULED = "scheduled"
+    POSTED = "posted"
+    FAILED = "failed"
+    PARTIAL = "partial"
+    RETRY = "retry"
+    OUTCOME_UNKNOWN = "outcome_unknown"
+    DELETED = "deleted"
+
+
+class TargetStatus(StrEnum):
+    """One target's status (one post on one account)."""
+
+    SCHEDULED = "scheduled"
+    PENDING = "pending"
+    PUBLISHING = "publishing"
+    RETRY = "retry"
+    POSTED = "posted"
+    FAILED = "failed"
+    OUTCOME_UNKNOWN = "outcome_unknown"
+    CANCELED = "canceled"
+
+
+class SendState(StrEnum):
+    """The witness of a target's one irreversible platform call: ``armed`` by the claim,
+    ``sending`` committed just before the call, ``sent`` once its answer is recorded; a
+    replay that finds ``sending`` cannot know whether the call happened."""
+
+    NONE = "none"
+    ARMED = "armed"
+    SENDING = "sending"
+    SENT = "sent"
 
 
 class Post(IdMixin, WorkspaceScoped, TimestampMixin, Base):
@@ -32,8 +72,8 @@ class Post(IdMixin, WorkspaceScoped, TimestampMixin, Base):
     pinterest: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
     # None: publish as soon as possible.
     scheduled_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
-    # pending | scheduled | posted | partial | failed | retry | outcome_unknown | deleted
-    status: Mapped[str] = mapped_column(sa.String(20), default="pending", index=True)
+    # A PostStatus (stored as its string value; StrEnum members compare equal to it).
+    status: Mapped[str] = mapped_column(sa.String(20), default=PostStatus.PENDING, index=True)
     external_id: Mapped[str | None] = mapped_column(sa.String(128), nullable=True)
     body_hash: Mapped[str] = mapped_column(sa.String(64), default="")
     source: Mapped[str] = mapped_column(sa.String(20), default="partner_api")
@@ -59,15 +99,15 @@ class PostTarget(IdMixin, WorkspaceScoped, TimestampMixin, Base):
         sa.ForeignKey("account.id", ondelete="CASCADE"), index=True
     )
     platform: Mapped[str] = mapped_column(sa.String(16))
-    # scheduled | pending | publishing | retry | posted | failed | outcome_unknown | canceled
-    status: Mapped[str] = mapped_column(sa.String(20), default="scheduled", index=True)
+    # A TargetStatus (stored as its string value).
+    status: Mapped[str] = mapped_column(sa.String(20), default=TargetStatus.SCHEDULED, index=True)
     # When this target is due (the post's time, or the slot the scheduler chose).
     scheduled_for: Mapped[datetime] = mapped_column()
     # Bumped by edits, retries and deletes: a workflow only acts on its own revision.
     revision: Mapped[int] = mapped_column(default=1)
     attempt: Mapped[int] = mapped_column(default=0)
-    # The irreversible call's witness: none | armed | sending | sent
-    send_state: Mapped[str] = mapped_column(sa.String(12), default="none")
+    # The irreversible call's witness, a SendState.
+    send_state: Mapped[str] = mapped_column(sa.String(12), default=SendState.NONE)
     publish_id: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
     platform_post_id: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
     platform_status: Mapped[str | None] = mapped_column(sa.String(40), nullable=True)

@@ -9,17 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from slideforge.kit.validation import RequestBody, Url
+from slideforge.publishing.platforms.text import CAPTION_MAX
 
 # Posts take videos of 15–60 s (publishing/media.py): no cover frame can be later than this,
 # whether or not the video's duration can be read (a known duration is checked at ingest).
 MAX_COVER_TIMESTAMP_MS = 60_000
-
-PRIVACY_LEVELS = (
-    "PUBLIC_TO_EVERYONE",
-    "MUTUAL_FOLLOW_FRIENDS",
-    "FOLLOWER_OF_CREATOR",
-    "SELF_ONLY",
-)
 
 
 class VideoMedia(RequestBody):
@@ -51,7 +45,7 @@ class AccountRef(RequestBody):
 
 class TikTokSettings(RequestBody):
     title: Annotated[str, Field(max_length=150)] | None = None
-    description: Annotated[str, Field(max_length=2200)] | None = None
+    description: Annotated[str, Field(max_length=CAPTION_MAX)] | None = None
     post_mode: Literal["DIRECT_POST", "MEDIA_UPLOAD"] | None = None
     privacy_level: (
         Literal["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]

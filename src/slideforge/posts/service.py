@@ -15,10 +15,10 @@ import json
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -26,12 +26,13 @@ from sqlalchemy.orm import Session
 
 from slideforge import jobs, liveness
 from slideforge.accounts import service as account_service
-from slideforge.accounts.capabilities import CAPABILITIES, effective_policy
+from slideforge.accounts.capabilities import caps_policy, effective_policy
 from slideforge.auth.service import Caller
 from slideforge.kit.clock import TimestampRangeError, isoformat, parse_timestamp
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
 from slideforge.models import Account, Post, PostRequest, PostTarget
+from slideforge.models.post import PostStatus, TargetStatus
 from slideforge.posts import scheduling
 from slideforge.posts.schemas import (
     AccountSelection,
@@ -48,29 +49,36 @@ from slideforge.posts.schemas import (
     RetryResult,
 )
 from slideforge.publishing import media as post_media
-from slideforge.publishing.platforms.instagram import caption_problems as instagram_caption_problems
-from slideforge.publishing.platforms.pinterest import DESCRIPTION_MAX as PIN_DESCRIPTION_MAX
-from slideforge.publishing.platforms.pinterest import pin_description
+from slideforge.publishing.platforms import registry
+from slideforge.publishing.platforms.base import PostCheck
 from slideforge.runtime import Runtime
 from slideforge.slideshows import texts as slide_texts
 
 IMMEDIATE_WINDOW = timedelta(seconds=30)
 # Target states that hold a slot on the account.
-BOOKED = ("scheduled", "pending", "publishing", "retry", "posted", "outcome_unknown")
-ACTIVE = ("scheduled", "pending", "publishing", "retry")
-EDITABLE_POST = ("draft", "pending", "scheduled", "retry", "failed")
-DELETABLE_POST = ("draft", "pending", "scheduled", "retry", "failed")
-POST_STATUSES = (
-    "draft",
-    "pending",
-    "scheduled",
-    "posted",
-    "failed",
-    "partial",
-    "retry",
-    "outcome_unknown",
-    "deleted",
+BOOKED = (
+    TargetStatus.SCHEDULED,
+    TargetStatus.PENDING,
+    TargetStatus.PUBLISHING,
+    TargetStatus.RETRY,
+    TargetStatus.POSTED,
+    TargetStatus.OUTCOME_UNKNOWN,
 )
+ACTIVE = (
+    TargetStatus.SCHEDULED,
+    TargetStatus.PENDING,
+    TargetStatus.PUBLISHING,
+    TargetStatus.RETRY,
+)
+EDITABLE_POST = (
+    PostStatus.DRAFT,
+    PostStatus.PENDING,
+    PostStatus.SCHEDULED,
+    PostStatus.RETRY,
+    PostStatus.FAILED,
+)
+DELETABLE_POST = EDITABLE_POST
+POST_STATUSES = tuple(PostStatus)
 # A create that finds its idempotency key held by a request of a live process waits this long
 # for that request's post, then answers 409 create_in_progress with Retry-After. A key held by
 # a dead process (see slideforge.liveness) is taken over at once.
@@ -94,29 +102,6 @@ def bad(message: str, field: str | None = None) -> ApiError:
 def body_hash(body: PostInput) -> str:
     canonical = json.dumps(body.model_dump(mode="json", exclude_unset=True), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def music_post_id(url: str) -> str | None:
-    """The TikTok post (or sound) id in a music URL, if it carries one."""
-    path = urlsplit(url).path.rstrip("/")
-    tail = path.rsplit("/", 1)[-1].rsplit("-", 1)[-1]
-    return tail if tail.isdigit() else None
-
-
-def check_music_url(url: str) -> str:
-    text = url.strip()
-    parsed = urlsplit(text)
-    host = (parsed.hostname or "").lower()
-    if parsed.scheme not in ("http", "https") or not (
-        host == "tiktok.com" or host.endswith(".tiktok.com")
-    ):
-        raise ApiError(
-            "invalid_music_url",
-            "music_url must be a TikTok URL (https://www.tiktok.com/@user/video/<id>, or a "
-            "/music/ page)",
-            400,
-        )
-    return text
 
 
 @dataclass
@@ -229,148 +214,46 @@ def warn_slides_without_text(
         )
 
 
-def caption_length(platform: str, caption: str) -> int:
-    """TikTok counts UTF-16 code units (an emoji is 2); the others count characters."""
-    return len(caption.encode("utf-16-le")) // 2 if platform == "tiktok" else len(caption)
+def post_options(source: Any) -> dict[str, dict[str, Any]]:
+    """The per-platform option objects (``tiktok``, ``pinterest``) of a body or a post row,
+    by field, as dicts; absent ones left out."""
+    out: dict[str, dict[str, Any]] = {}
+    for field_name in registry.option_fields():
+        value = getattr(source, field_name, None)
+        if value is not None:
+            out[field_name] = value if isinstance(value, dict) else value.model_dump()
+    return out
+
+
+def option_columns() -> list[Any]:
+    """The post's option-object columns (``Post.tiktok``, ``Post.pinterest``), to select
+    with a target when its draft-ness matters (``drafted``)."""
+    return [getattr(Post, field_name) for field_name in registry.option_fields()]
+
+
+def drafted(values: Sequence[Any]) -> bool:
+    """Whether a post whose ``option_columns()`` hold ``values`` goes to an inbox as a draft."""
+    return registry.is_draft(dict(zip(registry.option_fields(), values, strict=True)))
 
 
 def check_platform_rules(draft: Draft, platforms: set[str], media: dict[str, Any]) -> None:
-    """Settings exclusivity, music, caption length, and what each targeted platform accepts."""
+    """What each targeted platform requires of the post (``registry.check_post``: caption
+    length and rules, option objects, media kind and count, music); its warnings go on the
+    draft, the music fields it read on ``draft.music_url``/``music_post_id``."""
     body = draft.body
-    kind = media["type"]
-    for platform in sorted(platforms):
-        limit = CAPABILITIES[platform]["caption_limit"]
-        length = caption_length(platform, body.caption)
-        if length > limit:
-            raise bad(
-                f"{platform} captions hold at most {limit} characters; this one has {length}",
-                "caption",
-            )
-    _check_instagram_pinterest(draft, platforms)
-    if body.tiktok is not None and platforms and platforms != {"tiktok"}:
-        raise bad("tiktok settings need every target account to be a TikTok account", "tiktok")
-    if body.pinterest is not None and platforms and "pinterest" not in platforms:
-        raise bad("pinterest settings need at least one Pinterest account", "pinterest")
-    if body.tiktok is not None and body.pinterest is not None:
-        raise bad("send tiktok or pinterest settings, not both", "tiktok")
-    mode = body.tiktok.post_mode if body.tiktok else None
-    if mode == "MEDIA_UPLOAD" and kind != "slideshow":
-        raise bad("post_mode MEDIA_UPLOAD is only for slideshows (photo posts)", "tiktok.post_mode")
-    for platform in platforms:
-        caps = CAPABILITIES[platform]
-        if kind not in caps["supported_content_kinds"]:
-            raise bad(f"{platform} accounts cannot post a {kind}", "media")
-        limits = caps["media"].get(kind, {})
-        count = len(media.get("urls") or [1])
-        if "max_items" in limits and count > limits["max_items"]:
-            raise bad(
-                f"{platform} takes at most {limits['max_items']} images in a carousel; "
-                f"this post has {count}",
-                "media.urls",
-            )
-        if "min_items" in limits and count < limits["min_items"]:
-            raise bad(
-                f"{platform} needs at least {limits['min_items']} images for a carousel",
-                "media.urls",
-            )
-        if (
-            kind == "video"
-            and platform == "tiktok"
-            and media["url"].lower().split("?")[0].endswith(".avi")
-        ):
-            raise bad("TikTok does not accept AVI videos; send MP4 or MOV", "media.url")
-    if body.tiktok is not None:
-        title = body.tiktok.title or ""
-        if kind == "slideshow" and len(title.encode("utf-16-le")) // 2 > 90:
-            draft.warn(
-                "tiktok.title",
-                "TikTok photo titles hold 90 characters; the title will be cut there",
-                "TITLE_TRUNCATED",
-            )
-    no_privacy = body.tiktok is None or body.tiktok.privacy_level is None
-    if "tiktok" in platforms and no_privacy and mode != "MEDIA_UPLOAD":
-        draft.warn(
-            "tiktok.privacy_level",
-            "no privacy level given: the post goes out with the most public level the "
-            "creator's account allows",
-            "TIKTOK_PRIVACY_DEFAULT",
-        )
-    if body.music_url:
-        draft.music_url = check_music_url(body.music_url)
-        draft.music_post_id = music_post_id(draft.music_url)
-    if body.music_post_id:
-        draft.music_post_id = body.music_post_id
-    if draft.music_url or draft.music_post_id:
-        others = sorted(platforms - {"tiktok"})
-        if others:
-            draft.warn(
-                "music_url",
-                f"music is ignored for {', '.join(others)} accounts",
-                "MUSIC_IGNORED",
-            )
-        if "tiktok" in platforms:
-            if mode == "MEDIA_UPLOAD":
-                draft.warn(
-                    "music_url",
-                    "TikTok's Content Posting API cannot attach a chosen sound: the post is "
-                    "delivered as a draft to the TikTok inbox without it; add the sound in the "
-                    "app before publishing",
-                    "MUSIC_ADD_IN_APP",
-                )
-            else:
-                draft.warn(
-                    "music_url",
-                    "TikTok's Content Posting API cannot attach a chosen sound: the post will be "
-                    "published without it (auto_add_music lets TikTok pick one; MEDIA_UPLOAD "
-                    "lets you add yours in the app)",
-                    "MUSIC_NOT_ATTACHED",
-                )
-
-
-def _check_instagram_pinterest(draft: Draft, platforms: set[str]) -> None:
-    """Instagram's caption rules; the Pinterest description (tags become hashtags), link and
-    board."""
-    body = draft.body
-    if "instagram" in platforms:
-        problems = instagram_caption_problems(body.caption)
-        if problems:
-            raise bad("; ".join(problems), "caption")
-    if "pinterest" not in platforms:
-        return
-    pin = body.pinterest
-    tags = pin.tags if pin else None
-    description = pin_description(body.caption, tags)
-    if len(description) > PIN_DESCRIPTION_MAX:
-        raise bad(
-            f"the Pinterest description (the caption, then pinterest.tags as hashtags) would be "
-            f"{len(description)} characters; Pinterest takes at most {PIN_DESCRIPTION_MAX}: "
-            "shorten the caption or send fewer tags",
-            "pinterest.tags" if tags else "caption",
-        )
-    if tags:
-        draft.warn(
-            "pinterest.tags",
-            "Pinterest's API has no tags field: the tags are added to the end of the pin "
-            "description as hashtags",
-            "PINTEREST_TAGS_AS_HASHTAGS",
-        )
-    if pin and pin.link and urlsplit(pin.link).scheme not in ("http", "https"):
-        raise bad("must be an http(s) URL, e.g. https://example.com/product", "pinterest.link")
-    if pin and pin.board_id and not pin.board_id.strip().isdigit():
-        raise bad(
-            "must be a Pinterest board id (digits; the account's boards are in GET "
-            "/accounts/{id} settings.boards)",
-            "pinterest.board_id",
-        )
-    for account in draft.accounts:
-        if account.platform != "pinterest" or (pin and pin.board_id):
-            continue
-        if not (account.settings or {}).get("default_board_id"):
-            raise bad(
-                f"@{account.username} has no default board: send pinterest.board_id, or set "
-                f"one with PATCH /accounts/{account.id} settings.pinterest_board_id",
-                "pinterest.board_id",
-            )
+    check = PostCheck(
+        caption=body.caption,
+        media=media,
+        platforms=frozenset(platforms),
+        options=post_options(body),
+        accounts=draft.accounts,
+        music_url=body.music_url or None,
+        music_post_id=body.music_post_id,
+    )
+    registry.check_post(check)
+    for field_name, message, code in check.warnings:
+        draft.warn(field_name, message, code)
+    draft.music_url, draft.music_post_id = check.music_url, check.music_post_id
 
 
 # -- automatic account choice --------------------------------------------------------------
@@ -381,7 +264,10 @@ def _bookings(
 ) -> dict[uuid.UUID, list[scheduling.Booking]]:
     rows = session.execute(
         sa.select(
-            PostTarget.account_id, PostTarget.scheduled_for, PostTarget.published_at, Post.tiktok
+            PostTarget.account_id,
+            PostTarget.scheduled_for,
+            PostTarget.published_at,
+            *option_columns(),
         )
         .join(Post, Post.id == PostTarget.post_id)
         .where(
@@ -392,9 +278,8 @@ def _bookings(
         )
     )
     out: dict[uuid.UUID, list[scheduling.Booking]] = {i: [] for i in account_ids}
-    for account_id, scheduled_for, published_at, tiktok in rows:
-        is_draft = bool(tiktok and tiktok.get("post_mode") == "MEDIA_UPLOAD")
-        out[account_id].append(scheduling.Booking(published_at or scheduled_for, is_draft))
+    for account_id, scheduled_for, published_at, *options in rows:
+        out[account_id].append(scheduling.Booking(published_at or scheduled_for, drafted(options)))
     return out
 
 
@@ -452,8 +337,8 @@ def choose_account(
         a
         for a in session.scalars(query.order_by(Account.id))
         if (not selection.tag or selection.tag in (a.tags or []))
-        and kind in CAPABILITIES[a.platform]["supported_content_kinds"]
-        and (not is_draft or a.platform == "tiktok")
+        and registry.rules(a.platform).accepts(kind)
+        and (not is_draft or registry.rules(a.platform).takes_drafts)
     ]
     if not candidates:
         filters = {
@@ -643,6 +528,17 @@ def _targets(session: Session, post_id: uuid.UUID) -> list[PostTarget]:
     )
 
 
+def _implied_platform(body: PostInput) -> str | None:
+    """The platform whose options the body sent, when those options need every target on
+    it (tiktok settings: a TikTok account)."""
+    for field_name in post_options(body):
+        for name in registry.names():
+            rules = registry.rules(name)
+            if rules.option_field == field_name and rules.options_need == "every":
+                return name
+    return None
+
+
 def create_post(
     session: Session,
     runtime: Runtime,
@@ -667,8 +563,9 @@ def create_post(
     media = body.media.model_dump(exclude_none=True)
     platforms = {a.platform for a in accounts}
     if body.account_selection is not None:
-        # The platform is known once the account is chosen; tiktok settings imply TikTok.
-        chosen = body.account_selection.platform or ("tiktok" if body.tiktok else None)
+        # The platform is known once the account is chosen; options of a platform that
+        # needs every target on it (tiktok settings) imply that platform.
+        chosen = body.account_selection.platform or _implied_platform(body)
         platforms = {chosen} if chosen else set()
     check_platform_rules(draft, platforms, media)
     warn_slides_without_text(session, runtime, caller, draft, media)
@@ -695,7 +592,7 @@ def create_post(
         # Known platforms: the variants are made before any lock or transaction (light posts
         # only; heavy ones get theirs from the publish workflow, see _variants).
         variants = _variants(runtime, post_id, platforms, items, media["type"]) if platforms else {}
-        is_draft = bool(body.tiktok and body.tiktok.post_mode == "MEDIA_UPLOAD")
+        is_draft = registry.is_draft(post_options(body))
         when = scheduled_at or now
         if body.account_selection is not None:
             account, slot = choose_account(
@@ -715,10 +612,7 @@ def create_post(
         else:
             lock_accounts(session, [a.id for a in draft.accounts])
             _warn_caps(session, draft, when, is_draft)
-        post_media.check_media(platforms, items, media["type"])
-        post_media.check_video_covers(
-            items, media["type"], body.tiktok.model_dump() if body.tiktok else None
-        )
+        post_media.check_media(platforms, items, media["type"], post_options(body))
         for warning in post_media.variant_warnings(
             platforms, items, media["type"], runtime.settings.image_fit
         ):
@@ -807,16 +701,11 @@ def _warn_caps(session: Session, draft: Draft, when: datetime, is_draft: bool) -
     ids = [a.id for a in draft.accounts]
     bookings = _bookings(session, ids, when - timedelta(days=1), when + timedelta(days=1))
     for account in draft.accounts:
-        policy = scheduling.Policy.from_dict(effective_policy(account.platform, account.policy))
-        caps_only = scheduling.Policy(
-            min_gap=timedelta(0),
-            max_per_24h=policy.max_per_24h,
-            max_drafts_per_24h=policy.max_drafts_per_24h,
-            allowed_hours=None,
-            zone=policy.zone,
-        )
         blocked = scheduling.blocking_reasons(
-            caps_only, bookings[account.id], when, is_draft=is_draft
+            caps_policy(account.platform, account.policy),
+            bookings[account.id],
+            when,
+            is_draft=is_draft,
         )
         if blocked:
             reason, until = blocked[0]
@@ -958,7 +847,9 @@ def list_posts(
     if status:
         query = query.where(Post.status == status)
     posts = list(session.scalars(query.order_by(Post.created_at.desc(), Post.id).limit(limit)))
-    by_status = {name: counts.get(name, 0) for name in POST_STATUSES if name != "deleted"}
+    by_status: dict[str, int] = {
+        str(name): counts.get(name, 0) for name in POST_STATUSES if name != PostStatus.DELETED
+    }
     total = sum(by_status.values())
     return PostList(
         summary=PostSummary(
@@ -1054,7 +945,7 @@ def update_post(
             merged[key] = fields[key]
     if "media" in fields and body.media is not None:
         merged["media"] = body.media.model_dump(exclude_none=True)
-    for key in ("tiktok", "pinterest"):
+    for key in registry.option_fields():
         if key in fields:
             patch = fields[key]
             merged[key] = (
@@ -1103,8 +994,7 @@ def update_post(
         session.add_all(files)
     else:
         items = [post_media.MediaItem(**item) for item in post.media_items]
-    post_media.check_media(platforms, items, merged["media"]["type"])
-    post_media.check_video_covers(items, merged["media"]["type"], merged["tiktok"])
+    post_media.check_media(platforms, items, merged["media"]["type"], merged)
     for warning in post_media.variant_warnings(
         platforms, items, merged["media"]["type"], runtime.settings.image_fit
     ):

@@ -15,14 +15,10 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from slideforge.config import Settings
+from slideforge.publishing.platforms import registry
+from slideforge.publishing.platforms.base import PlatformRules
 
 Level = Literal["ok", "info", "warn", "fail"]
-DEFAULT_HOSTS = {
-    "tiktok_api_base_url": "open.tiktokapis.com",
-    "instagram_graph_url": "graph.instagram.com",
-    "facebook_graph_url": "graph.facebook.com",
-    "pinterest_api_base_url": "api.pinterest.com",
-}
 
 
 @dataclass(frozen=True)
@@ -106,15 +102,13 @@ def _urls(settings: Settings) -> list[Check]:
     return out
 
 
-def _platform(
-    settings: Settings,
-    area: str,
-    credentials: tuple[tuple[str, str | None], tuple[str, str | None]],
-    where: str,
-    scopes: str,
-    api_setting: str,
-) -> list[Check]:
-    (id_name, id_value), (secret_name, secret_value) = credentials
+def _platform(settings: Settings, rules: PlatformRules) -> list[Check]:
+    setup = rules.setup(settings)
+    area = setup.area
+    (id_name, id_value), (secret_name, secret_value) = (
+        (f"SLIDEFORGE_{name.upper()}", getattr(settings, name))
+        for name in rules.credential_settings
+    )
     out: list[Check] = []
     if not id_value and not secret_value:
         out.append(
@@ -132,18 +126,17 @@ def _platform(
         Check(
             area,
             "info",
-            f"register the redirect URI {redirect_uri(settings, area.split()[0].lower())} "
-            f"({where}); request the scopes {scopes}",
+            f"register the redirect URI {redirect_uri(settings, rules.name)} "
+            f"({setup.where}); request the scopes {setup.scopes}",
         )
     )
-    api = str(getattr(settings, api_setting))
-    host = urlsplit(api).hostname
-    if host != DEFAULT_HOSTS[api_setting]:
+    api = str(getattr(settings, setup.api_setting))
+    if urlsplit(api).hostname != setup.api_host:
         out.append(
             Check(
                 area,
                 "warn",
-                f"SLIDEFORGE_{api_setting.upper()}={api} is not {DEFAULT_HOSTS[api_setting]} "
+                f"SLIDEFORGE_{setup.api_setting.upper()}={api} is not {setup.api_host} "
                 "(a sandbox?)",
             )
         )
@@ -151,45 +144,9 @@ def _platform(
 
 
 def _platforms(settings: Settings) -> list[Check]:
-    out = _platform(
-        settings,
-        "TikTok",
-        (
-            ("SLIDEFORGE_TIKTOK_CLIENT_KEY", settings.tiktok_client_key),
-            ("SLIDEFORGE_TIKTOK_CLIENT_SECRET", settings.tiktok_client_secret),
-        ),
-        "developers.tiktok.com → your app → Login Kit → Redirect URI",
-        settings.tiktok_scopes,
-        "tiktok_api_base_url",
-    )
-    facebook = settings.instagram_login == "facebook"
-    out += _platform(
-        settings,
-        "Instagram (Facebook Login)" if facebook else "Instagram (Instagram Login)",
-        (
-            ("SLIDEFORGE_INSTAGRAM_CLIENT_ID", settings.instagram_client_id),
-            ("SLIDEFORGE_INSTAGRAM_CLIENT_SECRET", settings.instagram_client_secret),
-        ),
-        "Meta App Dashboard → Facebook Login for Business → Settings → Valid OAuth Redirect URIs"
-        if facebook
-        else "Meta App Dashboard → Instagram → API setup with Instagram login → Set up "
-        "Instagram business login → OAuth redirect URIs",
-        settings.facebook_scopes if facebook else settings.instagram_scopes,
-        "facebook_graph_url" if facebook else "instagram_graph_url",
-    )
-    out += _platform(
-        settings,
-        "Pinterest",
-        (
-            ("SLIDEFORGE_PINTEREST_CLIENT_ID", settings.pinterest_client_id),
-            ("SLIDEFORGE_PINTEREST_CLIENT_SECRET", settings.pinterest_client_secret),
-        ),
-        "developers.pinterest.com → My apps → your app → Redirect URIs; with Trial access "
-        "pins are visible only to you until Standard access is granted",
-        settings.pinterest_scopes,
-        "pinterest_api_base_url",
-    )
-    return out
+    return [
+        check for name in registry.names() for check in _platform(settings, registry.rules(name))
+    ]
 
 
 def _database(area: str, url: str) -> list[Check]:

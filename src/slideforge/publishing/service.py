@@ -18,17 +18,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from slideforge.accounts.capabilities import effective_policy
+from slideforge.accounts.capabilities import caps_policy
 from slideforge.accounts.tokens import mark_reauth
 from slideforge.models import Account, Post, PostTarget
+from slideforge.models.post import PostStatus, SendState, TargetStatus
 from slideforge.posts import scheduling
-from slideforge.posts.service import refresh_status
+from slideforge.posts.service import drafted, option_columns, post_options, refresh_status
+from slideforge.publishing.platforms import registry
 from slideforge.publishing.platforms.base import PublishRequest
 from slideforge.runtime import Runtime
 from slideforge.webhooks import events as webhook_events
 from slideforge.webhooks import outbox
 
-CLAIMABLE = ("pending", "scheduled", "retry")
+CLAIMABLE = (TargetStatus.PENDING, TargetStatus.SCHEDULED, TargetStatus.RETRY)
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ def _target(session: Session, target_id: str, *, lock: bool = False) -> PostTarg
 
 def _post_alive(session: Session, target: PostTarget) -> Post | None:
     post = session.get(Post, target.post_id)
-    return None if post is None or post.status == "deleted" else post
+    return None if post is None or post.status == PostStatus.DELETED else post
 
 
 def load_plan(runtime: Runtime, target_id: str, revision: int) -> TargetPlan | None:
@@ -86,30 +88,23 @@ def pacing_delay(runtime: Runtime, target_id: str, revision: int) -> float | Non
         if post is None or account is None:
             return None
         rows = session.execute(
-            sa.select(PostTarget.last_attempted_at, PostTarget.published_at, Post.tiktok)
+            sa.select(PostTarget.last_attempted_at, PostTarget.published_at, *option_columns())
             .join(Post, Post.id == PostTarget.post_id)
             .where(
                 PostTarget.account_id == target.account_id,
                 PostTarget.id != target.id,
-                PostTarget.status.in_(("publishing", "posted", "outcome_unknown")),
+                PostTarget.status.in_(
+                    (TargetStatus.PUBLISHING, TargetStatus.POSTED, TargetStatus.OUTCOME_UNKNOWN)
+                ),
                 PostTarget.last_attempted_at >= now - timedelta(hours=24),
             )
         )
         bookings = [
-            scheduling.Booking(
-                published or attempted, bool(tiktok and tiktok.get("post_mode") == "MEDIA_UPLOAD")
-            )
-            for attempted, published, tiktok in rows
+            scheduling.Booking(published or attempted, drafted(options))
+            for attempted, published, *options in rows
         ]
-        policy = scheduling.Policy.from_dict(effective_policy(account.platform, account.policy))
-        caps = scheduling.Policy(
-            min_gap=timedelta(0),
-            max_per_24h=policy.max_per_24h,
-            max_drafts_per_24h=policy.max_drafts_per_24h,
-            allowed_hours=None,
-            zone=policy.zone,
-        )
-        is_draft = bool(post.tiktok and post.tiktok.get("post_mode") == "MEDIA_UPLOAD")
+        caps = caps_policy(account.platform, account.policy)
+        is_draft = registry.is_draft(post_options(post))
         free = scheduling.next_free_slot(caps, bookings, now, is_draft=is_draft)
         if free is None or free <= now:
             return 0.0
@@ -149,16 +144,16 @@ def claim(runtime: Runtime, target_id: str, revision: int, attempt: int) -> bool
         target = _target(session, target_id, lock=True)
         if target is None or target.revision != revision:
             return False
-        if target.status == "publishing" and target.attempt == attempt:
+        if target.status == TargetStatus.PUBLISHING and target.attempt == attempt:
             return True  # our own claim, replayed after a crash before it was recorded
         if target.status not in CLAIMABLE or target.attempt != attempt - 1:
             return False
         post = _post_alive(session, target)
         if post is None:
             return False
-        target.status = "publishing"
+        target.status = TargetStatus.PUBLISHING
         target.attempt = attempt
-        target.send_state = "armed"
+        target.send_state = SendState.ARMED
         target.last_attempted_at = now
         target.error_code = target.error_message = None
         refresh_status(session, post)
@@ -170,9 +165,7 @@ def request_for(session: Session, target: PostTarget) -> PublishRequest:
     account = session.get(Account, target.account_id)
     assert post is not None and account is not None
     variants = (post.media_variants or {}).get(target.platform) or []
-    settings: dict[str, Any] = dict(post.tiktok or {}) if target.platform == "tiktok" else {}
-    if target.platform == "pinterest":
-        settings = dict(post.pinterest or {})
+    settings = registry.rules(target.platform).publish_settings(post_options(post))
     # The account's platform settings (login model, ids, default board) travel along.
     account_settings = {**(account.settings or {}), "platform_user_id": account.platform_user_id}
     if post.media["type"] == "video":
@@ -243,11 +236,11 @@ def begin_send(
         if target is None or target.revision != revision or target.attempt != attempt:
             return "obsolete", None
         ref = (target.progress or {}).get("ref")
-        if target.send_state == "sent" and target.status == "publishing" and ref:
+        if target.send_state == SendState.SENT and target.status == TargetStatus.PUBLISHING and ref:
             return "sent", dict(ref)
-        if target.send_state != "armed" or target.status != "publishing":
+        if target.send_state != SendState.ARMED or target.status != TargetStatus.PUBLISHING:
             return "interrupted", None
-        target.send_state = "sending"
+        target.send_state = SendState.SENDING
         target.progress = {
             **(target.progress or {}),
             "sending": {
@@ -265,7 +258,7 @@ def record_sent(runtime: Runtime, target_id: str, attempt: int, ref: dict[str, A
         assert target is not None
         if target.attempt != attempt:
             return
-        target.send_state = "sent"
+        target.send_state = SendState.SENT
         target.publish_id = str(ref.get("publish_id") or ref.get("id") or "") or None
         target.progress = {**(target.progress or {}), "ref": ref}
         target.platform_status = "SENT"
@@ -274,7 +267,7 @@ def record_sent(runtime: Runtime, target_id: str, attempt: int, ref: dict[str, A
 def _finish(
     session: Session,
     target: PostTarget,
-    status: str,
+    status: TargetStatus,
     now: datetime,
     *,
     announce_published: bool = False,
@@ -315,14 +308,14 @@ def record_failure(
         if target.attempt != attempt:
             return target.status
         kind = error.get("kind")
-        target.send_state = "sent" if sent else "none"
+        target.send_state = SendState.SENT if sent else SendState.NONE
         if kind == "unknown":
-            status = "outcome_unknown"
+            status = TargetStatus.OUTCOME_UNKNOWN
         elif retry_at is not None:
-            status = "retry"
+            status = TargetStatus.RETRY
             target.scheduled_for = retry_at
         else:
-            status = "failed"
+            status = TargetStatus.FAILED
         if kind == "auth" and error.get("code") in ("reauth_required", "auth_removed"):
             account = session.get(Account, target.account_id)
             if account is not None:
@@ -361,28 +354,58 @@ def record_done(
         assert target is not None
         if target.attempt != attempt:
             return False
-        first = target.status != "posted"
-        values: dict[str, Any] = {"platform_status": platform_status}
-        if post_id:
-            values["platform_post_id"] = post_id
-        if url and (post_id or not target.published_url):
-            values["published_url"] = url
-        if first:
-            values["published_at"] = now
-            account = session.get(Account, target.account_id)
-            if account is not None:
-                account.last_posted_at = now
-        _finish(
-            session,
-            target,
-            "posted",
-            now,
-            announce_published=first,
-            error_code=None,
-            error_message=None,
-            **values,
-        )
+        first = target.status != TargetStatus.POSTED
+        _posted(session, target, now, first, platform_status, post_id, url)
         return first
+
+
+def _retry_now(session: Session, target: PostTarget, now: datetime, **values: Any) -> None:
+    """Back to ``retry``, due now, nothing sent: the next attempt may send."""
+    _finish(
+        session,
+        target,
+        TargetStatus.RETRY,
+        now,
+        scheduled_for=now,
+        send_state=SendState.NONE,
+        **values,
+    )
+
+
+def _posted(
+    session: Session,
+    target: PostTarget,
+    now: datetime,
+    first: bool,
+    platform_status: str,
+    post_id: str | None,
+    url: str | None,
+    *,
+    url_wins: bool = False,
+    **values: Any,
+) -> None:
+    """The target is posted with the platform's id and URL (a URL without an id replaces a
+    known one only when ``url_wins``); the first time, when and by which account."""
+    values["platform_status"] = platform_status
+    if post_id:
+        values["platform_post_id"] = post_id
+    if url and (post_id or url_wins or not target.published_url):
+        values["published_url"] = url
+    if first:
+        values["published_at"] = now
+        account = session.get(Account, target.account_id)
+        if account is not None:
+            account.last_posted_at = now
+    _finish(
+        session,
+        target,
+        TargetStatus.POSTED,
+        now,
+        announce_published=first,
+        error_code=None,
+        error_message=None,
+        **values,
+    )
 
 
 def due_targets(
@@ -405,7 +428,7 @@ def due_targets(
             .where(
                 PostTarget.status.in_(CLAIMABLE),
                 PostTarget.scheduled_for <= now + horizon,
-                Post.status != "deleted",
+                Post.status != PostStatus.DELETED,
             )
         )
         return [
@@ -427,7 +450,7 @@ def stuck_targets(runtime: Runtime, older_than: timedelta) -> list[tuple[str, in
                 PostTarget.account_id,
                 PostTarget.platform,
             ).where(
-                PostTarget.status == "publishing",
+                PostTarget.status == TargetStatus.PUBLISHING,
                 PostTarget.last_attempted_at < now - older_than,
             )
         )
@@ -440,16 +463,16 @@ def resolve_stuck(runtime: Runtime, target_id: str, attempt: int) -> str | None:
     now = runtime.clock.now()
     with runtime.db.session() as session:
         target = _target(session, target_id, lock=True)
-        if target is None or target.status != "publishing" or target.attempt != attempt:
+        if target is None or target.status != TargetStatus.PUBLISHING or target.attempt != attempt:
             return None
-        if target.send_state in ("armed", "none"):
-            _finish(session, target, "retry", now, scheduled_for=now, send_state="none")
+        if target.send_state in (SendState.ARMED, SendState.NONE):
+            _retry_now(session, target, now)
             return "retry"
-        if target.send_state == "sending":
+        if target.send_state == SendState.SENDING:
             _finish(
                 session,
                 target,
-                "outcome_unknown",
+                TargetStatus.OUTCOME_UNKNOWN,
                 now,
                 error_code="interrupted",
                 error_message="the server stopped while sending this post; it may or may not be "
@@ -501,7 +524,7 @@ def reconcile_context(
         target = _target(session, target_id)
         if (
             target is None
-            or target.status != "outcome_unknown"
+            or target.status != TargetStatus.OUTCOME_UNKNOWN
             or target.revision != revision
             or target.attempt != attempt
             or _post_alive(session, target) is None
@@ -556,7 +579,7 @@ def _unknown_target(
     target = _target(session, target_id, lock=True)
     if (
         target is None
-        or target.status != "outcome_unknown"
+        or target.status != TargetStatus.OUTCOME_UNKNOWN
         or target.revision != revision
         or target.attempt != attempt
     ):
@@ -621,24 +644,16 @@ def reconcile_posted(
             return False
         entry = _reconcile_entry(target, attempt, read, state="decided")
         target.progress = {**(target.progress or {}), "reconcile": {**entry, "decision": "posted"}}
-        values: dict[str, Any] = {"platform_status": platform_status, "send_state": "sent"}
-        if post_id:
-            values["platform_post_id"] = post_id
-        if url:
-            values["published_url"] = url
-        account = session.get(Account, target.account_id)
-        if account is not None:
-            account.last_posted_at = now
-        _finish(
+        _posted(
             session,
             target,
-            "posted",
             now,
-            announce_published=True,
-            published_at=now,
-            error_code=None,
-            error_message=None,
-            **values,
+            True,
+            platform_status,
+            post_id,
+            url,
+            url_wins=True,
+            send_state=SendState.SENT,
         )
         return True
 
@@ -659,13 +674,10 @@ def reconcile_not_posted(
             **(target.progress or {}),
             "reconcile": {**entry, "decision": "not_posted"},
         }
-        _finish(
+        _retry_now(
             session,
             target,
-            "retry",
             now,
-            scheduled_for=now,
-            send_state="none",
             error_code=None,
             error_message=None,
         )
@@ -691,9 +703,9 @@ def reconcile_failed(
         _finish(
             session,
             target,
-            "failed",
+            TargetStatus.FAILED,
             now,
-            send_state="sent",
+            send_state=SendState.SENT,
             error_code=str(error.get("code") or "failed"),
             error_message=str(error.get("message") or "the platform failed the post"),
         )
@@ -707,7 +719,9 @@ def unreconciled_targets(runtime: Runtime) -> list[tuple[str, int, int, int]]:
         rows = session.execute(
             sa.select(PostTarget.id, PostTarget.revision, PostTarget.attempt, PostTarget.progress)
             .join(Post, Post.id == PostTarget.post_id)
-            .where(PostTarget.status == "outcome_unknown", Post.status != "deleted")
+            .where(
+                PostTarget.status == TargetStatus.OUTCOME_UNKNOWN, Post.status != PostStatus.DELETED
+            )
         )
         out = []
         for target_id, revision, attempt, progress in rows:

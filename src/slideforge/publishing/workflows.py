@@ -24,16 +24,13 @@ from slideforge import jobs
 from slideforge import runtime as rt
 from slideforge.accounts import tokens
 from slideforge.publishing import preparation, service
-from slideforge.publishing.platforms import PlatformConfigError, get_platform
+from slideforge.publishing.platforms import PlatformConfigError, get_platform, registry
 from slideforge.publishing.platforms.base import PlatformError, Staged
 
 log = logging.getLogger(__name__)
 
-QUEUES = {
-    "tiktok": "publish-tiktok",
-    "instagram": "publish-instagram",
-    "pinterest": "publish-pinterest",
-}
+# One publish queue per platform (its limit per account: the platform's ``queue_limit``).
+QUEUES = {name: f"publish-{name}" for name in registry.names()}
 TRACK_QUEUE = "publish-track"
 # A delayed workflow is found by the delayed-enqueue promoter (about once a second) and then
 # by a queue poll (every PUBLISH_POLL_SECONDS): start that early, then sleep to the exact due
@@ -56,12 +53,15 @@ def queue_options() -> dict[str, dict[str, Any]]:
     others poll at SLIDEFORGE_QUEUE_POLL_SECONDS (workers.start); an enqueue in this process
     wakes its queue at once."""
     per_account = {"partition_concurrency": 1, "polling_interval_sec": PUBLISH_POLL_SECONDS}
-    return {
-        QUEUES["tiktok"]: {**per_account, "partition_limiter": {"limit": 6, "period": 60.0}},
-        QUEUES["instagram"]: {**per_account, "partition_limiter": {"limit": 25, "period": 3600.0}},
-        QUEUES["pinterest"]: {**per_account, "partition_limiter": {"limit": 10, "period": 60.0}},
-        TRACK_QUEUE: {"worker_concurrency": 32},
-    }
+    options: dict[str, dict[str, Any]] = {}
+    for name, queue in QUEUES.items():
+        limit = registry.rules(name).queue_limit
+        options[queue] = {
+            **per_account,
+            "partition_limiter": {"limit": limit.limit, "period": limit.period_seconds},
+        }
+    options[TRACK_QUEUE] = {"worker_concurrency": 32}
+    return options
 
 
 def workflow_id(target_id: str, revision: int, attempt: int, due: datetime) -> str:

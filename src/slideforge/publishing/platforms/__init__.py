@@ -1,26 +1,10 @@
-"""One file per platform, all implementing :class:`~.base.Platform`."""
+"""The platforms: one folder each (``tiktok/``, ``instagram/``, ``pinterest/``) holding the
+adapter behind :class:`~.base.Platform` and the platform's rules (:class:`~.rules.PlatformRules`),
+found through ``registry.py``."""
 
 from __future__ import annotations
 
-from slideforge.config import Settings
 from slideforge.publishing.platforms.base import Platform, PlatformConfigError
+from slideforge.publishing.platforms.registry import get_platform, names, rules
 
-
-def get_platform(name: str, settings: Settings) -> Platform:
-    """The adapter for ``name``, configured from the settings."""
-    if name == "tiktok":
-        from slideforge.publishing.platforms.tiktok import TikTok
-
-        return TikTok.from_settings(settings)
-    if name == "instagram":
-        from slideforge.publishing.platforms.instagram import Instagram
-
-        return Instagram.from_settings(settings)
-    if name == "pinterest":
-        from slideforge.publishing.platforms.pinterest import Pinterest
-
-        return Pinterest.from_settings(settings)
-    raise PlatformConfigError(f"publishing to {name} is not available in this build")
-
-
-__all__ = ["Platform", "PlatformConfigError", "get_platform"]
+__all__ = ["Platform", "PlatformConfigError", "get_platform", "names", "rules"]

@@ -20,12 +20,20 @@ the current token then."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 import httpx
+
+from slideforge.config import Settings
+from slideforge.publishing.platforms.variants import MediaItem, invalid, stored_urls
+
+if TYPE_CHECKING:
+    from slideforge.models import Account
+    from slideforge.runtime import Runtime
 
 # How a failure should be handled.
 #  user:      the user must change something (media, settings, verified domain): fail now
@@ -203,6 +211,60 @@ class Reading:
     final: bool = False
 
 
+def require_scopes(granted: Sequence[str], needed: Sequence[str]) -> None:
+    """A connect whose authorisation lacks a scope publishing needs is refused
+    (``scope_not_authorized``), naming the missing scopes."""
+    missing = [scope for scope in needed if scope not in granted]
+    if missing:
+        raise PlatformError(
+            "user",
+            "scope_not_authorized",
+            f"the account did not grant {', '.join(missing)}: connect again and approve every "
+            "permission",
+        )
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a platform's list of an account's posts, newest first: its items, whether
+    the platform says more follow, and the cursor that reads them."""
+
+    items: list[Any]
+    more: bool
+    cursor: Any = None
+
+
+def posts_since(
+    read_page: Callable[[Any], Page],
+    seen: Callable[[dict[str, Any]], Seen | None],
+    since: datetime,
+    pages: int,
+) -> tuple[tuple[Seen, ...], bool]:
+    """The posts a list shows created since ``since`` (``read_page(cursor)`` from cursor
+    None; ``seen`` reads one item, None to pass over it), reading at most ``pages`` pages;
+    and whether the read reached back that far (``complete``: an older post, or the end of
+    the list, was seen). A ``PlatformError`` of ``read_page`` is the caller's."""
+    found: list[Seen] = []
+    cursor: Any = None
+    for _ in range(pages):
+        page = read_page(cursor)
+        reached = False
+        for item in page.items:
+            one = seen(item) if isinstance(item, dict) else None
+            if one is None:
+                continue
+            if one.created_at < since:
+                reached = True
+            else:
+                found.append(one)
+        if reached or not page.more:
+            return tuple(found), True
+        if page.cursor is None or page.cursor == cursor:
+            break
+        cursor = page.cursor
+    return tuple(found), False
+
+
 def same_text(a: str | None, b: str | None) -> bool:
     """Texts equal once surrounding and repeated whitespace are ignored."""
     return " ".join((a or "").split()) == " ".join((b or "").split())
@@ -234,3 +296,184 @@ class Platform(Protocol):
     def reconcile(
         self, token: str, request: PublishRequest, ref: dict[str, Any], since: datetime
     ) -> Reading: ...
+
+
+# -- a platform's rules ---------------------------------------------------------------------
+#
+# Everything slideforge knows of a platform apart from its API calls: what it accepts
+# (``capabilities``, shown by ``GET /accounts``), how it counts a caption, the checks a post
+# must pass before it is created (errors raise ``ApiError``, warnings go on the post), what it
+# refuses in the ingested media, its media variants, its pacing defaults and queue limit, the
+# names of its settings, and how its adapter is built. Each platform's ``rules.py`` subclasses
+# ``PlatformRules``; ``registry.py`` is the one place that lists them.
+
+
+@dataclass
+class PostCheck:
+    """A post as the platform checks see it, at create and PATCH.
+
+    ``platforms``: every platform the post targets (empty while an automatic account choice
+    has not picked one); ``options``: the per-platform option objects the body sent, by field
+    (``{"tiktok": {...}}``); ``music_url``/``music_post_id``: as sent, replaced by what the
+    checks read from them."""
+
+    caption: str
+    media: Mapping[str, Any]
+    platforms: frozenset[str]
+    options: Mapping[str, Mapping[str, Any]]
+    accounts: Sequence[Account] = ()
+    music_url: str | None = None
+    music_post_id: str | None = None
+    warnings: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return str(self.media["type"])
+
+    def warn(self, field: str, message: str, code: str) -> None:
+        self.warnings.append((field, message, code))
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    """A platform as the registry lists it: its rules, and its adapter's class (built from
+    the settings; ``PlatformConfigError`` when they lack the app's credentials)."""
+
+    rules: PlatformRules
+    adapter: Callable[[Settings], Platform]
+
+
+@dataclass(frozen=True)
+class QueueLimit:
+    """Starts of ``publish_target`` allowed per account on the platform's queue."""
+
+    limit: int
+    period_seconds: float
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What ``slideforge doctor`` checks of a platform's configuration: the area's name,
+    where the redirect URI is registered, the scopes to request, and the API base URL setting
+    with its real host."""
+
+    area: str
+    where: str
+    scopes: str
+    api_setting: str
+    api_host: str
+
+
+class PlatformRules:
+    """One platform's rules. A platform subclasses this in its ``rules.py`` and sets the class
+    attributes; the methods have the behaviour of a platform with no rule of that kind."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]  # as written in messages: "TikTok"
+    capabilities: ClassVar[dict[str, Any]]
+    # Pacing: the defaults of an account's posting policy, the ceiling of its daily posts,
+    # and the starts per account the platform's publish queue allows.
+    default_policy: ClassVar[dict[str, Any]]
+    policy_ceiling: ClassVar[int]
+    queue_limit: ClassVar[QueueLimit]
+    # The body field of its own options (``tiktok``, ``pinterest``), if it has one, and
+    # whether those options need every target on this platform ("every") or one ("any").
+    option_field: ClassVar[str | None] = None
+    options_need: ClassVar[str] = "any"
+    # Whether it takes posts delivered to the creator's inbox as drafts.
+    takes_drafts: ClassVar[bool] = False
+    # Whether its image variants are re-encoded copies (decoded at about 1080 px).
+    reencodes_images: ClassVar[bool] = True
+    # The settings of its app's client id and secret, and where a user gets them.
+    credential_settings: ClassVar[tuple[str, str]]
+    credentials_hint: ClassVar[str]
+
+    # -- the adapter and its settings ------------------------------------------------------
+
+    def client(self, settings: Settings) -> tuple[str, str]:
+        """The app's client id and secret, or a ``PlatformConfigError`` naming the two
+        environment variables to set."""
+        first, second = (getattr(settings, name) for name in self.credential_settings)
+        if not first or not second:
+            env = " and ".join(f"SLIDEFORGE_{name.upper()}" for name in self.credential_settings)
+            raise PlatformConfigError(
+                f"{self.title} is not configured: set {env} ({self.credentials_hint})"
+            )
+        return str(first), str(second)
+
+    def setup(self, settings: Settings) -> Setup:
+        raise NotImplementedError
+
+    # -- captions and post checks ----------------------------------------------------------
+
+    @property
+    def caption_limit(self) -> int:
+        return int(self.capabilities["caption_limit"])
+
+    def caption_length(self, caption: str) -> int:
+        """How the platform counts a caption (characters unless it says otherwise)."""
+        return len(caption)
+
+    def accepts(self, kind: str) -> bool:
+        return kind in self.capabilities["supported_content_kinds"]
+
+    def check_carousel(self, request: PublishRequest) -> None:
+        """A publish of more images than the platform's carousels take is refused
+        (``carousel_size``): the adapters check it again before staging."""
+        most = int(self.capabilities["media"]["slideshow"]["max_items"])
+        if request.kind == "slideshow" and not 1 <= len(request.image_urls) <= most:
+            raise PlatformError(
+                "user",
+                "carousel_size",
+                f"{self.title} carousels take 2–{most} images; this post has "
+                f"{len(request.image_urls)}",
+            )
+
+    def check_caption(self, post: PostCheck) -> None:
+        """The caption and text rules of a post that targets this platform."""
+
+    def check_options(self, post: PostCheck, options: Mapping[str, Any]) -> None:
+        """This platform's option object, sent with the post (whatever the targets)."""
+
+    def check_media_request(self, post: PostCheck) -> None:
+        """The media as requested (before it is fetched), for a post targeting it."""
+
+    def check_target(self, post: PostCheck) -> None:
+        """Anything else about a post that targets this platform (warnings, mostly)."""
+
+    def check_shared_fields(self, post: PostCheck) -> None:
+        """Body fields every post carries but this platform owns (TikTok: the music), for
+        every post whatever its targets."""
+
+    def is_draft(self, options: Mapping[str, Any] | None) -> bool:
+        """Whether a post with these options of the platform goes to the inbox as a draft."""
+        return False
+
+    def publish_settings(self, options: Mapping[str, Mapping[str, Any] | None]) -> dict[str, Any]:
+        """The settings a publish request carries, from the post's option objects."""
+        own = options.get(self.option_field) if self.option_field else None
+        return dict(own or {})
+
+    # -- media -----------------------------------------------------------------------------
+
+    def check_ingested(
+        self, items: list[MediaItem], kind: str, options: Mapping[str, Any] | None
+    ) -> None:
+        """What the platform refuses in the ingested media, given its option object if the
+        post has one (400 validation_failed)."""
+
+    def image_variants(
+        self, runtime: Runtime, post_id: uuid.UUID, items: list[MediaItem]
+    ) -> list[str]:
+        """The URLs of the slides as the platform takes them (default: as stored)."""
+        return stored_urls(runtime, items)
+
+    def variant_shape(self, items: list[MediaItem]) -> tuple[tuple[int, int], str] | None:
+        """The one size every variant of these slides has, and why, when the variants may
+        reshape a slide (padded or cropped); None when they keep each slide's shape."""
+        return None
+
+
+def refuse_avi(title: str, video: MediaItem) -> None:
+    if video.content_type == "video/x-msvideo":
+        raise invalid("media.url", f"{title} does not accept AVI videos; send MP4 or MOV")

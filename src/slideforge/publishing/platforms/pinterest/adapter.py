@@ -30,7 +30,7 @@ from slideforge.config import Settings
 from slideforge.publishing.platforms.base import (
     FailureKind,
     Identity,
-    PlatformConfigError,
+    Page,
     PlatformError,
     PublishRequest,
     Reading,
@@ -41,33 +41,21 @@ from slideforge.publishing.platforms.base import (
     TokenSet,
     platform_client,
     platform_request,
+    posts_since,
+    require_scopes,
     same_text,
 )
+from slideforge.publishing.platforms.pinterest.errors import api_error
+from slideforge.publishing.platforms.pinterest.rules import (
+    DESCRIPTION_MAX,
+    RULES,
+    pin_description,
+)
 
-DESCRIPTION_MAX = 800
-CAROUSEL_MAX = 5
 PUBLISH_SCOPES = ("boards:read", "pins:read", "pins:write", "user_accounts:read")
 MEDIA_POLL_SECONDS = 2.0
 # Reconciliation reads the board's pins, 100 a page, at most this many pages back.
 BOARD_PIN_PAGES = 10
-
-
-def hashtag(tag: str) -> str:
-    """``"#" + the tag`` without spaces or leading ``#`` ("" when nothing is left)."""
-    word = re.sub(r"\s+", "", tag).lstrip("#")
-    return f"#{word}" if word else ""
-
-
-def pin_description(caption: str, tags: list[str] | None) -> str:
-    """The pin's description: the caption, then the tags as hashtags."""
-    words: list[str] = []
-    for tag in tags or []:
-        word = hashtag(tag)
-        if word and word.lower() not in (w.lower() for w in words):
-            words.append(word)
-    if not words:
-        return caption
-    return f"{caption}\n\n{' '.join(words)}" if caption else " ".join(words)
 
 
 def pin_url(pin_id: str) -> str:
@@ -77,37 +65,15 @@ def pin_url(pin_id: str) -> str:
 class Pinterest:
     name = "pinterest"
 
-    def __init__(
-        self,
-        *,
-        client_id: str,
-        client_secret: str,
-        authorize_url: str,
-        api_base_url: str,
-        scopes: str,
-        timeout: float = 30.0,
-    ) -> None:
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.authorize_base = authorize_url
-        self.api = api_base_url.rstrip("/")
-        self.scopes = scopes
+    def __init__(self, settings: Settings, timeout: float = 30.0) -> None:
+        self.client_id, self.client_secret = RULES.client(settings)
+        self.settings = settings
+        self.api = settings.pinterest_api_base_url.rstrip("/")
         self.timeout = timeout
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Pinterest:
-        if not settings.pinterest_client_id or not settings.pinterest_client_secret:
-            raise PlatformConfigError(
-                "Pinterest is not configured: set SLIDEFORGE_PINTEREST_CLIENT_ID and "
-                "SLIDEFORGE_PINTEREST_CLIENT_SECRET (an app from developers.pinterest.com)"
-            )
-        return cls(
-            client_id=settings.pinterest_client_id,
-            client_secret=settings.pinterest_client_secret,
-            authorize_url=settings.pinterest_authorize_url,
-            api_base_url=settings.pinterest_api_base_url,
-            scopes=settings.pinterest_scopes,
-        )
+        return cls(settings)
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -133,56 +99,7 @@ class Pinterest:
         )
         if response.status_code < 400:
             return body
-        raise self._error(response, body, read_only=read_only)
-
-    @staticmethod
-    def _error(response: httpx.Response, body: dict[str, Any], *, read_only: bool) -> PlatformError:
-        status = response.status_code
-        code = body.get("code")
-        message = str(body.get("message") or "")
-        retry_after: float | None = None
-        kind: FailureKind
-        if status == 429:
-            kind, name, words = "retryable", "rate_limited", "Pinterest rate-limited this account"
-            for header in ("retry-after", "x-ratelimit-reset"):
-                try:
-                    retry_after = float(response.headers[header])
-                    break
-                except (KeyError, ValueError):
-                    continue
-        elif status >= 500:
-            kind = "retryable" if read_only else "unknown"
-            name, words = "server_error", "Pinterest had a server error"
-        elif status == 401 and code == 2:
-            kind, name = "auth", "token_invalid"
-            words = "Pinterest did not accept the account's token"
-        elif code == 29 or (status in (401, 403) and code != 235):
-            kind, name = "user", "not_permitted"
-            words = (
-                "Pinterest refused: the account did not grant a needed permission, the board "
-                "is secret, or the app has Trial access (reconnect the account, or use a public "
-                "board)"
-            )
-        elif code == 40 or "board not found" in message.lower():
-            kind, name = "user", "board_not_found"
-            words = (
-                "the board does not exist on this Pinterest account: send pinterest.board_id of "
-                "one of its boards, or set the account's default board with PATCH "
-                "/accounts/{id} settings.pinterest_board_id"
-            )
-        elif "unable to reach" in message.lower() or "could not fetch" in message.lower():
-            kind, name = "retryable", "media_unreachable"
-            words = (
-                "Pinterest could not download the image from our media URL: "
-                "SLIDEFORGE_MEDIA_BASE_URL must be a public https URL Pinterest can reach"
-            )
-        elif code == 235:
-            kind, name, words = "user", "image_broken", "Pinterest could not read an image"
-        else:
-            kind, name, words = "user", "refused", "Pinterest refused the request"
-        shown = f"{status}" + (f"/{code}" if code is not None else "")
-        detail = f"{words} ({shown}: {message})" if message else f"{words} ({shown})"
-        return PlatformError(kind, name, detail, retry_after=retry_after, http_status=status)
+        raise api_error(response, body, read_only=read_only)
 
     # -- OAuth -----------------------------------------------------------------------------
 
@@ -191,10 +108,10 @@ class Pinterest:
             "client_id": self.client_id,
             "redirect_uri": redirect_uri,
             "response_type": "code",
-            "scope": self.scopes,
+            "scope": self.settings.pinterest_scopes,
             "state": state,
         }
-        return f"{self.authorize_base}?{urlencode(query)}"
+        return f"{self.settings.pinterest_authorize_url}?{urlencode(query)}"
 
     def _token_call(self, form: dict[str, str], now: datetime, *, refreshing: bool) -> TokenSet:
         # Apps created before 25 Sep 2025 must ask for continuous refresh tokens; newer ones
@@ -243,14 +160,7 @@ class Pinterest:
             refreshing=False,
         )
         granted = tokens.scopes.split(",")
-        missing = [scope for scope in PUBLISH_SCOPES if scope not in granted]
-        if missing:
-            raise PlatformError(
-                "user",
-                "scope_not_authorized",
-                f"the account did not grant {', '.join(missing)}: connect again and approve "
-                "every permission",
-            )
+        require_scopes(granted, PUBLISH_SCOPES)
         user = self._call("GET", "/v5/user_account", token=tokens.access_token, read_only=True)
         user_id = str(user.get("id") or "")
         username = str(user.get("username") or user_id)
@@ -318,13 +228,7 @@ class Pinterest:
                 f"the pin description (caption and tags as hashtags) is {len(description)} "
                 f"characters; Pinterest takes at most {DESCRIPTION_MAX}",
             )
-        if request.kind == "slideshow" and not 1 <= len(request.image_urls) <= CAROUSEL_MAX:
-            raise PlatformError(
-                "user",
-                "carousel_size",
-                f"Pinterest carousels take 2–{CAROUSEL_MAX} images; this post has "
-                f"{len(request.image_urls)}",
-            )
+        RULES.check_carousel(request)
         settings = {"board_id": board, "description": description}
         if request.kind != "video":
             return Staged(ready=True, settings=settings, progress=dict(progress))
@@ -470,60 +374,56 @@ class Pinterest:
             or pin_description(request.caption, request.settings.get("tags"))
         )
         title, link = request.settings.get("title"), request.settings.get("link")
-        seen: list[Seen] = []
-        complete = False
-        bookmark: str | None = None
-        for _ in range(BOARD_PIN_PAGES):
+
+        def read_page(bookmark: str | None) -> Page:
             params = {"page_size": "100"}
             if bookmark:
                 params["bookmark"] = bookmark
-            try:
-                body = self._call(
-                    "GET", f"/v5/boards/{board}/pins", token=token, read_only=True, params=params
-                )
-            except PlatformError as exc:
-                return Reading(
-                    "unknown",
-                    f"the pins of Pinterest board {board} could not be read: {exc.message}",
-                    final=exc.kind == "user",
-                )
+            body = self._call(
+                "GET", f"/v5/boards/{board}/pins", token=token, read_only=True, params=params
+            )
             items = body.get("items")
-            for pin in items if isinstance(items, list) else []:
-                if not isinstance(pin, dict) or not pin.get("id"):
-                    continue
-                try:
-                    created = datetime.fromisoformat(str(pin.get("created_at"))).replace(tzinfo=UTC)
-                except ValueError:
-                    created = datetime.now(UTC)  # unreadable: treat as recent, so it counts
-                # created_at has whole seconds: a pin of the send's first second counts.
-                if created < since.replace(microsecond=0):
-                    complete = True
-                    continue
-                matches = same_text(pin.get("description"), description)
-                if title:
-                    matches = matches and same_text(pin.get("title"), str(title))
-                if link:
-                    matches = matches and str(pin.get("link") or "") == str(link)
-                seen.append(
-                    Seen(
-                        post_id=str(pin["id"]),
-                        url=pin_url(str(pin["id"])),
-                        created_at=created,
-                        matches=matches,
-                        summary=f"{pin['id']} at {created.isoformat()}: "
-                        f"{str(pin.get('description') or '')[:60]!r}",
-                    )
-                )
             bookmark = str(body.get("bookmark") or "") or None
-            if complete or not bookmark:
-                complete = True
-                break
+            return Page(items if isinstance(items, list) else [], bookmark is not None, bookmark)
+
+        def seen(pin: dict[str, Any]) -> Seen | None:
+            if not pin.get("id"):
+                return None
+            try:
+                created = datetime.fromisoformat(str(pin.get("created_at"))).replace(tzinfo=UTC)
+            except ValueError:
+                created = datetime.now(UTC)  # unreadable: treat as recent, so it counts
+            matches = same_text(pin.get("description"), description)
+            if title:
+                matches = matches and same_text(pin.get("title"), str(title))
+            if link:
+                matches = matches and str(pin.get("link") or "") == str(link)
+            return Seen(
+                post_id=str(pin["id"]),
+                url=pin_url(str(pin["id"])),
+                created_at=created,
+                matches=matches,
+                summary=f"{pin['id']} at {created.isoformat()}: "
+                f"{str(pin.get('description') or '')[:60]!r}",
+            )
+
+        try:
+            # created_at has whole seconds: a pin of the send's first second counts.
+            listed, complete = posts_since(
+                read_page, seen, since.replace(microsecond=0), BOARD_PIN_PAGES
+            )
+        except PlatformError as exc:
+            return Reading(
+                "unknown",
+                f"the pins of Pinterest board {board} could not be read: {exc.message}",
+                final=exc.kind == "user",
+            )
         return Reading(
             "listed",
-            f"the pins of Pinterest board {board} since {since.isoformat()}: {len(seen)} pin(s)",
-            listed=tuple(seen),
+            f"the pins of Pinterest board {board} since {since.isoformat()}: {len(listed)} pin(s)",
+            listed=listed,
             complete=complete,
         )
 
 
-__all__ = ["Pinterest", "hashtag", "pin_description", "pin_url"]
+__all__ = ["Pinterest", "pin_url"]

@@ -19,7 +19,7 @@ from slideforge.config import Settings
 from slideforge.publishing.platforms.base import (
     FailureKind,
     Identity,
-    PlatformConfigError,
+    Page,
     PlatformError,
     PublishRequest,
     Reading,
@@ -30,104 +30,26 @@ from slideforge.publishing.platforms.base import (
     TokenSet,
     platform_client,
     platform_request,
+    posts_since,
+    require_scopes,
     same_text,
+)
+from slideforge.publishing.platforms.text import utf16_truncate
+from slideforge.publishing.platforms.tiktok.errors import FAIL_REASONS, api_error
+from slideforge.publishing.platforms.tiktok.rules import (
+    PHOTO_DESCRIPTION_MAX,
+    PHOTO_TITLE_MAX,
+    RULES,
+    VIDEO_TITLE_MAX,
 )
 
 PRIVACY_ORDER = ("PUBLIC_TO_EVERYONE", "FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY")
-PHOTO_TITLE_MAX = 90
-PHOTO_DESCRIPTION_MAX = 4000
-VIDEO_TITLE_MAX = 2200
 SINGLE_CHUNK_MAX = 64_000_000
 CHUNK_SIZE = 10_000_000
 # Display API video list (scope video.list): the fields read, 20 a page (TikTok's maximum),
 # at most this many pages back in time per reading.
 VIDEO_LIST_FIELDS = "id,title,video_description,create_time,share_url"
 VIDEO_LIST_PAGES = 10
-
-# init / data-endpoint error codes -> (kind, words for the user)
-ERRORS: dict[str, tuple[FailureKind, str]] = {
-    "invalid_param": ("user", "TikTok refused the request's parameters"),
-    "invalid_params": ("user", "TikTok refused the request's parameters"),
-    "app_version_check_failed": (
-        "user",
-        "the creator's TikTok app is too old to receive drafts (needs 31.8 or newer)",
-    ),
-    "spam_risk_too_many_posts": (
-        "wait",
-        "TikTok's daily post cap for this creator is reached (about 15 a day, shared by every "
-        "app); post again later",
-    ),
-    "spam_risk_user_banned_from_posting": ("user", "TikTok has banned this creator from posting"),
-    "spam_risk_too_many_pending_share": (
-        "wait",
-        "the creator has 5 drafts waiting in the TikTok inbox in the last 24 h; publish or "
-        "delete some in the app",
-    ),
-    "reached_active_user_cap": (
-        "wait",
-        "this TikTok app reached its daily cap of creators (set by TikTok's audit)",
-    ),
-    "unaudited_client_can_only_post_to_private_accounts": (
-        "user",
-        "this TikTok app is not audited yet: it can only post SELF_ONLY from private accounts",
-    ),
-    "url_ownership_unverified": (
-        "user",
-        "TikTok has not verified the domain the media is served from: verify the media base "
-        "URL's domain or prefix in TikTok's developer portal",
-    ),
-    "privacy_level_option_mismatch": (
-        "user",
-        "the privacy level is not one this creator's account allows",
-    ),
-    "access_token_invalid": ("auth", "TikTok did not accept the account's access token"),
-    "scope_not_authorized": (
-        "user",
-        "the account did not grant the needed permission (video.publish / video.upload): "
-        "reconnect it",
-    ),
-    "scope_permission_missed": ("user", "the account did not grant a needed permission"),
-    "rate_limit_exceeded": ("retryable", "TikTok's rate limit for this account was hit"),
-    "internal_error": ("unknown", "TikTok had an internal error"),
-}
-
-# status fail_reason -> (kind, words)
-FAIL_REASONS: dict[str, tuple[FailureKind, str]] = {
-    "file_format_check_failed": ("user", "TikTok could not read the media format"),
-    "duration_check_failed": ("user", "the video's duration is outside what TikTok accepts"),
-    "frame_rate_check_failed": ("user", "the video's frame rate is outside 23–60 fps"),
-    "picture_size_check_failed": (
-        "user",
-        "TikTok refused an image's size (at most 1080 px on the shorter side and 20 MB)",
-    ),
-    "internal": ("retryable", "TikTok failed while processing the post"),
-    "video_pull_failed": ("retryable", "TikTok could not download the video from our media URL"),
-    "photo_pull_failed": ("retryable", "TikTok could not download the images from our media URL"),
-    "publish_cancelled": ("user", "the publish was cancelled"),
-    "auth_removed": ("auth", "the creator removed this app's access to the account"),
-    "spam_risk_too_many_posts": ERRORS["spam_risk_too_many_posts"],
-    "spam_risk_user_banned_from_posting": ERRORS["spam_risk_user_banned_from_posting"],
-    "spam_risk_text": ("user", "TikTok flagged the post's text as spam"),
-    "spam_risk": ("user", "TikTok flagged the post as spam"),
-}
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def utf16_truncate(text: str, limit: int) -> str:
-    if utf16_len(text) <= limit:
-        return text
-    out = []
-    used = 0
-    for ch in text:
-        size = 2 if ord(ch) > 0xFFFF else 1
-        if used + size > limit:
-            break
-        out.append(ch)
-        used += size
-    return "".join(out)
 
 
 def chunk_plan(size: int) -> list[tuple[int, int]]:
@@ -144,40 +66,17 @@ def chunk_plan(size: int) -> list[tuple[int, int]]:
 class TikTok:
     name = "tiktok"
 
-    def __init__(
-        self,
-        *,
-        client_key: str,
-        client_secret: str,
-        api_base_url: str,
-        authorize_url: str,
-        scopes: str,
-        video_source: str = "FILE_UPLOAD",
-        timeout: float = 30.0,
-    ) -> None:
-        self.client_key = client_key
-        self.client_secret = client_secret
-        self.api = api_base_url.rstrip("/")
-        self.authorize_base = authorize_url
-        self.scopes = scopes
-        self.video_source = video_source
+    def __init__(self, settings: Settings, timeout: float = 30.0) -> None:
+        self.client_key, self.client_secret = RULES.client(settings)
+        self.api = settings.tiktok_api_base_url.rstrip("/")
+        self.authorize_base = settings.tiktok_authorize_url
+        self.scopes = settings.tiktok_scopes
+        self.video_source = settings.tiktok_video_source
         self.timeout = timeout
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TikTok:
-        if not settings.tiktok_client_key or not settings.tiktok_client_secret:
-            raise PlatformConfigError(
-                "TikTok is not configured: set SLIDEFORGE_TIKTOK_CLIENT_KEY and "
-                "SLIDEFORGE_TIKTOK_CLIENT_SECRET (an app from TikTok's developer portal)"
-            )
-        return cls(
-            client_key=settings.tiktok_client_key,
-            client_secret=settings.tiktok_client_secret,
-            api_base_url=settings.tiktok_api_base_url,
-            authorize_url=settings.tiktok_authorize_url,
-            scopes=settings.tiktok_scopes,
-            video_source=settings.tiktok_video_source,
-        )
+        return cls(settings)
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -204,26 +103,7 @@ class TikTok:
             return data if isinstance(data, dict) else {}
         code = code or f"http_{response.status_code}"
         message = error.get("message", "") if isinstance(error, dict) else ""
-        raise self._error(code, message, response, read_only=read_only)
-
-    def _error(
-        self, code: str, message: str, response: httpx.Response, *, read_only: bool
-    ) -> PlatformError:
-        kind, words = ERRORS.get(code, ("user", "TikTok refused the request"))
-        if code == "rate_limit_exceeded" or response.status_code == 429:
-            kind, words = "retryable", ERRORS["rate_limit_exceeded"][1]
-        elif response.status_code >= 500 or code == "internal_error":
-            kind, words = ("retryable" if read_only else "unknown"), "TikTok had an internal error"
-        retry_after = None
-        if response.status_code == 429 and response.headers.get("retry-after"):
-            try:
-                retry_after = float(response.headers["retry-after"])
-            except ValueError:
-                retry_after = None
-        detail = f"{words} ({code}{': ' + message if message else ''})"
-        return PlatformError(
-            kind, code, detail, retry_after=retry_after, http_status=response.status_code
-        )
+        raise api_error(code, message, response, read_only=read_only)
 
     # -- OAuth -----------------------------------------------------------------------------
 
@@ -276,14 +156,7 @@ class TikTok:
         if code_verifier:
             form["code_verifier"] = code_verifier
         tokens = self._token_call(form, now)
-        missing = {"video.publish", "video.upload"} - set(tokens.scopes.split(","))
-        if missing:
-            raise PlatformError(
-                "user",
-                "scope_not_authorized",
-                f"the account did not grant {', '.join(sorted(missing))}: connect again and "
-                "approve every permission",
-            )
+        require_scopes(tokens.scopes.split(","), ("video.publish", "video.upload"))
         fields = "open_id,union_id,avatar_url,display_name"
         if "user.info.profile" in tokens.scopes.split(","):
             fields += ",username"
@@ -377,17 +250,7 @@ class TikTok:
                 "post_mode": mode,
                 "media_type": "PHOTO",
             }
-            data = self._call(
-                "POST", "/v2/post/publish/content/init/", token=token, read_only=False, json=body
-            )
-            return Sent(
-                ref={
-                    "publish_id": data.get("publish_id"),
-                    "mode": mode,
-                    "kind": "photo",
-                    "privacy_level": settings.get("privacy_level"),
-                }
-            )
+            return self._init(token, "/v2/post/publish/content/init/", body, "photo", settings)
         post_info = {
             "title": utf16_truncate(request.caption, VIDEO_TITLE_MAX),
             "privacy_level": settings["privacy_level"],
@@ -410,21 +273,32 @@ class TikTok:
                 "chunk_size": plan[0][1] + 1 if len(plan) == 1 else CHUNK_SIZE,
                 "total_chunk_count": len(plan),
             }
-        data = self._call(
-            "POST",
-            "/v2/post/publish/video/init/",
-            token=token,
-            read_only=False,
-            json={"post_info": post_info, "source_info": source},
+        body = {"post_info": post_info, "source_info": source}
+        return self._init(
+            token, "/v2/post/publish/video/init/", body, "video", settings, source=source["source"]
         )
+
+    def _init(
+        self,
+        token: str,
+        path: str,
+        body: dict[str, Any],
+        kind: str,
+        settings: dict[str, Any],
+        **ref: Any,
+    ) -> Sent:
+        """The init call (the irreversible one) and what following the post needs: the
+        publish id, and for a video the upload URL of its chunks."""
+        data = self._call("POST", path, token=token, read_only=False, json=body)
+        if kind == "video":
+            ref["upload_url"] = data.get("upload_url")
         return Sent(
             ref={
                 "publish_id": data.get("publish_id"),
-                "mode": mode,
-                "kind": "video",
-                "upload_url": data.get("upload_url"),
-                "source": source["source"],
+                "mode": settings["post_mode"],
+                "kind": kind,
                 "privacy_level": settings.get("privacy_level"),
+                **ref,
             }
         )
 
@@ -534,79 +408,71 @@ class TikTok:
             title = utf16_truncate(settings.get("title") or "", PHOTO_TITLE_MAX)
         else:
             description, title = utf16_truncate(request.caption, VIDEO_TITLE_MAX), ""
-        seen: list[Seen] = []
-        complete = False
-        cursor: int | None = None
-        for _ in range(VIDEO_LIST_PAGES):
+
+        def read_page(cursor: int | None) -> Page:
             body: dict[str, Any] = {"max_count": 20}
             if cursor is not None:
                 body["cursor"] = cursor
-            try:
-                data = self._call(
-                    "POST",
-                    f"/v2/video/list/?fields={VIDEO_LIST_FIELDS}",
-                    token=token,
-                    read_only=True,
-                    json=body,
-                )
-            except PlatformError as exc:
-                if exc.code in ("scope_not_authorized", "scope_permission_missed"):
-                    return Reading(
-                        "unknown",
-                        f"@{request.username} did not grant TikTok's video.list permission, "
-                        f"so its posts cannot be read ({exc.code}): reconnect the account "
-                        "approving every permission, or check the profile yourself",
-                        final=True,
-                    )
+            data = self._call(
+                "POST",
+                f"/v2/video/list/?fields={VIDEO_LIST_FIELDS}",
+                token=token,
+                read_only=True,
+                json=body,
+            )
+            videos, following = data.get("videos"), data.get("cursor")
+            return Page(
+                videos if isinstance(videos, list) else [],
+                bool(data.get("has_more")),
+                following if isinstance(following, int) else None,
+            )
+
+        def seen(video: dict[str, Any]) -> Seen | None:
+            if not video.get("id"):
+                return None
+            created = datetime.fromtimestamp(int(video.get("create_time") or 0), UTC)
+            text = video.get("video_description")
+            matches = same_text(text, description) or same_text(video.get("title"), description)
+            if title and request.kind == "slideshow":
+                matches = matches and same_text(video.get("title"), title)
+            return Seen(
+                post_id=str(video["id"]),
+                url=str(video.get("share_url") or "")
+                or f"https://www.tiktok.com/@{request.username}/video/{video['id']}",
+                created_at=created,
+                matches=matches,
+                summary=f"{video['id']} at {created.isoformat()}: "
+                f"{str(text or video.get('title') or '')[:60]!r}",
+            )
+
+        try:
+            listed, complete = posts_since(read_page, seen, since, VIDEO_LIST_PAGES)
+        except PlatformError as exc:
+            if exc.code in ("scope_not_authorized", "scope_permission_missed"):
                 return Reading(
                     "unknown",
-                    f"TikTok's video list could not be read: {exc.message}",
-                    final=exc.kind == "user",
+                    f"@{request.username} did not grant TikTok's video.list permission, "
+                    f"so its posts cannot be read ({exc.code}): reconnect the account "
+                    "approving every permission, or check the profile yourself",
+                    final=True,
                 )
-            videos = data.get("videos")
-            for video in videos if isinstance(videos, list) else []:
-                if not isinstance(video, dict) or not video.get("id"):
-                    continue
-                created = datetime.fromtimestamp(int(video.get("create_time") or 0), UTC)
-                if created < since:
-                    complete = True
-                    continue
-                text = video.get("video_description")
-                matches = same_text(text, description) or same_text(video.get("title"), description)
-                if title and request.kind == "slideshow":
-                    matches = matches and same_text(video.get("title"), title)
-                seen.append(
-                    Seen(
-                        post_id=str(video["id"]),
-                        url=str(video.get("share_url") or "")
-                        or f"https://www.tiktok.com/@{request.username}/video/{video['id']}",
-                        created_at=created,
-                        matches=matches,
-                        summary=f"{video['id']} at {created.isoformat()}: "
-                        f"{str(text or video.get('title') or '')[:60]!r}",
-                    )
-                )
-            if complete or not data.get("has_more"):
-                complete = True
-                break
-            next_cursor = data.get("cursor")
-            if not isinstance(next_cursor, int) or next_cursor == cursor:
-                break
-            cursor = next_cursor
+            return Reading(
+                "unknown",
+                f"TikTok's video list could not be read: {exc.message}",
+                final=exc.kind == "user",
+            )
         privacy = settings.get("privacy_level")
         public = privacy == "PUBLIC_TO_EVERYONE"
         evidence = (
             f"TikTok's video list of @{request.username} since {since.isoformat()}: "
-            f"{len(seen)} post(s)"
+            f"{len(listed)} post(s)"
         )
         if not public:
             evidence += (
                 f"; the list shows public posts only and this one was sent as "
                 f"{privacy or 'an unknown privacy level'}, so its absence proves nothing"
             )
-        return Reading(
-            "listed", evidence, listed=tuple(seen), complete=complete, authoritative=public
-        )
+        return Reading("listed", evidence, listed=listed, complete=complete, authoritative=public)
 
     def _reconcile_status(
         self, token: str, request: PublishRequest, ref: dict[str, Any], publish_id: str
@@ -648,4 +514,4 @@ def _uploaded_until(content_range: str | None) -> int | None:
         return None
 
 
-__all__ = ["TikTok", "chunk_plan", "utf16_len", "utf16_truncate"]
+__all__ = ["TikTok", "chunk_plan"]

@@ -10,7 +10,7 @@ stays in the platform's package."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -73,6 +73,23 @@ def worded(messages: Mapping[Refusal, str], error: Callable[[Refusal, str], Exce
 def unknown_scopes(scopes: Iterable[str], known: Iterable[str]) -> list[str]:
     allowed = set(known)
     return [scope for scope in scopes if scope not in allowed]
+
+
+def admin_scopes(
+    scopes: Iterable[str] | None,
+    known: Collection[str],
+    *,
+    default: Collection[str] | None = None,
+) -> tuple[str, ...]:
+    """The scopes of a token an admin mints without the OAuth dance: those asked for (each
+    one the platform knows), or ``default`` (every known scope when None)."""
+    if scopes is None:
+        scopes = known if default is None else default
+    granted = tuple(scopes)
+    unknown = unknown_scopes(granted, known)
+    if unknown:
+        raise SandboxError(f"unknown scopes: {unknown}")
+    return granted
 
 
 def missing_scopes(needed: Iterable[str], granted: Iterable[str]) -> list[str]:

@@ -43,12 +43,14 @@ class RegisteredApp(BaseModel):
 
 
 class PlatformFailureRule(BaseModel):
-    """The checks every platform's failure rule shares. A platform's rule declares its own
-    fields (their order is its admin JSON), among them ``kind``, ``preset``, ``endpoint``,
-    ``after_commit``, ``count`` and ``fired``; it names its ``presets``, its ``endpoints``
-    (those where ``after_commit`` applies too) and the ``answering_kind`` of rule that
-    answers requests with an error, and completes or refuses such a rule in
-    ``_check_answer``."""
+    """The checks every platform's failure rule shares, unknown fields refused among them.
+    A platform's rule declares its own fields (their order is its admin JSON), among them
+    ``kind``, ``preset``, ``endpoint``, ``after_commit``, ``count`` and ``fired``; it names
+    its ``presets``, its ``endpoints`` (those where ``after_commit`` applies too) and the
+    ``answering_kind`` of rule that answers requests with an error, and completes or refuses
+    such a rule in ``_check_answer``."""
+
+    model_config = ConfigDict(extra="forbid")
 
     presets: ClassVar[Mapping[str, Mapping[str, Any]]]
     endpoints: ClassVar[tuple[str, ...]]

@@ -14,10 +14,10 @@ from platform_sandbox.common import (
     ConsentPage,
     Reply,
     SandboxError,
+    admin_scopes,
     expire_tokens,
     iso,
     revoke_tokens,
-    unknown_scopes,
 )
 from platform_sandbox.instagram.access import InstagramAccess
 from platform_sandbox.instagram.config import (
@@ -271,8 +271,7 @@ class InstagramOAuth(InstagramAccess):
                 raise SandboxError("give exactly one of ig_user_id and fb_user_id")
             if ig_user_id is not None:
                 account = self._ig_user(ig_user_id)
-                granted = tuple(scopes) if scopes is not None else IG_LOGIN_SCOPES
-                self._check_scopes(granted, IG_LOGIN_SCOPES)
+                granted = admin_scopes(scopes, IG_LOGIN_SCOPES)
                 kind: TokenKind = "ig_long" if long_lived else "ig_short"
                 lifetime = LONG_LIVED_SECONDS if long_lived else SHORT_LIVED_SECONDS
                 token = self._new_token(
@@ -282,8 +281,7 @@ class InstagramOAuth(InstagramAccess):
                 user = self._fb_users.get(fb_user_id or "")
                 if user is None:
                     raise SandboxError(f"no Facebook user {fb_user_id!r}", status=404)
-                granted = tuple(scopes) if scopes is not None else FB_LOGIN_SCOPES
-                self._check_scopes(granted, FB_LOGIN_SCOPES)
+                granted = admin_scopes(scopes, FB_LOGIN_SCOPES)
                 kind = "fb_user_long" if long_lived else "fb_user_short"
                 lifetime = (
                     LONG_LIVED_SECONDS if long_lived else self._options.fb_short_lived_seconds
@@ -292,12 +290,6 @@ class InstagramOAuth(InstagramAccess):
                     kind, app.client_id, granted, lifetime=lifetime, fb_user_id=user.id
                 )
             return self._token_view(token)
-
-    @staticmethod
-    def _check_scopes(scopes: Iterable[str], known: tuple[str, ...]) -> None:
-        unknown = unknown_scopes(scopes, known)
-        if unknown:
-            raise SandboxError(f"unknown scopes for this login model: {unknown}")
 
     def _token_view(self, token: Token) -> dict[str, Any]:
         return {

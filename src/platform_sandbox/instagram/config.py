@@ -255,7 +255,6 @@ class FailureRule(PlatformFailureRule):
     the container or post is really created first. ``kind="container_error"`` makes the next
     matching containers end ERROR with ``status_text``."""
 
-    model_config = ConfigDict(extra="forbid")
     presets = PRESETS
     endpoints = FAILURE_ENDPOINTS
     after_commit_endpoints = AFTER_COMMIT_ENDPOINTS

@@ -14,12 +14,11 @@ from urllib.parse import parse_qsl
 from platform_sandbox.common import (
     ConsentPage,
     Reply,
-    SandboxError,
+    admin_scopes,
     expire_tokens,
     iso,
     revoke_tokens,
     split_scopes,
-    unknown_scopes,
 )
 from platform_sandbox.pinterest.access import PinterestAccess
 from platform_sandbox.pinterest.config import SCOPES, PinterestApp
@@ -171,10 +170,7 @@ class PinterestOAuth(PinterestAccess):
         with self._lock:
             user = self._user(user_id)
             app = self._default_app(app_id)
-            granted = tuple(scopes) if scopes is not None else SCOPES
-            unknown = unknown_scopes(granted, SCOPES)
-            if unknown:
-                raise SandboxError(f"unknown scopes: {unknown}")
+            granted = admin_scopes(scopes, SCOPES)
             return self._issue(app.client_id, user.id, granted, "authorization_code")
 
     def revoke_user(self, user_id: str, *, app_id: str | None = None) -> int:

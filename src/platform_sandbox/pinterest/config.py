@@ -140,7 +140,6 @@ class FailureRule(PlatformFailureRule):
     (pins_create, boards_create, media_create) the object is really stored first.
     ``kind="media_failed"`` makes the next uploaded videos end ``failed``."""
 
-    model_config = ConfigDict(extra="forbid")
     presets = PRESETS
     endpoints = FAILURE_ENDPOINTS
     after_commit_endpoints = AFTER_COMMIT_ENDPOINTS

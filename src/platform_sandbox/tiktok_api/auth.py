@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-from platform_sandbox.common import SandboxError
+from platform_sandbox.common import admin_scopes
 from platform_sandbox.tiktok_api.config import KNOWN_SCOPES
 from platform_sandbox.tiktok_api.pipeline import PublishPipeline
 from platform_sandbox.tiktok_api.records import ApiFailure, AuthCode, Grant, OAuthFailure, Token
@@ -267,10 +267,7 @@ class OAuthArea(PublishPipeline):
         """Authorize the app for a user without the browser dance; returns the token body."""
         with self._lock:
             self._user(open_id)
-            granted = tuple(scopes) if scopes is not None else tuple(self._served_app.scopes)
-            unknown = [s for s in granted if s not in KNOWN_SCOPES]
-            if unknown:
-                raise SandboxError(f"unknown scopes {unknown}")
+            granted = admin_scopes(scopes, KNOWN_SCOPES, default=self._served_app.scopes)
             return self._grant(self._served_app.client_key, open_id, granted)
 
     # ------------------------------------------------------------------ auth for data endpoints

@@ -5,12 +5,12 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from slideforge.auth.deps import CallerDep, RuntimeDep, SessionDep
 from slideforge.kit.envelope import Deleted, Envelope, error_responses, respond
-from slideforge.kit.pagination import Page, page_params
+from slideforge.kit.pagination import Page, SearchQuery, page_params
 from slideforge.templates import service
 from slideforge.templates.schemas import (
     FromSlideshowBody,
@@ -39,7 +39,7 @@ def list_templates(
     caller: CallerDep,
     session: SessionDep,
     page: PageDep,
-    search: Annotated[str | None, Query(max_length=200)] = None,
+    search: SearchQuery = None,
 ) -> JSONResponse:
     """Your templates and the workspace's shared ones; ``search`` matches name and
     description."""

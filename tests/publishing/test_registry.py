@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import pytest
 
 from slideforge.accounts import capabilities
+from slideforge.accounts.schemas import AccountSettingsUpdate
 from slideforge.config import Settings
 from slideforge.kit.errors import ApiError
 from slideforge.publishing import workflows
@@ -58,6 +59,22 @@ def test_each_publish_queue_has_its_platforms_limit() -> None:
     assert options["publish-tiktok"]["partition_limiter"] == {"limit": 6, "period": 60.0}
     assert options["publish-instagram"]["partition_limiter"] == {"limit": 25, "period": 3600.0}
     assert options["publish-pinterest"]["partition_limiter"] == {"limit": 10, "period": 60.0}
+
+
+def test_each_account_setting_of_patch_accounts_belongs_to_one_platform() -> None:
+    for field in AccountSettingsUpdate.model_fields:
+        owners = [
+            name for name in registry.names() if field in registry.rules(name).account_settings
+        ]
+        assert owners == [registry.account_setting_platform(field)], field
+    settings: dict[str, Any] = {"boards": [{"id": "42", "name": "Ideas"}], "share_to_feed": False}
+    registry.rules("pinterest").apply_account_settings(settings, {"pinterest_board_id": "42"})
+    registry.rules("instagram").apply_account_settings(settings, {"instagram_share_to_feed": None})
+    assert settings == {
+        "boards": [{"id": "42", "name": "Ideas"}],
+        "default_board_id": "42",
+        "default_board_name": "Ideas",
+    }
 
 
 def test_tiktok_counts_utf16_units_and_the_others_characters() -> None:

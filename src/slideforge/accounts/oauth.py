@@ -22,14 +22,11 @@ from slideforge.kit.clock import isoformat
 from slideforge.kit.crypto import sha256_hex
 from slideforge.kit.errors import ApiError
 from slideforge.models import Account, OAuthState
-from slideforge.publishing.platforms import PlatformConfigError, get_platform
+from slideforge.publishing.platforms import PlatformConfigError, get_platform, registry
 from slideforge.publishing.platforms.base import PlatformError
 from slideforge.runtime import Runtime
 
 STATE_TTL = timedelta(minutes=15)
-# Platforms whose authorize step takes a PKCE challenge from a web app.
-# (Instagram's and Pinterest's web flows authenticate the app with its secret instead.)
-PKCE = {"tiktok": False, "instagram": False, "pinterest": False}
 
 
 def redirect_uri(runtime: Runtime, platform: str) -> str:
@@ -46,7 +43,7 @@ def start_connect(
     except PlatformConfigError as exc:
         raise ApiError("platform_not_configured", str(exc), 422) from exc
     state = secrets.token_urlsafe(32)
-    verifier = secrets.token_urlsafe(48) if PKCE.get(platform) else None
+    verifier = secrets.token_urlsafe(48) if registry.rules(platform).uses_pkce else None
     challenge = hashlib.sha256(verifier.encode()).hexdigest() if verifier else None
     uri = redirect_uri(runtime, platform)
     now = runtime.clock.now()

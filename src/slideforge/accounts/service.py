@@ -15,6 +15,7 @@ from slideforge.kit.clock import isoformat
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id, split_list
 from slideforge.models import Account
+from slideforge.publishing.platforms import registry
 
 # unconnected: added without OAuth (``slideforge accounts add``), so it has no tokens and
 # cannot post until it is connected (POST /accounts/connect); never chosen automatically.
@@ -157,27 +158,13 @@ def _platform_settings(row: Account, changes: dict[str, Any]) -> dict[str, Any]:
     """The account's settings with a PATCH's ``settings`` applied (each one only on its
     platform; ``null`` resets it)."""
     settings = dict(row.settings or {})
-    for key, platform in (
-        ("pinterest_board_id", "pinterest"),
-        ("instagram_share_to_feed", "instagram"),
-    ):
-        if key in changes and row.platform != platform:
+    if not changes:
+        return settings
+    for key in changes:
+        platform = registry.account_setting_platform(key)
+        if row.platform != platform:
             raise invalid_payload(f"settings.{key}", f"only {platform} accounts have this setting")
-    if "pinterest_board_id" in changes:
-        board = changes["pinterest_board_id"]
-        settings.pop("default_board_name", None)
-        if board is None:
-            settings.pop("default_board_id", None)
-        else:
-            settings["default_board_id"] = board
-            known = {b.get("id"): b.get("name") for b in settings.get("boards") or []}
-            if board in known:
-                settings["default_board_name"] = known[board]
-    if "instagram_share_to_feed" in changes:
-        if changes["instagram_share_to_feed"] is None:
-            settings.pop("share_to_feed", None)
-        else:
-            settings["share_to_feed"] = changes["instagram_share_to_feed"]
+    registry.rules(row.platform).apply_account_settings(settings, changes)
     return settings
 
 

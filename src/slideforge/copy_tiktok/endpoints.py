@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from slideforge.auth.deps import CallerDep, RuntimeDep, SessionDep
 from slideforge.copy_tiktok import service
 from slideforge.copy_tiktok.schemas import ImportBody, ImportOut, PreviewBody, PreviewOut
-from slideforge.kit.envelope import Envelope, ErrorEnvelope, respond
+from slideforge.kit.envelope import Envelope, error_responses, respond
 
 router = APIRouter(tags=["copy-tiktok"])
 
@@ -25,8 +25,7 @@ _TEXT = {
 }
 
 
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {s: {"model": ErrorEnvelope, "description": _TEXT[s]} for s in statuses}
+_errors = partial(error_responses, _TEXT)
 
 
 @router.post(

@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import AliasChoices, BaseModel, Field
 
 from slideforge.kit.validation import RequestBody
 
-IMAGE_CONTENT_TYPES = (
-    "image/jpeg",
-    "image/png",
-    "image/gif",
-    "image/webp",
-    "image/heic",
-    "image/heif",
-)
-VIDEO_CONTENT_TYPES = (
-    "video/mp4",
-    "video/quicktime",
-    "video/x-msvideo",
-    "video/webm",
-    "video/x-m4v",
-)
 ContentType = Literal[
     "image/jpeg",
     "image/png",
@@ -37,6 +22,8 @@ ContentType = Literal[
     "video/webm",
     "video/x-m4v",
 ]
+IMAGE_CONTENT_TYPES = tuple(t for t in get_args(ContentType) if t.startswith("image/"))
+VIDEO_CONTENT_TYPES = tuple(t for t in get_args(ContentType) if t.startswith("video/"))
 
 
 class FileCreate(RequestBody):

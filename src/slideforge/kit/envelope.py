@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from fastapi import FastAPI, Request
@@ -47,17 +47,25 @@ class ErrorEnvelope(BaseModel):
     data: dict[str, Any] | None = None
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorEnvelope, "description": text}
-    for status, text in (
-        (400, "Bad request (invalid_json, …)"),
-        (401, "Missing, malformed, unknown or revoked API key"),
-        (404, "Not found (also what ids of other workspaces answer)"),
-        (413, "Body too large"),
-        (422, "Validation failed (invalid_payload names the field and rule)"),
-        (429, "Rate limited; see Retry-After"),
-    )
+def error_responses(
+    descriptions: Mapping[int, str], *statuses: int
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` where each of ``statuses`` answers an :class:`ErrorEnvelope`,
+    described as ``descriptions`` says."""
+    return {
+        status: {"model": ErrorEnvelope, "description": descriptions[status]} for status in statuses
+    }
+
+
+_COMMON_ERRORS = {
+    400: "Bad request (invalid_json, …)",
+    401: "Missing, malformed, unknown or revoked API key",
+    404: "Not found (also what ids of other workspaces answer)",
+    413: "Body too large",
+    422: "Validation failed (invalid_payload names the field and rule)",
+    429: "Rate limited; see Retry-After",
 }
+ERROR_RESPONSES = error_responses(_COMMON_ERRORS, *_COMMON_ERRORS)
 
 
 def _dump(data: Any) -> Any:

@@ -39,6 +39,10 @@ def fetch_page(
     return total, rows
 
 
+# A list endpoint's ``?search=`` (what :func:`text_search` matches).
+SearchQuery = Annotated[str | None, Query(max_length=200)]
+
+
 def text_search(search: str | None, *columns: Any) -> sa.ColumnElement[bool]:
     """Rows where one of ``columns`` holds the ``search`` text (trimmed, case ignored, ``%``
     and ``_`` literal); every row when the search is blank."""

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from slideforge.auth.deps import CallerDep, RuntimeDep, SessionDep
 from slideforge.kit.envelope import Deleted, Envelope, respond
-from slideforge.kit.pagination import Page, page_params
+from slideforge.kit.pagination import Page, SearchQuery, page_params
 from slideforge.packs import service
 from slideforge.packs.schemas import (
     PackCreate,
@@ -30,7 +30,7 @@ def list_packs(
     session: SessionDep,
     page: PageDep,
     include_public: Annotated[str | None, Query(max_length=20)] = None,
-    search: Annotated[str | None, Query(max_length=200)] = None,
+    search: SearchQuery = None,
 ) -> JSONResponse:
     """Own packs, plus public packs of other workspaces unless ``include_public=false``
     (only the literal ``false`` turns them off). ``search`` matches pack names and image

@@ -17,6 +17,7 @@ from slideforge.kit.clock import isoformat
 from slideforge.kit.envelope import Deleted
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
+from slideforge.kit.pagination import fetch_page, text_search
 from slideforge.kit.safehttp import UnsafeUrlError
 from slideforge.models import Pack, PackImage
 from slideforge.packs.schemas import (
@@ -101,10 +102,6 @@ def image_out(image: PackImage) -> PackImageOut:
     )
 
 
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def list_packs(
     session: Session,
     caller: Caller,
@@ -114,25 +111,18 @@ def list_packs(
     include_public: bool,
     search: str | None,
 ) -> PackList:
+    """Packs whose name, or the words found in one of whose images, hold ``search``."""
     visible = Pack.workspace_id == caller.workspace_id
     if include_public:
         visible = sa.or_(visible, Pack.is_public.is_(True))
     query = sa.select(Pack).where(visible)
-    term = (search or "").strip().lower()
-    if term:
-        pattern = f"%{_escape_like(term)}%"
+    if (search or "").strip():
         matching_images = sa.select(PackImage.pack_id).where(
-            PackImage.search_text.like(pattern, escape="\\")
+            text_search(search, PackImage.search_text)
         )
-        query = query.where(
-            sa.or_(
-                sa.func.lower(Pack.name).like(pattern, escape="\\"),
-                Pack.id.in_(matching_images),
-            )
-        )
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    packs = list(
-        session.scalars(query.order_by(Pack.created_at.desc(), Pack.id).limit(limit).offset(offset))
+        query = query.where(sa.or_(text_search(search, Pack.name), Pack.id.in_(matching_images)))
+    total, packs = fetch_page(
+        session, query, Pack.created_at.desc(), Pack.id, limit=limit, offset=offset
     )
     ids = [pack.id for pack in packs]
     counts, previews = _counts(session, ids), _previews(session, ids)

@@ -645,17 +645,7 @@ def create_post(
         session.add(post)
         session.add_all(files)
         session.flush()
-        targets = [
-            PostTarget(
-                workspace_id=caller.workspace_id,
-                post_id=post.id,
-                account_id=account.id,
-                platform=account.platform,
-                status="pending" if immediate else "scheduled",
-                scheduled_for=now if immediate else when,
-            )
-            for account in draft.accounts
-        ]
+        targets = [_new_target(post, account, now, when, immediate) for account in draft.accounts]
         session.add_all(targets)
         marked = session.execute(
             sa.update(PostRequest)
@@ -1036,14 +1026,7 @@ def update_post(
         touched.append(target)
     for account in accounts:
         if account.id not in existing:
-            target = PostTarget(
-                workspace_id=caller.workspace_id,
-                post_id=post.id,
-                account_id=account.id,
-                platform=account.platform,
-                status="pending" if immediate else "scheduled",
-                scheduled_for=now if immediate else when,
-            )
+            target = _new_target(post, account, now, when, immediate)
             session.add(target)
             touched.append(target)
     session.flush()
@@ -1052,6 +1035,21 @@ def update_post(
     jobs.publish_targets(session, touched)
     session.commit()
     return created_view(post, _targets(session, post.id))
+
+
+def _new_target(
+    post: Post, account: Account, now: datetime, when: datetime, immediate: bool
+) -> PostTarget:
+    """The post's target on ``account``: due now when ``immediate``, else scheduled at
+    ``when``."""
+    return PostTarget(
+        workspace_id=post.workspace_id,
+        post_id=post.id,
+        account_id=account.id,
+        platform=account.platform,
+        status="pending" if immediate else "scheduled",
+        scheduled_for=now if immediate else when,
+    )
 
 
 def _reset_target(target: PostTarget, when: datetime, immediate: bool) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from slideforge.auth.deps import CallerDep, SessionDep
 from slideforge.kit.envelope import Deleted, Envelope, respond
-from slideforge.kit.pagination import Page, page_params
+from slideforge.kit.pagination import Page, SearchQuery, page_params
 from slideforge.products import service
 from slideforge.products.schemas import ProductCreate, ProductList, ProductOut, ProductUpdate
 
@@ -22,7 +22,7 @@ def list_products(
     caller: CallerDep,
     session: SessionDep,
     page: PageDep,
-    search: Annotated[str | None, Query(max_length=200)] = None,
+    search: SearchQuery = None,
 ) -> JSONResponse:
     result = service.list_products(
         session, caller, limit=page.limit, offset=page.offset, search=search

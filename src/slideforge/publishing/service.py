@@ -408,6 +408,17 @@ def _posted(
     )
 
 
+# (target, revision, attempt, account, platform): what the sweep needs to start a target's
+# publish workflow.
+_WORKFLOW_KEY = (
+    PostTarget.id,
+    PostTarget.revision,
+    PostTarget.attempt,
+    PostTarget.account_id,
+    PostTarget.platform,
+)
+
+
 def due_targets(
     runtime: Runtime, horizon: timedelta
 ) -> list[tuple[str, int, int, str, str, datetime]]:
@@ -416,14 +427,7 @@ def due_targets(
     now = runtime.clock.now()
     with runtime.db.session() as session:
         rows = session.execute(
-            sa.select(
-                PostTarget.id,
-                PostTarget.revision,
-                PostTarget.attempt,
-                PostTarget.account_id,
-                PostTarget.platform,
-                PostTarget.scheduled_for,
-            )
+            sa.select(*_WORKFLOW_KEY, PostTarget.scheduled_for)
             .join(Post, Post.id == PostTarget.post_id)
             .where(
                 PostTarget.status.in_(CLAIMABLE),
@@ -443,13 +447,7 @@ def stuck_targets(runtime: Runtime, older_than: timedelta) -> list[tuple[str, in
     now = runtime.clock.now()
     with runtime.db.session() as session:
         rows = session.execute(
-            sa.select(
-                PostTarget.id,
-                PostTarget.revision,
-                PostTarget.attempt,
-                PostTarget.account_id,
-                PostTarget.platform,
-            ).where(
+            sa.select(*_WORKFLOW_KEY).where(
                 PostTarget.status == TargetStatus.PUBLISHING,
                 PostTarget.last_attempted_at < now - older_than,
             )
@@ -624,6 +622,23 @@ def record_reconcile_read(
         return True
 
 
+def _decided_target(
+    session: Session,
+    target_id: str,
+    revision: int,
+    attempt: int,
+    read: dict[str, Any],
+    decision: str,
+) -> PostTarget | None:
+    """The ``outcome_unknown`` target of this attempt with the read that decided it and the
+    ``decision`` added to progress.reconcile; None when the target changed meanwhile."""
+    target = _unknown_target(session, target_id, revision, attempt)
+    if target is not None:
+        entry = _reconcile_entry(target, attempt, read, state="decided")
+        target.progress = {**(target.progress or {}), "reconcile": {**entry, "decision": decision}}
+    return target
+
+
 def reconcile_posted(
     runtime: Runtime,
     target_id: str,
@@ -639,11 +654,9 @@ def reconcile_posted(
     go out as for any publish)."""
     now = runtime.clock.now()
     with runtime.db.session() as session:
-        target = _unknown_target(session, target_id, revision, attempt)
+        target = _decided_target(session, target_id, revision, attempt, read, "posted")
         if target is None:
             return False
-        entry = _reconcile_entry(target, attempt, read, state="decided")
-        target.progress = {**(target.progress or {}), "reconcile": {**entry, "decision": "posted"}}
         _posted(
             session,
             target,
@@ -666,14 +679,9 @@ def reconcile_not_posted(
     enqueue, or None when the target changed meanwhile."""
     now = runtime.clock.now()
     with runtime.db.session() as session:
-        target = _unknown_target(session, target_id, revision, attempt)
+        target = _decided_target(session, target_id, revision, attempt, read, "not_posted")
         if target is None:
             return None
-        entry = _reconcile_entry(target, attempt, read, state="decided")
-        target.progress = {
-            **(target.progress or {}),
-            "reconcile": {**entry, "decision": "not_posted"},
-        }
         _retry_now(
             session,
             target,
@@ -695,11 +703,9 @@ def reconcile_failed(
     """The platform says the publish failed for a reason a new attempt would not fix."""
     now = runtime.clock.now()
     with runtime.db.session() as session:
-        target = _unknown_target(session, target_id, revision, attempt)
+        target = _decided_target(session, target_id, revision, attempt, read, "failed")
         if target is None:
             return False
-        entry = _reconcile_entry(target, attempt, read, state="decided")
-        target.progress = {**(target.progress or {}), "reconcile": {**entry, "decision": "failed"}}
         _finish(
             session,
             target,

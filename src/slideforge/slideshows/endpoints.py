@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
 from slideforge.auth.deps import CallerDep, RuntimeDep, SessionDep
-from slideforge.kit.envelope import Deleted, Envelope, ErrorEnvelope, respond
+from slideforge.kit.envelope import Deleted, Envelope, error_responses, respond
 from slideforge.kit.pagination import Page, page_params
 from slideforge.slideshows import generation, rendering, service
 from slideforge.slideshows.schemas import (
@@ -26,13 +27,14 @@ router = APIRouter(tags=["slideshows"])
 PageDep = Annotated[Page, Depends(page_params(20))]
 
 
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    text = {
+_errors = partial(
+    error_responses,
+    {
         403: "Forbidden (forbidden_product_access)",
         409: "Conflict (conflict, slideshow_changed)",
         502: "The AI model failed (ai_failed)",
-    }
-    return {s: {"model": ErrorEnvelope, "description": text[s]} for s in statuses}
+    },
+)
 
 
 @router.post(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from slideforge.auth.deps import CallerDep, RuntimeDep, SessionDep
-from slideforge.kit.envelope import Deleted, Envelope, ErrorEnvelope, respond
-from slideforge.kit.pagination import Page, page_params
+from slideforge.kit.envelope import Deleted, Envelope, error_responses, respond
+from slideforge.kit.pagination import Page, SearchQuery, page_params
 from slideforge.templates import service
 from slideforge.templates.schemas import (
     FromSlideshowBody,
@@ -23,13 +24,14 @@ router = APIRouter(tags=["templates"])
 PageDep = Annotated[Page, Depends(page_params(20))]
 
 
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    text = {
+_errors = partial(
+    error_responses,
+    {
         403: "workspace_key_required (workspace visibility with a personal key), "
         "forbidden_template_access (not the owner)",
         409: "template_name_conflict",
-    }
-    return {s: {"model": ErrorEnvelope, "description": text[s]} for s in statuses}
+    },
+)
 
 
 @router.get("/templates", response_model=Envelope[TemplateList])
@@ -37,7 +39,7 @@ def list_templates(
     caller: CallerDep,
     session: SessionDep,
     page: PageDep,
-    search: Annotated[str | None, Query(max_length=200)] = None,
+    search: SearchQuery = None,
 ) -> JSONResponse:
     """Your templates and the workspace's shared ones; ``search`` matches name and
     description."""

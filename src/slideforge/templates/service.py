@@ -23,6 +23,7 @@ from slideforge.kit.crypto import sha256_hex
 from slideforge.kit.envelope import Deleted
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
+from slideforge.kit.pagination import fetch_page, text_search
 from slideforge.models import File, Slideshow, Template
 from slideforge.models.template import WORKSPACE_OWNER
 from slideforge.products.service import check_reference
@@ -111,13 +112,15 @@ def template_out(row: Template, caller: Caller) -> TemplateOut:
     )
 
 
-def _get(session: Session, caller: Caller, template_id: object) -> Template:
+def _visible_row(session: Session, caller: Caller, template_id: object) -> Template | None:
     parsed = parse_id(template_id)
-    row = (
-        session.scalar(sa.select(Template).where(Template.id == parsed, _visible(caller)))
-        if parsed
-        else None
-    )
+    if parsed is None:
+        return None
+    return session.scalar(sa.select(Template).where(Template.id == parsed, _visible(caller)))
+
+
+def _get(session: Session, caller: Caller, template_id: object) -> Template:
+    row = _visible_row(session, caller, template_id)
     if row is None:
         raise not_found("template")
     return row
@@ -176,18 +179,11 @@ def _save(session: Session, row: Template) -> None:
 def list_templates(
     session: Session, caller: Caller, *, limit: int, offset: int, search: str | None
 ) -> TemplateList:
-    query = sa.select(Template).where(_visible(caller))
-    term = (search or "").strip().lower()
-    if term:
-        query = query.where(
-            sa.or_(
-                sa.func.lower(Template.name).contains(term, autoescape=True),
-                sa.func.lower(Template.description).contains(term, autoescape=True),
-            )
-        )
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(Template.created_at.desc(), Template.id).limit(limit).offset(offset)
+    query = sa.select(Template).where(
+        _visible(caller), text_search(search, Template.name, Template.description)
+    )
+    total, rows = fetch_page(
+        session, query, Template.created_at.desc(), Template.id, limit=limit, offset=offset
     )
     return TemplateList(
         templates=[template_out(r, caller) for r in rows], total=total, limit=limit, offset=offset
@@ -287,12 +283,7 @@ def template_for_use(
     session: Session, caller: Caller, template_id: str
 ) -> tuple[Template, TemplateConfig]:
     """A template ``template_id`` in a generate body names (404 template_not_found)."""
-    parsed = parse_id(template_id)
-    row = (
-        session.scalar(sa.select(Template).where(Template.id == parsed, _visible(caller)))
-        if parsed
-        else None
-    )
+    row = _visible_row(session, caller, template_id)
     if row is None:
         raise ApiError("template_not_found", f"template {template_id.strip()} not found", 404)
     return row, parse_config(row.config, where="template.config")

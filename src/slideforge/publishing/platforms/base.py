@@ -387,6 +387,11 @@ class PlatformRules:
     # The settings of its app's client id and secret, and where a user gets them.
     credential_settings: ClassVar[tuple[str, str]]
     credentials_hint: ClassVar[str]
+    # Whether the web app's authorize step sends a PKCE challenge (none does: a web app
+    # authenticates with its client secret instead).
+    uses_pkce: ClassVar[bool] = False
+    # The fields of ``PATCH /accounts/{id}`` ``settings`` that only its accounts have.
+    account_settings: ClassVar[tuple[str, ...]] = ()
 
     # -- the adapter and its settings ------------------------------------------------------
 
@@ -403,6 +408,10 @@ class PlatformRules:
 
     def setup(self, settings: Settings) -> Setup:
         raise NotImplementedError
+
+    def apply_account_settings(self, settings: dict[str, Any], changes: Mapping[str, Any]) -> None:
+        """Writes a PATCH's ``changes`` (of :attr:`account_settings`; ``None`` resets one to
+        its default) into an account's stored ``settings``."""
 
     # -- captions and post checks ----------------------------------------------------------
 

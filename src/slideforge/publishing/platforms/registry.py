@@ -47,6 +47,11 @@ def get_platform(name: str, settings: Settings) -> Platform:
     return ADAPTERS[name](settings)
 
 
+def account_setting_platform(field: str) -> str | None:
+    """The platform whose accounts have the ``PATCH /accounts/{id}`` setting ``field``."""
+    return next((r.name for r in PLATFORMS.values() if field in r.account_settings), None)
+
+
 def option_fields() -> tuple[str, ...]:
     """The post body's per-platform option objects (``tiktok``, ``pinterest``)."""
     return tuple(r.option_field for r in PLATFORMS.values() if r.option_field)

@@ -87,6 +87,15 @@ class InstagramRules(PlatformRules):
         "the Instagram app id and secret for Instagram Login, or the Meta app id and secret "
         "with SLIDEFORGE_INSTAGRAM_LOGIN=facebook"
     )
+    account_settings = ("instagram_share_to_feed",)
+
+    def apply_account_settings(self, settings: dict[str, Any], changes: Mapping[str, Any]) -> None:
+        """Whether Reels also appear in the feed."""
+        if "instagram_share_to_feed" in changes:
+            if changes["instagram_share_to_feed"] is None:
+                settings.pop("share_to_feed", None)
+            else:
+                settings["share_to_feed"] = changes["instagram_share_to_feed"]
 
     def setup(self, settings: Settings) -> Setup:
         if settings.instagram_login == "facebook":

@@ -88,6 +88,7 @@ class PinterestRules(PlatformRules):
     options_need = "any"
     credential_settings = ("pinterest_client_id", "pinterest_client_secret")
     credentials_hint = "an app from developers.pinterest.com"
+    account_settings = ("pinterest_board_id",)
 
     def setup(self, settings: Settings) -> Setup:
         return Setup(
@@ -98,6 +99,19 @@ class PinterestRules(PlatformRules):
             "pinterest_api_base_url",
             "api.pinterest.com",
         )
+
+    def apply_account_settings(self, settings: dict[str, Any], changes: Mapping[str, Any]) -> None:
+        """The default board (its name too, when the account's boards list it)."""
+        if "pinterest_board_id" in changes:
+            board = changes["pinterest_board_id"]
+            settings.pop("default_board_name", None)
+            if board is None:
+                settings.pop("default_board_id", None)
+            else:
+                settings["default_board_id"] = board
+                known = {b.get("id"): b.get("name") for b in settings.get("boards") or []}
+                if board in known:
+                    settings["default_board_name"] = known[board]
 
     def check_caption(self, post: PostCheck) -> None:
         """The description (tags become hashtags), the link, and a board for every

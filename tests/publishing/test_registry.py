@@ -18,6 +18,7 @@ from slideforge.publishing.platforms.base import (
     PlatformRules,
     PostCheck,
     QueueLimit,
+    Setup,
 )
 from slideforge.publishing.platforms.text import utf16_len, utf16_truncate
 
@@ -140,6 +141,9 @@ class _Bluesky(PlatformRules):
     default_policy: ClassVar[dict[str, Any]] = {"min_gap_minutes": 5}
     policy_ceiling = 50
     queue_limit = QueueLimit(10, 60.0)
+
+    def setup(self, settings: Settings) -> Setup:
+        return Setup("Bluesky", "bsky.app", "", "bluesky_api_base_url", "bsky.social")
 
 
 def test_a_registered_platform_is_checked_like_the_others(

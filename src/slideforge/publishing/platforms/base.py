@@ -21,6 +21,7 @@ the current token then."""
 from __future__ import annotations
 
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -364,9 +365,10 @@ class Setup:
     api_host: str
 
 
-class PlatformRules:
-    """One platform's rules. A platform subclasses this in its ``rules.py`` and sets the class
-    attributes; the methods have the behaviour of a platform with no rule of that kind."""
+class PlatformRules(ABC):
+    """One platform's rules. A platform subclasses this in its ``rules.py``, sets the class
+    attributes and says what ``slideforge doctor`` checks (``setup``); the other methods have
+    the behaviour of a platform with no rule of that kind."""
 
     name: ClassVar[str]
     title: ClassVar[str]  # as written in messages: "TikTok"
@@ -406,12 +408,14 @@ class PlatformRules:
             )
         return str(first), str(second)
 
+    @abstractmethod
     def setup(self, settings: Settings) -> Setup:
-        raise NotImplementedError
+        """What ``slideforge doctor`` checks of this platform's configuration."""
 
     def apply_account_settings(self, settings: dict[str, Any], changes: Mapping[str, Any]) -> None:
         """Writes a PATCH's ``changes`` (of :attr:`account_settings`; ``None`` resets one to
         its default) into an account's stored ``settings``."""
+        return None  # no rule of this kind
 
     # -- captions and post checks ----------------------------------------------------------
 
@@ -440,19 +444,24 @@ class PlatformRules:
 
     def check_caption(self, post: PostCheck) -> None:
         """The caption and text rules of a post that targets this platform."""
+        return None  # no rule of this kind
 
     def check_options(self, post: PostCheck, options: Mapping[str, Any]) -> None:
         """This platform's option object, sent with the post (whatever the targets)."""
+        return None  # no rule of this kind
 
     def check_media_request(self, post: PostCheck) -> None:
         """The media as requested (before it is fetched), for a post targeting it."""
+        return None  # no rule of this kind
 
     def check_target(self, post: PostCheck) -> None:
         """Anything else about a post that targets this platform (warnings, mostly)."""
+        return None  # no rule of this kind
 
     def check_shared_fields(self, post: PostCheck) -> None:
         """Body fields every post carries but this platform owns (TikTok: the music), for
         every post whatever its targets."""
+        return None  # no rule of this kind
 
     def is_draft(self, options: Mapping[str, Any] | None) -> bool:
         """Whether a post with these options of the platform goes to the inbox as a draft."""
@@ -470,6 +479,7 @@ class PlatformRules:
     ) -> None:
         """What the platform refuses in the ingested media, given its option object if the
         post has one (400 validation_failed)."""
+        return None  # no rule of this kind
 
     def image_variants(
         self, runtime: Runtime, post_id: uuid.UUID, items: list[MediaItem]

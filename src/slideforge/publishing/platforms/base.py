@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 import httpx
 
 from slideforge.config import Settings
+from slideforge.publishing.platforms.metrics import PostMetrics, ProfileMetrics
 from slideforge.publishing.platforms.variants import MediaItem, invalid, stored_urls
 
 if TYPE_CHECKING:
@@ -297,6 +298,14 @@ class Platform(Protocol):
     def reconcile(
         self, token: str, request: PublishRequest, ref: dict[str, Any], since: datetime
     ) -> Reading: ...
+
+    # -- reading (analytics; the shapes are in ``metrics.py``) -------------------------------
+
+    def read_profile(self, token: str) -> ProfileMetrics: ...
+
+    def read_posts(self, token: str, post_ids: Sequence[str]) -> dict[str, PostMetrics]: ...
+
+    def recent_posts(self, token: str, limit: int) -> list[PostMetrics]: ...
 
 
 # -- a platform's rules ---------------------------------------------------------------------

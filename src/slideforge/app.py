@@ -36,6 +36,7 @@ class StripTrailingSlash:
 
 def api_router() -> APIRouter:
     from slideforge.accounts.endpoints import router as accounts
+    from slideforge.analytics.endpoints import router as analytics
     from slideforge.billing.endpoints import router as billing
     from slideforge.copy_tiktok.endpoints import router as copy_tiktok
     from slideforge.files.endpoints import router as files
@@ -50,7 +51,7 @@ def api_router() -> APIRouter:
     features = [accounts, files, packs, products, billing, posts]
     # copy_tiktok before slideshows: /slideshows/copy-tiktok/… is not a slideshow id
     features += [copy_tiktok, slideshows, templates]
-    features += [webhooks]
+    features += [webhooks, analytics]
     for feature in features:
         router.include_router(feature)
     return router

@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     # Credits granted to each workspace every calendar month.
     credit_allowance: int = 1000
 
+    # Analytics: what a refresh of a tracked account costs once its free refresh of the day
+    # (UTC) is used, how soon after the last one a manual refresh is accepted, and how many
+    # posts a refresh reads unless the target's refreshPolicy says otherwise.
+    analytics_refresh_credits: int = Field(default=1, ge=0)
+    analytics_refresh_cooldown_seconds: int = Field(default=60, ge=0)
+    analytics_refresh_posts: int = Field(default=30, ge=1, le=100)
+
     # The furthest ahead a post may be scheduled (platforms take posts months ahead at most);
     # a later scheduled_at / postTime / scheduleDate answers 400 validation_failed.
     schedule_horizon_days: int = Field(default=365, ge=1, le=3650)

@@ -112,6 +112,9 @@ analyse_pack_images: Job[[list[uuid.UUID]]] = Job(
     "pack image metadata", "workers.recover (at the next start of a worker)"
 )
 deliver_webhook: Job[[str, int]] = Job("webhook delivery", "webhooks.workflows.webhook_sweep")
+refresh_analytics: Job[[str]] = Job(
+    "analytics target refresh", "analytics.workflows.analytics_sweep (every minute)"
+)
 
 
 def publish_targets(session: Session, targets: Iterable[PostTarget]) -> None:

@@ -130,12 +130,14 @@ def _install_wakeups() -> None:
 def _import_workflows() -> None:
     """Import every module that defines workflows, so DBOS knows them before launch."""
     from slideforge.accounts import workflows as _accounts  # noqa: F401
+    from slideforge.analytics import workflows as analytics
     from slideforge.packs import workflows as _packs  # noqa: F401
     from slideforge.publishing import reconcile as _reconcile  # noqa: F401
     from slideforge.publishing import workflows as publishing
     from slideforge.webhooks import workflows as webhooks
 
     QUEUES.update(publishing.queue_options())
+    QUEUES[analytics.QUEUE] = analytics.QUEUE_OPTIONS
     # Woken by enqueues in this process; polled at SLIDEFORGE_QUEUE_POLL_SECONDS otherwise.
     QUEUES[webhooks.QUEUE] = {
         k: v for k, v in webhooks.QUEUE_OPTIONS.items() if k != "polling_interval_sec"
@@ -144,6 +146,7 @@ def _import_workflows() -> None:
 
 def _bind_jobs() -> None:
     """Each job of ``slideforge.jobs`` starts its workflow from now on."""
+    from slideforge.analytics import workflows as analytics
     from slideforge.packs import workflows as packs
     from slideforge.publishing import reconcile
     from slideforge.publishing import workflows as publishing
@@ -154,6 +157,7 @@ def _bind_jobs() -> None:
     jobs.reconcile_send.bind(reconcile.enqueue_reconcile)
     jobs.analyse_pack_images.bind(packs.enqueue)
     jobs.deliver_webhook.bind(webhooks.enqueue)
+    jobs.refresh_analytics.bind(analytics.enqueue_refresh)
 
 
 def start(runtime: Runtime, *, listen: bool = True) -> None:
@@ -195,6 +199,8 @@ def start(runtime: Runtime, *, listen: bool = True) -> None:
     )
     from slideforge.accounts.workflows import SCHEDULE as CARE_SCHEDULE
     from slideforge.accounts.workflows import account_care
+    from slideforge.analytics.workflows import SCHEDULE as ANALYTICS_SCHEDULE
+    from slideforge.analytics.workflows import analytics_sweep
     from slideforge.publishing.workflows import sweep_due_targets
     from slideforge.webhooks.workflows import webhook_sweep
 
@@ -209,6 +215,11 @@ def start(runtime: Runtime, *, listen: bool = True) -> None:
                 "schedule_name": "webhook-sweep",
                 "workflow_fn": webhook_sweep,
                 "schedule": "30 * * * * *",
+            },
+            {
+                "schedule_name": "analytics-sweep",
+                "workflow_fn": analytics_sweep,
+                "schedule": ANALYTICS_SCHEDULE,
             },
             {
                 "schedule_name": "account-care",

@@ -1,6 +1,16 @@
 """SQLAlchemy tables, one file per aggregate. Importing this package registers them all."""
 
 from slideforge.models.account import Account
+from slideforge.models.analytics import (
+    AnalyticsPost,
+    AnalyticsRefresh,
+    AnalyticsTarget,
+    Experiment,
+    ExperimentPost,
+    MetricSnapshot,
+    ProfileSnapshot,
+    TrendBrief,
+)
 from slideforge.models.base import Base
 from slideforge.models.copy_preview import CopyPreview
 from slideforge.models.credit import CreditEntry
@@ -16,12 +26,18 @@ from slideforge.models.workspace import ApiKey, Member, Workspace
 
 __all__ = [
     "Account",
+    "AnalyticsPost",
+    "AnalyticsRefresh",
+    "AnalyticsTarget",
     "ApiKey",
     "Base",
     "CopyPreview",
     "CreditEntry",
+    "Experiment",
+    "ExperimentPost",
     "File",
     "Member",
+    "MetricSnapshot",
     "OAuthState",
     "Pack",
     "PackImage",
@@ -30,8 +46,10 @@ __all__ = [
     "PostTarget",
     "ProcessLease",
     "Product",
+    "ProfileSnapshot",
     "Slideshow",
     "Template",
+    "TrendBrief",
     "WebhookDelivery",
     "WebhookEndpoint",
     "Workspace",

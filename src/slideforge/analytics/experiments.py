@@ -1,0 +1,586 @@
+"""Hook experiments: which hook, template, pack, account, time slot or sound worked, as
+numbers with their sample size and a 95 % confidence interval.
+
+**Value of a post at an age A** (``age=48h``): the first snapshot taken once the post was at
+least A old, if it was taken before 1.5 A (a later one would flatter the post). Posts younger
+than A are *pending*; older ones without such a snapshot are *missing*. Both are counted, never
+guessed.
+
+**Groups** are ranked by their mean; the interval is mean ± t(n−1) · sd / √n. The leader is
+*decisive* when its interval lies wholly above the runner-up's; otherwise the answer says the
+intervals overlap and how many more posts are pending.
+
+**Declared experiments** (``POST /experiments``): variants (2–10), each a rendered slideshow
+or a hook that replaces slide 1's text of a base slideshow (the server duplicates and renders
+it), posted ``posts_per_variant`` times each, interleaved (A1 B1 C1 A2 …) from ``start_at``
+every ``spacing_minutes``, on accounts the server chooses (``account_selection``, as POST
+/posts), so that no variant gets all the good slots or accounts."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from slideforge.analytics import query
+from slideforge.analytics.reading import hook_of
+from slideforge.analytics.summary import engagement_rate
+from slideforge.analytics.targets import visible
+from slideforge.auth.service import Caller
+from slideforge.kit.clock import as_utc, isoformat, parse_timestamp
+from slideforge.kit.errors import ApiError, invalid_payload, not_found
+from slideforge.kit.ids import parse_id
+from slideforge.models import (
+    Account,
+    AnalyticsPost,
+    AnalyticsTarget,
+    Experiment,
+    ExperimentPost,
+    MetricSnapshot,
+    Post,
+)
+from slideforge.runtime import Runtime
+
+GROUPS = ("hook", "template", "pack", "account", "slot", "sound", "variant", "platform")
+METRICS = ("views", "likes", "comments", "shares", "saves", "engagement_rate")
+AGES = {"1h": 1, "24h": 24, "48h": 48, "7d": 168, "30d": 720}
+# Two-sided 95 % Student t quantiles by degrees of freedom (1–30); 1.96 beyond.
+T95 = (
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+)  # fmt: skip
+
+
+def t95(df: int) -> float:
+    return T95[df - 1] if 1 <= df <= len(T95) else 1.96
+
+
+def parse_age(raw: str | None, default_hours: int = 48) -> int:
+    """``48h``, ``7d`` or a number of hours -> hours."""
+    if raw is None or not raw.strip():
+        return default_hours
+    text = raw.strip().lower()
+    if text in AGES:
+        return AGES[text]
+    try:
+        hours = (
+            int(text[:-1]) * (24 if text.endswith("d") else 1) if text[-1] in "hd" else int(text)
+        )
+    except ValueError:
+        raise query.invalid_query("age", f"{raw!r}: use 1h, 24h, 48h, 7d, 30d or hours") from None
+    if not 1 <= hours <= 24 * 90:
+        raise query.invalid_query("age", "between 1 hour and 90 days")
+    return hours
+
+
+def stats(values: Sequence[float]) -> dict[str, Any]:
+    n = len(values)
+    if n == 0:
+        return {"n": 0, "mean": None, "median": None, "sd": None, "ci95": None}
+    mean = statistics.fmean(values)
+    sd = statistics.stdev(values) if n > 1 else None
+    ci = None
+    if sd is not None:
+        half = t95(n - 1) * sd / math.sqrt(n)
+        ci = {"low": round(mean - half, 2), "high": round(mean + half, 2)}
+    return {
+        "n": n,
+        "mean": round(mean, 2),
+        "median": round(statistics.median(values), 2),
+        "sd": round(sd, 2) if sd is not None else None,
+        "min": min(values),
+        "max": max(values),
+        "ci95": ci,
+    }
+
+
+def _metric_value(snap: MetricSnapshot, metric: str) -> float | None:
+    if metric == "engagement_rate":
+        interactions = sum(getattr(snap, n) or 0 for n in ("likes", "comments", "shares", "saves"))
+        return engagement_rate(snap.views or 0, interactions)
+    value = getattr(snap, metric)
+    return float(value) if value is not None else None
+
+
+def values_at_age(
+    session: Session, rows: Sequence[AnalyticsPost], hours: int, now: datetime
+) -> dict[uuid.UUID, MetricSnapshot | str]:
+    """Each post's snapshot at the age, or why there is none (``pending`` / ``missing``)."""
+    age = hours * 3600
+    out: dict[uuid.UUID, MetricSnapshot | str] = {}
+    ids = [r.id for r in rows]
+    found: dict[uuid.UUID, MetricSnapshot] = {}
+    if ids:
+        snaps = session.scalars(
+            sa.select(MetricSnapshot)
+            .where(
+                MetricSnapshot.analytics_post_id.in_(ids),
+                MetricSnapshot.age_seconds >= age,
+                MetricSnapshot.age_seconds <= age * 1.5,
+            )
+            .order_by(MetricSnapshot.age_seconds)
+        )
+        for snap in snaps:
+            found.setdefault(snap.analytics_post_id, snap)
+    for row in rows:
+        if row.id in found:
+            out[row.id] = found[row.id]
+        elif (
+            row.published_at is None
+            or as_utc(row.published_at) + timedelta(seconds=age * 1.5) > now
+        ):
+            out[row.id] = "pending"
+        else:
+            out[row.id] = "missing"
+    return out
+
+
+def _group_key(row: AnalyticsPost, group_by: str, accounts: dict[uuid.UUID, str]) -> str | None:
+    if group_by == "slot":
+        if row.published_at is None:
+            return None
+        when = as_utc(row.published_at)
+        return f"{when.strftime('%a')} {when.hour:02d}:00 UTC"
+    if group_by == "account":
+        return accounts.get(row.target_id)
+    value = {
+        "hook": row.hook,
+        "template": row.template_id,
+        "pack": row.pack_id,
+        "sound": row.sound_name or row.sound_id,
+        "variant": row.variant,
+        "platform": row.platform,
+    }[group_by]
+    return str(value) if value is not None else None
+
+
+def rank(
+    session: Session,
+    rows: Sequence[AnalyticsPost],
+    *,
+    group_by: str,
+    metric: str,
+    hours: int,
+    now: datetime,
+) -> dict[str, Any]:
+    accounts = {
+        t.id: f"{t.platform}:@{t.normalized_identifier}"
+        for t in session.scalars(
+            sa.select(AnalyticsTarget).where(AnalyticsTarget.id.in_({r.target_id for r in rows}))
+        )
+    }
+    at_age = values_at_age(session, rows, hours, now)
+    groups: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"values": [], "posts": [], "pending": 0, "missing": 0}
+    )
+    ungrouped = 0
+    for row in rows:
+        key = _group_key(row, group_by, accounts)
+        if key is None:
+            ungrouped += 1
+            continue
+        group = groups[key]
+        found = at_age[row.id]
+        if isinstance(found, str):
+            group[found] += 1
+            continue
+        value = _metric_value(found, metric)
+        if value is None:
+            group["missing"] += 1
+            continue
+        group["values"].append(value)
+        group["posts"].append(
+            {
+                "analyticsId": str(row.id),
+                "genviralPostId": str(row.post_id) if row.post_id else None,
+                "externalId": row.external_id,
+                "value": value,
+                "snapshotAt": isoformat(found.taken_at),
+                "ageSeconds": found.age_seconds,
+            }
+        )
+    ranked = []
+    for key, group in groups.items():
+        summary = stats(group["values"])
+        ranked.append(
+            {
+                "key": key,
+                **summary,
+                "pending": group["pending"],
+                "missing": group["missing"],
+                "posts": group["posts"],
+            }
+        )
+    ranked.sort(key=lambda g: (g["mean"] is None, -(g["mean"] or 0), g["key"]))
+    for position, group in enumerate(ranked, 1):
+        group["rank"] = position
+    return {
+        "groupBy": group_by,
+        "metric": metric,
+        "ageHours": hours,
+        "groups": ranked,
+        "ungroupedPosts": ungrouped,
+        "verdict": verdict(ranked, metric, hours),
+    }
+
+
+def verdict(ranked: list[dict[str, Any]], metric: str, hours: int) -> dict[str, Any]:
+    measured = [g for g in ranked if g["n"]]
+    pending = sum(g["pending"] for g in ranked)
+    if len(measured) < 2:
+        return {
+            "leader": measured[0]["key"] if measured else None,
+            "decisive": False,
+            "message": f"fewer than two groups have {metric} at {hours} h yet"
+            + (f"; {pending} post(s) still pending" if pending else ""),
+        }
+    first, second = measured[0], measured[1]
+    decisive = bool(
+        first["ci95"] and second["ci95"] and first["ci95"]["low"] > second["ci95"]["high"]
+    )
+    if decisive:
+        message = (
+            f"{first['key']!r} beat {second['key']!r} on {metric} at {hours} h: mean "
+            f"{first['mean']} (95% CI {first['ci95']['low']}–{first['ci95']['high']}, n="
+            f"{first['n']}) against {second['mean']} (CI {second['ci95']['low']}–"
+            f"{second['ci95']['high']}, n={second['n']})"
+        )
+    else:
+        message = (
+            f"{first['key']!r} leads on {metric} at {hours} h (mean {first['mean']} against "
+            f"{second['mean']}) but the 95% intervals overlap: not yet a result"
+            + (f"; {pending} post(s) still pending" if pending else "; post more of each")
+        )
+    return {"leader": first["key"], "decisive": decisive, "message": message}
+
+
+def results(
+    session: Session,
+    caller: Caller,
+    filters: query.Filters,
+    now: datetime,
+    *,
+    group_by: str | None,
+    metric: str | None,
+    age: str | None,
+    experiment_id: str | None,
+) -> dict[str, Any]:
+    """``GET /analytics/experiments``: our posts grouped and ranked."""
+    experiment = _get(session, caller, experiment_id) if experiment_id else None
+    group = query.choice("group_by", group_by, "variant" if experiment else "hook", GROUPS)
+    chosen = query.choice("metric", metric, experiment.metric if experiment else "views", METRICS)
+    hours = parse_age(age, experiment.age_hours if experiment else 48)
+    stmt = (
+        sa.select(AnalyticsPost)
+        .join(AnalyticsTarget, AnalyticsTarget.id == AnalyticsPost.target_id)
+        .where(visible(caller), AnalyticsPost.post_id.is_not(None))
+    )
+    if experiment is not None:
+        stmt = stmt.where(AnalyticsPost.experiment_id == experiment.id)
+    else:
+        stmt = stmt.where(
+            AnalyticsPost.published_at >= filters.period.start,
+            AnalyticsPost.published_at < filters.period.end,
+        )
+    if filters.platforms:
+        stmt = stmt.where(AnalyticsPost.platform.in_(filters.platforms))
+    if filters.target_ids:
+        stmt = stmt.where(AnalyticsPost.target_id.in_(filters.target_ids))
+    rows = list(session.scalars(stmt))
+    out = rank(session, rows, group_by=group, metric=chosen, hours=hours, now=now)
+    out["experimentId"] = str(experiment.id) if experiment else None
+    out["postCount"] = len(rows)
+    return out
+
+
+# -- declared experiments -----------------------------------------------------------------
+
+
+def _get(session: Session, caller: Caller, experiment_id: object) -> Experiment:
+    parsed = parse_id(experiment_id)
+    row = (
+        session.scalar(
+            sa.select(Experiment).where(
+                Experiment.id == parsed, Experiment.workspace_id == caller.workspace_id
+            )
+        )
+        if parsed
+        else None
+    )
+    if row is None:
+        raise not_found("experiment", "experiment_not_found")
+    return row
+
+
+def _variant_slideshow(
+    session: Session,
+    runtime: Runtime,
+    caller: Caller,
+    variant: dict[str, Any],
+    base_id: str | None,
+    index: int,
+) -> tuple[str, list[str], str | None]:
+    """The variant's slideshow id, its rendered slide URLs and its hook."""
+    from slideforge.slideshows import rendering
+    from slideforge.slideshows import service as slideshows
+    from slideforge.slideshows import slides as sl
+
+    where = f"variants[{index}]"
+    if variant.get("slideshow_id"):
+        row = slideshows.get_row(session, caller, variant["slideshow_id"])
+        urls = slideshows.rendered_urls(row.slides or [])
+        if not urls or len(urls) != len(row.slides or []):
+            raise ApiError(
+                "slideshow_not_rendered",
+                f"{where}.slideshow_id {row.id} is not rendered: POST /slideshows/{row.id}/"
+                "render first",
+                422,
+            )
+        return str(row.id), urls, hook_of(row.slides or [])
+    hook = variant.get("hook")
+    if not isinstance(hook, str) or not hook.strip() or len(hook) > 500:
+        raise invalid_payload(where, "give slideshow_id, or hook (1–500 characters)")
+    if not base_id:
+        raise invalid_payload(
+            "slideshow_id", "hook variants need the base slideshow whose slide 1 they replace"
+        )
+    base = slideshows.get_row(session, caller, base_id)
+    slides = [dict(s) for s in base.slides or []]
+    first = slides[0] if slides else None
+    elements = [dict(e) for e in (first or {}).get("text_elements") or []]
+    if not elements:
+        raise ApiError(
+            "no_hook_slot",
+            f"slideshow {base.id}'s slide 1 has no text element for the hook: add one first",
+            422,
+        )
+    elements[0]["content"] = hook.strip()
+    slides[0] = {**slides[0], "text_elements": elements}
+    copy = slideshows.create_slideshow(
+        session,
+        runtime,
+        caller,
+        title=f"{base.title} · {variant.get('name') or hook[:40]}"[:200],
+        slides=[sl.clear_render(s) for s in slides],
+        settings=dict(base.settings or {}),
+        slideshow_type=base.slideshow_type,
+        language=base.language,
+        product_id=base.product_id,
+        template_id=base.template_id,
+        original_prompt=base.original_prompt,
+        source="experiment",
+    )
+    rendered = rendering.render_slideshow(session, runtime, caller, copy.id)
+    urls = [s.rendered_image_url for s in rendered.slides if s.rendered_image_url]
+    return str(copy.id), urls, hook.strip()
+
+
+def _body_int(body: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    value = body.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise invalid_payload(name, f"a whole number from {low} to {high}")
+    return value
+
+
+def create(
+    session: Session, caller: Caller, body: dict[str, Any], runtime: Runtime
+) -> dict[str, Any]:
+    from slideforge.posts import service as posts
+    from slideforge.posts.schemas import AccountSelection, PostInput
+
+    now = runtime.clock.now()
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        raise invalid_payload("name", "1–200 characters")
+    caption = body.get("caption")
+    if not isinstance(caption, str) or len(caption) > 2200:
+        raise invalid_payload("caption", "the post caption, at most 2,200 characters")
+    variants = body.get("variants")
+    if not isinstance(variants, list) or not 2 <= len(variants) <= 10:
+        raise invalid_payload(
+            "variants", "2–10 variants, each {name, slideshow_id} or {name, hook}"
+        )
+    names = []
+    for i, variant in enumerate(variants):
+        if not isinstance(variant, dict):
+            raise invalid_payload(f"variants[{i}]", "an object")
+        label = str(variant.get("name") or chr(ord("A") + i)).strip()[:120]
+        if label in names:
+            raise invalid_payload(f"variants[{i}].name", f"{label!r} is used twice")
+        names.append(label)
+    per_variant = _body_int(body, "posts_per_variant", 3, 1, 20)
+    spacing = _body_int(body, "spacing_minutes", 60, 0, 24 * 60)
+    age_hours = _body_int(body, "age_hours", 48, 1, 24 * 30)
+    metric = body.get("metric", "views")
+    if metric not in METRICS:
+        raise invalid_payload("metric", f"one of {', '.join(METRICS)}")
+    start = now
+    if body.get("start_at") is not None:
+        if not isinstance(body["start_at"], str):
+            raise invalid_payload("start_at", "an ISO 8601 time")
+        try:
+            start = max(parse_timestamp(body["start_at"]), now)
+        except ValueError:
+            raise invalid_payload("start_at", "an ISO 8601 time with its offset") from None
+    selection_raw = body.get("account_selection") or {}
+    if not isinstance(selection_raw, dict):
+        raise invalid_payload("account_selection", "an object as in POST /posts")
+    selection = AccountSelection.model_validate(selection_raw)
+    options = {k: body[k] for k in ("tiktok", "pinterest") if body.get(k) is not None}
+    experiment = Experiment(
+        workspace_id=caller.workspace_id,
+        member_id=caller.member_id,
+        name=name.strip(),
+        status="scheduled",
+        metric=metric,
+        age_hours=age_hours,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(experiment)
+    session.flush()
+    experiment_id = experiment.id
+    made = []
+    for i, variant in enumerate(variants):
+        slideshow_id, urls, hook = _variant_slideshow(
+            session, runtime, caller, variant, body.get("slideshow_id"), i
+        )
+        made.append({"name": names[i], "slideshow_id": slideshow_id, "hook": hook, "urls": urls})
+    planned = []
+    for round_ in range(per_variant):
+        for i, variant in enumerate(made):
+            when = start + timedelta(minutes=spacing * (round_ * len(made) + i))
+            post_body = PostInput.model_validate(
+                {
+                    "caption": caption,
+                    "media": {"type": "slideshow", "urls": variant["urls"]},
+                    "account_selection": selection.model_dump(exclude_none=True),
+                    "scheduled_at": isoformat(when) if when > now else None,
+                    "external_id": f"exp-{experiment_id}-{variant['name']}-{round_ + 1}"[:128],
+                    **options,
+                }
+            )
+            created = posts.create_post(session, runtime, caller, post_body, source="experiment")
+            session.add(
+                ExperimentPost(
+                    post_id=created.id, experiment_id=experiment_id, variant=variant["name"]
+                )
+            )
+            planned.append(
+                {
+                    "post_id": str(created.id),
+                    "variant": variant["name"],
+                    "scheduled_at": created.scheduled_at,
+                    "accounts": created.accounts,
+                }
+            )
+    experiment = session.get(Experiment, experiment_id)  # type: ignore[assignment]
+    assert experiment is not None
+    experiment.variants = [{k: v for k, v in m.items() if k != "urls"} for m in made]
+    experiment.posts = planned
+    session.flush()
+    return experiment_out(session, experiment, now)
+
+
+def _progress(session: Session, experiment: Experiment, now: datetime) -> dict[str, Any]:
+    post_ids = [uuid.UUID(p["post_id"]) for p in experiment.posts or []]
+    statuses = (
+        dict(session.execute(sa.select(Post.id, Post.status).where(Post.id.in_(post_ids))).all())
+        if post_ids
+        else {}
+    )
+    rows = list(
+        session.scalars(
+            sa.select(AnalyticsPost).where(AnalyticsPost.experiment_id == experiment.id)
+        )
+    )
+    return {"statuses": statuses, "rows": rows}
+
+
+def experiment_out(session: Session, experiment: Experiment, now: datetime) -> dict[str, Any]:
+    progress = _progress(session, experiment, now)
+    statuses: dict[uuid.UUID, str] = progress["statuses"]
+    rows: list[AnalyticsPost] = progress["rows"]
+    result = rank(
+        session,
+        rows,
+        group_by="variant",
+        metric=experiment.metric,
+        hours=experiment.age_hours,
+        now=now,
+    )
+    open_posts = [s for s in statuses.values() if s in ("pending", "scheduled", "retry")]
+    pending = sum(g["pending"] for g in result["groups"])
+    status = experiment.status
+    if status != "canceled":
+        if open_posts:
+            status = "scheduled"
+        elif pending or len(rows) < len([s for s in statuses.values() if s == "posted"]):
+            status = "measuring"
+        else:
+            status = "completed"
+    if status != experiment.status:
+        experiment.status = status
+        if status == "completed":
+            experiment.completed_at = now
+            experiment.result = result
+    accounts = {
+        a.id: a.username
+        for a in session.scalars(
+            sa.select(Account).where(
+                Account.id.in_({r.account_id for r in rows if r.account_id is not None})
+            )
+        )
+    }
+    return {
+        "id": str(experiment.id),
+        "name": experiment.name,
+        "status": status,
+        "metric": experiment.metric,
+        "age_hours": experiment.age_hours,
+        "variants": experiment.variants,
+        "posts": [
+            {**p, "status": statuses.get(uuid.UUID(p["post_id"]))} for p in experiment.posts or []
+        ],
+        "accounts_used": sorted(set(accounts.values())),
+        "result": result,
+        "winner": result["verdict"]["leader"] if result["verdict"]["decisive"] else None,
+        "created_at": isoformat(experiment.created_at),
+        "completed_at": isoformat(experiment.completed_at),
+    }
+
+
+def get(session: Session, caller: Caller, experiment_id: object, now: datetime) -> dict[str, Any]:
+    return experiment_out(session, _get(session, caller, experiment_id), now)
+
+
+def list_experiments(session: Session, caller: Caller, now: datetime) -> dict[str, Any]:
+    rows = session.scalars(
+        sa.select(Experiment)
+        .where(Experiment.workspace_id == caller.workspace_id)
+        .order_by(Experiment.created_at.desc())
+        .limit(100)
+    ).all()
+    return {
+        "experiments": [
+            {
+                "id": str(r.id),
+                "name": r.name,
+                "status": r.status,
+                "metric": r.metric,
+                "age_hours": r.age_hours,
+                "variants": [v.get("name") for v in r.variants or []],
+                "post_count": len(r.posts or []),
+                "created_at": isoformat(r.created_at),
+            }
+            for r in rows
+        ]
+    }

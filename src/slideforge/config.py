@@ -158,7 +158,9 @@ class Settings(BaseSettings):
     tiktok_authorize_url: str = "https://www.tiktok.com/v2/auth/authorize/"
     # video.list lets reconciliation read an account's posts after a lost answer (without it,
     # such a send stays outcome_unknown and says why).
-    tiktok_scopes: str = "user.info.basic,user.info.profile,video.publish,video.upload,video.list"
+    tiktok_scopes: str = (
+        "user.info.basic,user.info.profile,user.info.stats,video.publish,video.upload,video.list"
+    )
     # How videos reach TikTok: FILE_UPLOAD (chunks; no domain verification) or PULL_FROM_URL.
     tiktok_video_source: Literal["FILE_UPLOAD", "PULL_FROM_URL"] = "FILE_UPLOAD"
 
@@ -174,12 +176,15 @@ class Settings(BaseSettings):
     instagram_authorize_url: str = "https://www.instagram.com/oauth/authorize"
     instagram_token_url: str = "https://api.instagram.com/oauth/access_token"
     instagram_graph_url: str = "https://graph.instagram.com"
-    instagram_scopes: str = "instagram_business_basic,instagram_business_content_publish"
+    instagram_scopes: str = (
+        "instagram_business_basic,instagram_business_content_publish,"
+        "instagram_business_manage_insights"
+    )
     facebook_authorize_url: str = "https://www.facebook.com/v23.0/dialog/oauth"
     facebook_graph_url: str = "https://graph.facebook.com"
     facebook_scopes: str = (
-        "instagram_basic,instagram_content_publish,pages_show_list,pages_read_engagement,"
-        "business_management"
+        "instagram_basic,instagram_content_publish,instagram_manage_insights,pages_show_list,"
+        "pages_read_engagement,business_management"
     )
 
     # Pinterest API v5 (an app from developers.pinterest.com).

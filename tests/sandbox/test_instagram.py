@@ -965,3 +965,97 @@ def test_admin_http_api(ig: Ig) -> None:
     assert admin.get("/__sandbox/state").json()["ig_users"] == 1
     assert admin.get("/__sandbox/containers").json() == []
     assert admin.get("/__sandbox/options").json() == InstagramOptions().model_dump(mode="json")
+
+
+# ---------------------------------------------------------------------- insights and counters
+
+METRICS = "views,reach,saved,shares,likes,comments,total_interactions"
+
+
+def _published_image(ig: Ig, caption: str = "One slide #tips") -> str:
+    container = ig.create(image_url=ig.media.url("square.jpg"), caption=caption)
+    ig.ready(container)
+    response = ig.publish(container)
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
+
+
+def _insights(ig: Ig, media_id: str, token: str | None = None) -> dict[str, int]:
+    response = ig.get(f"/v22.0/{media_id}/insights", token, metric=METRICS)
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    for entry in data:
+        assert entry["period"] == "lifetime"
+        assert entry["id"] == f"{media_id}/insights/{entry['name']}/lifetime"
+        assert entry["title"] and entry["description"]
+    return {entry["name"]: entry["values"][0]["value"] for entry in data}
+
+
+def test_insights_grow_with_the_clock_and_match_the_media_fields(ig: Ig) -> None:
+    ig.sandbox.update_options(metrics_seed=5, media_list_delay_seconds=0)
+    first, second = _published_image(ig), _published_image(ig, "Two")
+    ig.clock.advance(HOUR)
+    hour = _insights(ig, first)
+    assert list(hour) == METRICS.split(",")
+    ig.clock.advance(2 * DAY)
+    later = _insights(ig, first)
+    assert 0 < hour["views"] < later["views"]
+    for name in METRICS.split(","):
+        assert hour[name] <= later[name]
+    assert later["reach"] < later["views"]
+    assert later["total_interactions"] == (
+        later["likes"] + later["comments"] + later["saved"] + later["shares"]
+    )
+    assert _insights(ig, second)["views"] != later["views"]  # posts perform differently
+    fields = ig.get(f"/v22.0/{first}", fields="like_count,comments_count").json()
+    assert (fields["like_count"], fields["comments_count"]) == (later["likes"], later["comments"])
+    listed = ig.get(f"/v22.0/{ig.account.id}/media", fields="id,like_count").json()["data"]
+    assert {m["id"]: m["like_count"] for m in listed}[first] == later["likes"]
+    user = ig.get(f"/v22.0/{ig.account.id}", fields="followers_count,follows_count,media_count")
+    assert user.json()["media_count"] == 2
+    assert user.json()["followers_count"] >= ig.account.followers_count
+    # The same seed and clock give the same numbers; another seed other ones.
+    assert _insights(ig, first) == later
+    ig.sandbox.update_options(metrics_seed=6)
+    assert _insights(ig, first)["views"] != later["views"]
+
+
+def test_insights_refusals(ig: Ig) -> None:
+    media_id = _published_image(ig)
+    for name in ("impressions", "plays", "video_views"):
+        old = ig.get(f"/v22.0/{media_id}/insights", metric=f"views,{name}")
+        assert old.status_code == 400
+        error = error_of(old)
+        assert error["code"] == 100 and "no longer supported" in error["message"]
+        assert name in error["message"]
+    unknown = ig.get(f"/v22.0/{media_id}/insights", metric="follows_and_unfollows")
+    assert error_of(unknown)["code"] == 100
+    assert error_of(ig.get(f"/v22.0/{media_id}/insights"))["code"] == 100  # metric required
+    assert error_of(ig.get("/v22.0/17890000000000404/insights", metric="views"))["code"] == 100
+    narrow = ig.sandbox.issue_token(ig_user_id=ig.account.id, scopes=["instagram_business_basic"])
+    refused = ig.get(f"/v22.0/{media_id}/insights", narrow["access_token"], metric="views")
+    assert refused.status_code == 403
+    assert error_of(refused)["code"] == 10
+    fb = ig.sandbox.issue_token(fb_user_id=ig.fb_user.id)["access_token"]
+    assert ig.get(f"/v22.0/{media_id}/insights", fb, metric="views").status_code == 200
+    fb_narrow = ig.sandbox.issue_token(
+        fb_user_id=ig.fb_user.id, scopes=["instagram_basic", "pages_show_list"]
+    )["access_token"]
+    assert error_of(ig.get(f"/v22.0/{media_id}/insights", fb_narrow, metric="views"))["code"] == 10
+
+
+def test_carousel_children_have_no_insights(ig: Ig) -> None:
+    children = [
+        ig.create(image_url=ig.media.url(name), is_carousel_item="true")
+        for name in ("square.jpg", "square2.jpg")
+    ]
+    ig.clock.advance(1)
+    parent = ig.create(media_type="CAROUSEL", children=",".join(children))
+    ig.ready(parent)
+    album = ig.publish(parent).json()["id"]
+    ig.clock.advance(DAY)
+    assert _insights(ig, album)["views"] > 0
+    child_ids = [c["id"] for c in ig.get(f"/v22.0/{album}/children").json()["data"]]
+    refused = ig.get(f"/v22.0/{child_ids[0]}/insights", metric="views")
+    assert refused.status_code == 400
+    assert "album child" in error_of(refused)["message"]

@@ -723,3 +723,98 @@ def test_board_pins_list_newest_first_in_pages_after_the_delay(pn: Pn) -> None:
     error(pn.get("/v5/boards/999/pins"), 404, 40)
     reader = pn.sandbox.issue_tokens(pn.user.id, scopes=["boards:read"])["access_token"]
     error(pn.get(f"/v5/boards/{pn.board}/pins", reader), 401, 29)  # pins:read needed
+
+
+# ---------------------------------------------------------------------- analytics
+
+PIN_METRICS = "IMPRESSION,SAVE,PIN_CLICK,OUTBOUND_CLICK"
+
+
+def _analytics(pn: Pn, pin_id: str, start: str, end: str, **params: str) -> httpx.Response:
+    return pn.get(
+        f"/v5/pins/{pin_id}/analytics",
+        start_date=start,
+        end_date=end,
+        metric_types=params.pop("metric_types", PIN_METRICS),
+        **params,
+    )
+
+
+def test_pin_analytics_grow_day_by_day(pn: Pn) -> None:
+    pn.sandbox.update_options(metrics_seed=9)
+    created = pn.image_pin(title="Tips #one")
+    assert created.status_code == 201, created.text
+    pin_id = created.json()["id"]
+    pn.clock.advance(3_600)
+    first = _analytics(pn, pin_id, "2026-03-01", "2026-03-02")
+    assert first.status_code == 200, first.text
+    report = first.json()["all"]
+    assert set(report) == {"daily_metrics", "summary_metrics", "lifetime_metrics"}
+    before, today = report["daily_metrics"]
+    assert before == {"date": "2026-03-01", "data_status": "BEFORE_PIN_DATA"}
+    assert today["date"] == "2026-03-02" and today["data_status"] == "PROCESSING"
+    assert set(today["metrics"]) == set(PIN_METRICS.split(","))
+    assert report["summary_metrics"] == today["metrics"]
+    assert report["lifetime_metrics"]["IMPRESSION"] == today["metrics"]["IMPRESSION"] > 0
+    pn.clock.advance(3 * DAY)
+    later = _analytics(pn, pin_id, "2026-03-01", "2026-03-05").json()["all"]
+    days = later["daily_metrics"]
+    assert [d["date"] for d in days] == [f"2026-03-0{n}" for n in range(1, 6)]
+    assert [d["data_status"] for d in days[1:]] == ["READY", "READY", "READY", "PROCESSING"]
+    assert days[1]["metrics"]["IMPRESSION"] > today["metrics"]["IMPRESSION"]  # the day went on
+    for name in PIN_METRICS.split(","):
+        assert later["summary_metrics"][name] == sum(d["metrics"][name] for d in days[1:])
+        assert later["summary_metrics"][name] == later["lifetime_metrics"][name]
+    window = _analytics(pn, pin_id, "2026-03-03", "2026-03-04").json()["all"]
+    assert window["summary_metrics"]["IMPRESSION"] == sum(
+        d["metrics"]["IMPRESSION"] for d in days[2:4]
+    )
+    only = _analytics(pn, pin_id, "2026-03-02", "2026-03-05", metric_types="SAVE").json()
+    assert set(only["all"]["summary_metrics"]) == {"SAVE"}
+    split = _analytics(pn, pin_id, "2026-03-02", "2026-03-05", split_field="APP_TYPE").json()
+    assert set(split) == {"MOBILE", "TABLET", "WEB"}
+    assert split["MOBILE"]["summary_metrics"]["IMPRESSION"] < later["summary_metrics"]["IMPRESSION"]
+    web = _analytics(pn, pin_id, "2026-03-02", "2026-03-05", app_types="WEB").json()
+    assert web["all"]["summary_metrics"] == split["WEB"]["summary_metrics"]
+    # The account shows the growth too.
+    account = pn.get("/v5/user_account").json()
+    assert account["monthly_views"] >= later["lifetime_metrics"]["IMPRESSION"]
+    assert account["pin_count"] == 1
+    # The same seed and clock, the same numbers.
+    again = _analytics(pn, pin_id, "2026-03-01", "2026-03-05").json()["all"]
+    assert again == later
+
+
+def test_pin_analytics_refusals(pn: Pn) -> None:
+    pin_id = pn.image_pin().json()["id"]
+    assert "90 days" in error(_analytics(pn, pin_id, "2025-12-01", "2026-03-02"), 400, 1)
+    assert _analytics(pn, pin_id, "2025-12-02", "2026-03-02").status_code == 200  # 90 days back
+    assert "end_date" in error(_analytics(pn, pin_id, "2026-03-02", "2026-03-01"), 400, 1)
+    assert "start_date" in error(_analytics(pn, pin_id, "", "2026-03-01"), 400, 1)
+    error(_analytics(pn, pin_id, "03/01/2026", "2026-03-01"), 400, 1)
+    error(_analytics(pn, pin_id, "2026-03-01", "2026-03-02", metric_types="PLAYS"), 400, 1)
+    error(_analytics(pn, pin_id, "2026-03-01", "2026-03-02", metric_types=""), 400, 1)
+    error(_analytics(pn, pin_id, "2026-03-01", "2026-03-02", app_types="TV"), 400, 1)
+    error(_analytics(pn, pin_id, "2026-03-01", "2026-03-02", split_field="DAY"), 400, 1)
+    error(_analytics(pn, "1022106077903999999", "2026-03-01", "2026-03-02"), 404, 50)
+    narrow = pn.sandbox.issue_tokens(pn.user.id, scopes=["user_accounts:read"])["access_token"]
+    refused = pn.get(
+        f"/v5/pins/{pin_id}/analytics",
+        narrow,
+        start_date="2026-03-01",
+        end_date="2026-03-02",
+        metric_types=PIN_METRICS,
+    )
+    error(refused, 401, 29)
+
+
+def test_pin_list_pages_newest_first(pn: Pn) -> None:
+    ids = [pn.image_pin(title=f"p{n}").json()["id"] for n in range(3)]
+    first = pn.get("/v5/pins", page_size="2").json()
+    assert [p["id"] for p in first["items"]] == ids[::-1][:2]
+    assert first["bookmark"]
+    second = pn.get("/v5/pins", page_size="2", bookmark=first["bookmark"]).json()
+    assert [p["id"] for p in second["items"]] == [ids[0]]
+    assert second["bookmark"] is None
+    narrow = pn.sandbox.issue_tokens(pn.user.id, scopes=["user_accounts:read"])["access_token"]
+    error(pn.get("/v5/pins", narrow), 401, 29)

@@ -46,6 +46,12 @@ Reproduced (documented behaviour):
   newest first, ``limit`` ≤ 100, ``after``/``before`` cursors and ``paging.next``; a media
   shows there ``media_list_delay_seconds`` after it was published),
   ``GET /{ig-user-id}/content_publishing_limit?fields=quota_usage,config[&since=]``.
+- Insights: ``GET /{ig-media-id}/insights?metric=views,reach,saved,shares,likes,comments,
+  total_interactions`` (``period: lifetime``; needs ``instagram_business_manage_insights`` /
+  ``instagram_manage_insights``, else (#10)); the deprecated ``impressions``, ``plays``,
+  ``video_views`` and a carousel child answer code 100. The counters grow on the sandbox
+  clock from ``metrics_seed`` (``platform_sandbox.common.engagement``); ``like_count``,
+  ``comments_count`` and the account's ``followers_count`` show the same growth.
 - The Graph error envelope ``{"error": {message, type, code, error_subcode, is_transient,
   error_user_title, error_user_msg, fbtrace_id}}``: 190 with subcodes 458/459/460/463/467
   for revoked or expired tokens, 104 without a token, 10 for a missing permission, 100/33

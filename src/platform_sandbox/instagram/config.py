@@ -35,6 +35,8 @@ FB_LOGIN_SCOPES = (
 )
 IG_READ_SCOPES = ("instagram_business_basic",)
 FB_READ_SCOPES = ("instagram_basic",)
+IG_INSIGHTS_SCOPES = ("instagram_business_basic", "instagram_business_manage_insights")
+FB_INSIGHTS_SCOPES = ("instagram_basic", "instagram_manage_insights")
 IG_PUBLISH_SCOPES = ("instagram_business_basic", "instagram_business_content_publish")
 FB_PUBLISH_SCOPES = ("instagram_basic", "instagram_content_publish", "pages_read_engagement")
 MEDIA_TYPES = ("IMAGE", "VIDEO", "REELS", "STORIES", "CAROUSEL")
@@ -66,6 +68,7 @@ ENDPOINTS = (
     "node",
     "children",
     "publishing_limit",
+    "insights",
     "unknown",
 )
 FAILURE_ENDPOINTS = (
@@ -75,6 +78,7 @@ FAILURE_ENDPOINTS = (
     "container_status",
     "node",
     "publishing_limit",
+    "insights",
     "me",
     "me_accounts",
 )
@@ -115,6 +119,9 @@ class InstagramOptions(BaseModel):
     """How long after it is published a media starts to show in ``GET /{ig-user-id}/media``."""
     buc_calls_per_hour: int | None = Field(default=None, ge=1)
     """Business-use-case limit per IG account and rolling hour (None: unlimited) → 80002."""
+    metrics_seed: int = 0
+    """Seed of the media's growing counters (``platform_sandbox.common.engagement``): the
+    same seed and the same clock give the same numbers."""
 
 
 class MetaApp(RegisteredApp):

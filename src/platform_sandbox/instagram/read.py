@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from platform_sandbox.common import DAY, Reply, with_query
+from platform_sandbox.common.engagement import Counters, counters
 from platform_sandbox.instagram.access import InstagramAccess
 from platform_sandbox.instagram.config import FB_READ_SCOPES, IG_READ_SCOPES, FbPage, IgAccount
 from platform_sandbox.instagram.errors import param_error, unsupported
@@ -19,6 +20,12 @@ class InstagramReading(InstagramAccess):
     """The Graph API's read endpoints."""
 
     MEDIA_NODE = "IGMedia"
+
+    def _media_counters(self, item: IgMedia) -> Counters:
+        """What a published media has gathered by now (``common.engagement``); a carousel
+        child gathers nothing of its own."""
+        age = self._now() - item.published_at if item.parent_id is None else 0.0
+        return counters(self._options.metrics_seed, f"instagram:{item.id}", age)
 
     @staticmethod
     def _pick(
@@ -42,11 +49,13 @@ class InstagramReading(InstagramAccess):
     def _ig_user_fields(
         self, account: IgAccount, fields: list[tuple[str, list[str] | None]], self_id: str
     ) -> dict[str, Any]:
-        posts = sum(
-            1
+        media = [
+            item
             for item in self._media.values()
             if item.ig_user_id == account.id and item.parent_id is None
-        )
+        ]
+        posts = len(media)
+        gained = sum(self._media_counters(item).follows for item in media)
         values: dict[str, Any] = {
             "id": self_id,
             "user_id": account.id,
@@ -54,7 +63,7 @@ class InstagramReading(InstagramAccess):
             "name": account.name,
             "account_type": account.account_type,
             "profile_picture_url": account.profile_picture_url,
-            "followers_count": account.followers_count,
+            "followers_count": account.followers_count + gained,
             "follows_count": account.follows_count,
             "media_count": posts,
             "biography": account.biography,
@@ -179,6 +188,7 @@ class InstagramReading(InstagramAccess):
             )
             for child in item.children
         ]
+        grown = self._media_counters(item)
         values: dict[str, Any] = {
             "id": item.id,
             "caption": item.caption,
@@ -191,8 +201,8 @@ class InstagramReading(InstagramAccess):
             "username": account.username if account else None,
             "owner": {"id": item.ig_user_id},
             "is_comment_enabled": True,
-            "like_count": 0,
-            "comments_count": 0,
+            "like_count": grown.likes,
+            "comments_count": grown.comments,
         }
         if item.media_type == "VIDEO":
             values["thumbnail_url"] = item.media_url

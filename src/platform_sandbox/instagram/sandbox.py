@@ -8,14 +8,14 @@ from collections.abc import Mapping
 from platform_sandbox.common import Reply
 from platform_sandbox.instagram.auth import InstagramOAuth
 from platform_sandbox.instagram.errors import GraphError, LegacyOAuthError, unsupported
+from platform_sandbox.instagram.insights import InstagramInsights
 from platform_sandbox.instagram.media import InstagramPublishing
-from platform_sandbox.instagram.read import InstagramReading
 from platform_sandbox.instagram.records import GraphCall, fbtrace_id, split_path
 
 
-class InstagramSandbox(InstagramOAuth, InstagramReading, InstagramPublishing):
+class InstagramSandbox(InstagramOAuth, InstagramInsights, InstagramPublishing):
     """In-memory Instagram Graph API: both login models (``InstagramOAuth``), reads
-    (``InstagramReading``), containers and publishing (``InstagramPublishing``), quotas,
+    (``InstagramReading``, ``InstagramInsights``), containers and publishing (``InstagramPublishing``), quotas,
     failure injection and an admin view of everything created (``InstagramState``).
     Thread-safe: state is guarded by one lock; media downloads run outside it."""
 
@@ -83,6 +83,9 @@ class InstagramSandbox(InstagramOAuth, InstagramReading, InstagramPublishing):
             case ("GET", [node, "content_publishing_limit"]):
                 ctx.endpoint = "publishing_limit"
                 return self._publishing_limit(ctx, node)
+            case ("GET", [node, "insights"]):
+                ctx.endpoint = "insights"
+                return self._insights(ctx, node)
             case ("GET", [node, "children"]):
                 ctx.endpoint = "children"
                 return self._children(ctx, node)

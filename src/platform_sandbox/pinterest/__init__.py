@@ -41,7 +41,13 @@ Reproduced (documented behaviour):
   ``boards:write_secret``), ``POST /v5/media`` (201 ``{media_id, media_type, upload_url,
   upload_parameters}``), ``GET /v5/media/{id}`` (``registered`` → ``processing`` after the
   upload → ``succeeded`` | ``failed`` after ``media_processing_seconds``), ``POST /v5/pins``,
-  ``GET /v5/pins/{id}`` (404 code 50).
+  ``GET /v5/pins/{id}`` (404 code 50), ``GET /v5/pins`` (the user's pins newest first,
+  ``page_size``/``bookmark``), ``GET /v5/pins/{id}/analytics`` (``start_date`` at most 90
+  days back and ``end_date`` not before it, else 400 code 1; ``metric_types`` IMPRESSION,
+  SAVE, PIN_CLICK, OUTBOUND_CLICK; ``app_types``, ``split_field`` NO_SPLIT | APP_TYPE;
+  ``{"all": {daily_metrics, summary_metrics, lifetime_metrics}}``). The counters grow on
+  the sandbox clock from ``metrics_seed`` (``platform_sandbox.common.engagement``); the
+  user account's ``follower_count`` and ``monthly_views`` add what the pins bring.
 - The upload URL is served by the sandbox itself, standing in for the S3 bucket: a
   multipart POST that must echo every upload parameter unchanged, before a ``file`` part,
   within the policy's lifetime → 204; S3-style XML errors otherwise.

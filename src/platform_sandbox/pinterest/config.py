@@ -39,6 +39,8 @@ ENDPOINTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "media_get": ("org_read", ("pins:read",)),
     "pins_create": ("org_write", ("boards:read", "boards:write", "pins:read", "pins:write")),
     "pins_get": ("org_read", ("boards:read", "pins:read")),
+    "pins_list": ("org_read", ("boards:read", "pins:read")),
+    "pins_analytics": ("org_read", ("boards:read", "pins:read")),
 }
 FAILURE_ENDPOINTS = ("*", "oauth_token", "upload", *ENDPOINTS)
 AFTER_COMMIT_ENDPOINTS = ("pins_create", "boards_create", "media_create")
@@ -89,6 +91,9 @@ class PinterestOptions(BaseModel):
     trial_blocks_pin_create: bool = False
     board_pins_delay_seconds: float = Field(default=3.0, ge=0)
     """How long after its creation a pin starts to show in ``GET /v5/boards/{id}/pins``."""
+    metrics_seed: int = 0
+    """Seed of the pins' growing counters (``platform_sandbox.common.engagement``): the same
+    seed and the same clock give the same numbers."""
 
 
 class PinterestApp(RegisteredApp):

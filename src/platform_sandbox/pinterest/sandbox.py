@@ -6,17 +6,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from platform_sandbox.common import Reply
+from platform_sandbox.pinterest.analytics import PinterestAnalytics
 from platform_sandbox.pinterest.auth import PinterestOAuth
-from platform_sandbox.pinterest.boards import PinterestBoards
 from platform_sandbox.pinterest.errors import PinterestError, S3Error
 from platform_sandbox.pinterest.media import PinterestMedia
 from platform_sandbox.pinterest.pins import PinterestPins
 from platform_sandbox.pinterest.records import ApiCall, new_request_id
 
 
-class PinterestSandbox(PinterestOAuth, PinterestBoards, PinterestMedia, PinterestPins):
+class PinterestSandbox(PinterestOAuth, PinterestAnalytics, PinterestMedia, PinterestPins):
     """In-memory Pinterest API v5: OAuth with continuous refresh tokens
-    (``PinterestOAuth``), user account and boards (``PinterestBoards``), media uploads
+    (``PinterestOAuth``), user account and boards (``PinterestBoards``), pin analytics and
+    the pin list (``PinterestAnalytics``), media uploads
     through a stand-in S3 bucket (``PinterestMedia``), pins (``PinterestPins``), rate limits
     and trial mode (``PinterestAccess``), failure injection and an admin view of every pin
     (``PinterestState``). Thread-safe: state is guarded by one lock; image downloads run
@@ -84,6 +85,12 @@ class PinterestSandbox(PinterestOAuth, PinterestBoards, PinterestMedia, Pinteres
                 return self._bearer(ctx, "media_get", lambda c, t: self._get_media(t, media_id))
             case ("POST", ["v5", "pins"]):
                 return self._create_pin(ctx)
+            case ("GET", ["v5", "pins"]):
+                return self._bearer(ctx, "pins_list", self._list_pins)
+            case ("GET", ["v5", "pins", pin_id, "analytics"]):
+                return self._bearer(
+                    ctx, "pins_analytics", lambda c, t: self._pin_analytics(c, t, pin_id)
+                )
             case ("GET", ["v5", "pins", pin_id]):
                 return self._bearer(ctx, "pins_get", lambda c, t: self._get_pin(t, pin_id))
         raise PinterestError(404, 404, f"Resource not found: {ctx.method} {ctx.path}")

@@ -42,7 +42,7 @@ Reproduced (documented behaviour):
   401 ``scope_not_authorized`` (video.publish for creator_info, video/init and DIRECT_POST
   photos; video.upload for inbox/init and MEDIA_UPLOAD photos; either for status/cancel),
   429 ``rate_limit_exceeded`` on per-token sliding windows (6/min per init endpoint, 20/min
-  creator_info, 30/min status, 600/min user info).
+  creator_info, 30/min status, 600/min each for user info, video list and video query).
 - creator_info: nickname/username/avatar, privacy options of a public or private account,
   comment/duet/stitch flags (duet and stitch disabled for private accounts), max duration;
   HTTP 200 with ``spam_risk_too_many_posts`` / ``spam_risk_user_banned_from_posting`` /
@@ -82,6 +82,14 @@ Reproduced (documented behaviour):
   ``max_count`` 1–20 (default 10), ``cursor`` a UTC time in ms (posts created before it),
   answering ``{videos, cursor, has_more}`` with the requested video-object fields only; a
   post shows ``video_list_delay_seconds`` (3 s) after it was published.
+- Display API ``POST /v2/video/query/?fields=…`` with ``{"filters": {"video_ids": [...]}}``
+  (1–20 ids, scope ``video.list``, 600/min): the token user's public posts among the ids
+  (past moderation); other users' and unknown ids are left out of ``videos``.
+- Counters grow on the sandbox clock: ``view_count`` saturates along a curve of the post's
+  age whose ceiling and pace come from ``sha256(metrics_seed, post id)``; likes, comments
+  and shares are fractions of the views (``platform_sandbox.common.engagement``). User info's
+  ``follower_count``/``likes_count``/``video_count`` add what the public posts bring to the
+  configured values.
 - Webhooks to ``app.webhook_url``: ``post.publish.failed|complete|inbox_delivered|
   publicly_available`` and ``authorization.removed``, body with ``content`` as a JSON string,
   ``TikTok-Signature: t=<ts>,s=<HMAC-SHA256(client_secret, "<ts>.<body>")>``, retried until

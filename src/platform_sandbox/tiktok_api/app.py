@@ -255,6 +255,11 @@ def create_app(sandbox: TikTokSandbox | None = None) -> Starlette:
             "video_list",
             lambda r, a, b: sb.video_list(a, r.query_params.get("fields"), b),
         ),
+        (
+            "/v2/video/query/",
+            "video_query",
+            lambda r, a, b: sb.video_query(a, r.query_params.get("fields"), b),
+        ),
     ]
     user_info = api.data(
         "user_info",

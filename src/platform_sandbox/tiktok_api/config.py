@@ -61,6 +61,7 @@ ENDPOINTS = (
     "status_fetch",
     "cancel",
     "video_list",
+    "video_query",
 )
 INIT_ENDPOINTS = ("content_init", "video_init", "inbox_video_init")
 
@@ -227,6 +228,7 @@ class SandboxOptions(BaseModel):
             "status_fetch": 30,
             "user_info": 600,
             "video_list": 600,
+            "video_query": 600,
         }
     )
     rate_limit_window_seconds: float = Field(default=60.0, gt=0)
@@ -272,6 +274,9 @@ class SandboxOptions(BaseModel):
     # Display API
     video_list_delay_seconds: float = Field(default=3.0, ge=0)
     """How long after it is published a post starts to show in ``/v2/video/list/``."""
+    metrics_seed: int = 0
+    """Seed of the posts' growing counters (``platform_sandbox.common.engagement``): the same
+    seed and the same clock give the same numbers."""
 
 
 DEFAULT_USER = SandboxUser(

@@ -1,10 +1,16 @@
 """``ReadArea``: what the app reads back: ``GET /v2/user/info/`` and the Display API's
-``POST /v2/video/list/``."""
+``POST /v2/video/list/`` and ``POST /v2/video/query/``.
+
+A post's counters (views, likes, comments, shares) grow with its age on the sandbox clock
+(``platform_sandbox.common.engagement``, seeded by ``SandboxOptions.metrics_seed``); the
+user's ``follower_count``, ``likes_count`` and ``video_count`` are the configured values plus
+what the user's public posts add."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from platform_sandbox.common.engagement import Counters, counters
 from platform_sandbox.tiktok_api.auth import OAuthArea
 from platform_sandbox.tiktok_api.config import SandboxUser
 from platform_sandbox.tiktok_api.records import ApiFailure, PublishedPost
@@ -65,8 +71,15 @@ class ReadArea(OAuthArea):
                     "scope_permission_missed",
                     f"Some fields need additional scopes: {','.join(missing)}",
                 )
+            self._advance_all()
             user = self._user(token.grant.open_id)
             values = _user_object(user)
+            now = self._now()
+            public = [post for post in self._posts if self._is_public(post, user.open_id, now)]
+            grown = [self._counters(post, now) for post in public]
+            values["follower_count"] += sum(c.follows for c in grown)
+            values["likes_count"] += sum(c.likes for c in grown)
+            values["video_count"] += len(public)
             return {"user": {field: values[field] for field in requested}}
 
     def video_list(
@@ -107,10 +120,66 @@ class ReadArea(OAuthArea):
             )
             page = listed[:count]
             videos = [
-                {field: _video_object(post, user)[field] for field in requested} for post in page
+                {
+                    field: _video_object(post, user, self._counters(post, now))[field]
+                    for field in requested
+                }
+                for post in page
             ]
             next_cursor = int(page[-1].published_at * 1000) if page else (cursor or 0)
             return {"videos": videos, "cursor": next_cursor, "has_more": len(listed) > count}
+
+    def video_query(
+        self, authorization: str | None, fields: str | None, body: Any
+    ) -> dict[str, Any]:
+        """``POST /v2/video/query/?fields=…`` (scope ``video.list``) with
+        ``{"filters": {"video_ids": [...]}}``, 1–20 ids: the user's public posts among them,
+        in the order asked; an id that is not a public post of the token's user (unknown,
+        another user's, not yet past moderation) is simply not in the answer."""
+        self._await_due_pulls()
+        with self._lock:
+            token = self._enter(authorization, "video_query")
+            self._require_scope(token, "video.list")
+            read = self._reader()
+            requested = read.fields(fields, VIDEO_FIELDS)
+            body = read.json_object(body, "body")
+            read.only_keys(body, ("filters", "cursor", "max_count"), "body")
+            filters = read.json_object(body.get("filters"), "filters")
+            read.only_keys(filters, ("video_ids",), "filters")
+            ids = filters.get("video_ids")
+            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+                raise read.invalid("filters.video_ids must be a list of video id strings.")
+            if not 1 <= len(ids) <= 20:
+                raise read.invalid("filters.video_ids must hold between 1 and 20 ids.")
+            self._advance_all()
+            now = self._now()
+            user = self._user(token.grant.open_id)
+            by_id = {
+                str(post.post_id): post
+                for post in self._posts
+                if self._is_public(post, user.open_id, now)
+            }
+            videos = []
+            for video_id in dict.fromkeys(ids):
+                post = by_id.get(video_id)
+                if post is not None:
+                    values = _video_object(post, user, self._counters(post, now))
+                    videos.append({field: values[field] for field in requested})
+            return {"videos": videos, "cursor": 0, "has_more": False}
+
+    def _is_public(self, post: PublishedPost, open_id: str, now: float) -> bool:
+        """A post of ``open_id`` that the public can see: public, past moderation."""
+        return (
+            post.open_id == open_id
+            and post.privacy_level == "PUBLIC_TO_EVERYONE"
+            and post.publicly_available_at is not None
+            and post.publicly_available_at <= now
+        )
+
+    def _counters(self, post: PublishedPost, now: float) -> Counters:
+        return counters(
+            self._options.metrics_seed, f"tiktok:{post.post_id}", now - post.published_at
+        )
 
 
 def _user_object(user: SandboxUser) -> dict[str, Any]:
@@ -134,7 +203,7 @@ def _user_object(user: SandboxUser) -> dict[str, Any]:
     }
 
 
-def _video_object(post: PublishedPost, user: SandboxUser) -> dict[str, Any]:
+def _video_object(post: PublishedPost, user: SandboxUser, grown: Counters) -> dict[str, Any]:
     """Every field of the Display API's video object for ``post``."""
     kind = "photo" if post.media_type == "PHOTO" else "video"
     return {
@@ -151,8 +220,8 @@ def _video_object(post: PublishedPost, user: SandboxUser) -> dict[str, Any]:
         "embed_html": f'<blockquote class="tiktok-embed" data-video-id="{post.post_id}">'
         "</blockquote>",
         "embed_link": f"https://www.tiktok.com/player/v1/{post.post_id}",
-        "like_count": 0,
-        "comment_count": 0,
-        "share_count": 0,
-        "view_count": 0,
+        "like_count": grown.likes,
+        "comment_count": grown.comments,
+        "share_count": grown.shares,
+        "view_count": grown.views,
     }

@@ -17,6 +17,7 @@ are different answers."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -67,3 +68,16 @@ class PostMetrics:
 
 
 COUNTERS = ("views", "likes", "comments", "shares", "saves", "reach", "clicks")
+
+
+_HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
+
+
+def hashtags_of(*texts: str | None) -> tuple[str, ...]:
+    """The ``#tags`` of a caption (and title), without the ``#``, lower-cased, each once, in
+    order of appearance."""
+    found: dict[str, None] = {}
+    for text in texts:
+        for tag in _HASHTAG.findall(text or ""):
+            found.setdefault(tag.lower(), None)
+    return tuple(found)

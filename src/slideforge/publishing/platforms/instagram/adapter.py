@@ -12,6 +12,7 @@ publishes the same container."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +30,9 @@ from slideforge.publishing.platforms.base import (
 )
 from slideforge.publishing.platforms.instagram.errors import container_error
 from slideforge.publishing.platforms.instagram.login import InstagramLogin
+from slideforge.publishing.platforms.instagram.reads import InstagramReads
 from slideforge.publishing.platforms.instagram.rules import RULES, caption_problems
+from slideforge.publishing.platforms.metrics import PostMetrics, ProfileMetrics
 
 # Containers re-created within one attempt after they expired, before giving up.
 MAX_RECREATE = 3
@@ -358,6 +361,22 @@ class Instagram(InstagramLogin):
             listed=listed,
             complete=complete,
         )
+
+    # -- reading (analytics; ``reads.py``) --------------------------------------------------
+
+    def _reads(self) -> InstagramReads:
+        return InstagramReads(
+            self._read, self._graph_base("instagram"), self._graph_base("facebook")
+        )
+
+    def read_profile(self, token: str) -> ProfileMetrics:
+        return self._reads().read_profile(token)
+
+    def read_posts(self, token: str, post_ids: Sequence[str]) -> dict[str, PostMetrics]:
+        return self._reads().read_posts(token, post_ids)
+
+    def recent_posts(self, token: str, limit: int) -> list[PostMetrics]:
+        return self._reads().recent_posts(token, limit)
 
 
 __all__ = ["Instagram"]

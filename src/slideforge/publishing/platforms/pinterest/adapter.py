@@ -20,6 +20,7 @@ hashtags (the description, tags included, holds 800 characters)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -27,6 +28,7 @@ from urllib.parse import urlencode
 import httpx
 
 from slideforge.config import Settings
+from slideforge.kit.clock import Clock, SystemClock
 from slideforge.publishing.platforms.base import (
     FailureKind,
     Identity,
@@ -45,7 +47,9 @@ from slideforge.publishing.platforms.base import (
     require_scopes,
     same_text,
 )
+from slideforge.publishing.platforms.metrics import PostMetrics, ProfileMetrics
 from slideforge.publishing.platforms.pinterest.errors import api_error
+from slideforge.publishing.platforms.pinterest.reads import PinterestReads
 from slideforge.publishing.platforms.pinterest.rules import (
     DESCRIPTION_MAX,
     RULES,
@@ -70,6 +74,8 @@ class Pinterest:
         self.settings = settings
         self.api = settings.pinterest_api_base_url.rstrip("/")
         self.timeout = timeout
+        # The analytics window ends "today" by this clock (tests set the sandbox's).
+        self.clock: Clock = SystemClock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Pinterest:
@@ -424,6 +430,20 @@ class Pinterest:
             listed=listed,
             complete=complete,
         )
+
+    # -- reading (analytics; ``reads.py``) --------------------------------------------------
+
+    def _reads(self) -> PinterestReads:
+        return PinterestReads(self._call, self.clock, pin_url)
+
+    def read_profile(self, token: str) -> ProfileMetrics:
+        return self._reads().read_profile(token)
+
+    def read_posts(self, token: str, post_ids: Sequence[str]) -> dict[str, PostMetrics]:
+        return self._reads().read_posts(token, post_ids)
+
+    def recent_posts(self, token: str, limit: int) -> list[PostMetrics]:
+        return self._reads().recent_posts(token, limit)
 
 
 __all__ = ["Pinterest", "pin_url"]

@@ -8,7 +8,7 @@ and TikTok's error table mapped to what the publish path should do."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -34,7 +34,9 @@ from slideforge.publishing.platforms.base import (
     require_scopes,
     same_text,
 )
+from slideforge.publishing.platforms.metrics import PostMetrics, ProfileMetrics
 from slideforge.publishing.platforms.text import utf16_truncate
+from slideforge.publishing.platforms.tiktok import reads
 from slideforge.publishing.platforms.tiktok.errors import FAIL_REASONS, api_error
 from slideforge.publishing.platforms.tiktok.rules import (
     PHOTO_DESCRIPTION_MAX,
@@ -502,6 +504,17 @@ class TikTok:
                 )
             return Reading("failed", said, failure=failure, platform_status=status.platform_status)
         return Reading("processing", said, platform_status=status.platform_status)
+
+    # -- reading (analytics; ``reads.py``) --------------------------------------------------
+
+    def read_profile(self, token: str) -> ProfileMetrics:
+        return reads.read_profile(self._call, token)
+
+    def read_posts(self, token: str, post_ids: Sequence[str]) -> dict[str, PostMetrics]:
+        return reads.read_posts(self._call, token, post_ids)
+
+    def recent_posts(self, token: str, limit: int) -> list[PostMetrics]:
+        return reads.recent_posts(self._call, token, limit)
 
 
 def _uploaded_until(content_range: str | None) -> int | None:

@@ -37,6 +37,7 @@ class Area(StrEnum):
     COPY_TIKTOK = "Copying a TikTok slideshow"
     WEBHOOKS = "Webhooks"
     BILLING = "Credits"
+    ANALYTICS = "Analytics, trends and experiments"
     PUBLISHING = "Publishing (codes on post targets)"
 
 
@@ -703,6 +704,75 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         (404,),
         "No webhook with this id in the workspace.",
         "Send an id from GET /webhooks.",
+    ),
+    # -- analytics ---------------------------------------------------------------------------
+    _api(
+        "invalid_query",
+        A.ANALYTICS,
+        (422,),
+        "A query parameter of an analytics, trends or experiments call is not one it accepts "
+        "(a range other than 14d/30d/90d/1y/all, start without end, an unknown platform or "
+        "tracked account id, a limit out of bounds).",
+        "Change the parameter the message names to one of the values it lists.",
+    ),
+    _api(
+        "invalid_identifier",
+        A.ANALYTICS,
+        (422,),
+        "The identifier of a tracked account is not a handle of that platform (a URL of "
+        "another site, spaces, characters the platform does not allow).",
+        "Send the handle alone (@brand) or the profile's own URL.",
+    ),
+    _api(
+        "platform_not_supported",
+        A.ANALYTICS,
+        (422,),
+        "Public Instagram, Pinterest and YouTube profiles cannot be read without the owner's "
+        "authorisation; only connected accounts of those platforms can be tracked.",
+        "Connect the account (POST /accounts/connect), then track it; or track a TikTok handle.",
+    ),
+    _api(
+        "target_not_found",
+        A.ANALYTICS,
+        (404,),
+        "No tracked account with this id in the caller's scope.",
+        "List the scope's targets with GET /analytics/targets.",
+    ),
+    _api(
+        "refresh_not_found",
+        A.ANALYTICS,
+        (404,),
+        "No refresh with this id on a target of the caller's scope.",
+        "Use the refresh.id that POST /analytics/targets/{id}/refresh answered.",
+    ),
+    _api(
+        "analytics_conflict",
+        A.ANALYTICS,
+        (409,),
+        "A refresh of this target is already running; data.refresh_id names it.",
+        "Poll GET /analytics/refreshes/{refresh_id} until it completes, then refresh again.",
+    ),
+    _api(
+        "experiment_not_found",
+        A.ANALYTICS,
+        (404,),
+        "No experiment with this id in the workspace.",
+        "List experiments with GET /experiments.",
+    ),
+    _api(
+        "slideshow_not_rendered",
+        A.ANALYTICS,
+        (422,),
+        "An experiment variant names a slideshow whose slides are not all rendered.",
+        "Render it with POST /slideshows/{id}/render, then create the experiment.",
+    ),
+    _api(
+        "no_hook_slot",
+        A.ANALYTICS,
+        (422,),
+        "Hook variants replace the first text element of slide 1 of the base slideshow, and "
+        "it has none.",
+        "Add a text element to slide 1 of the base slideshow (PATCH /slideshows/{id}).",
     ),
     # -- credits -----------------------------------------------------------------------------
     _api(

@@ -261,7 +261,9 @@ def _read_target(
         with runtime.db.session() as session:
             account = session.get(Account, uuid.UUID(account_id))
             if account is None:
-                raise PlatformError("user", "account_removed", "the connected account was removed")
+                raise PlatformError(
+                    "user", "not_connected", "the connected account was removed"
+                )
             session.expunge(account)
         paced = PacedPlatform(runtime, account)
         return paced.profile(), paced.recent(limit)

@@ -753,6 +753,13 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "Poll GET /analytics/refreshes/{refresh_id} until it completes, then refresh again.",
     ),
     _api(
+        "analytics_post_not_found",
+        A.ANALYTICS,
+        (404,),
+        "No analytics post with this id on a target of the caller's scope.",
+        "Use an analyticsId from GET /analytics/summary/posts.",
+    ),
+    _api(
         "experiment_not_found",
         A.ANALYTICS,
         (404,),

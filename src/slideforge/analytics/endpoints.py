@@ -94,6 +94,12 @@ def get_summary_posts(
     return respond(result)
 
 
+@router.get("/analytics/posts/{analytics_id}")
+def get_analytics_post(analytics_id: str, caller: CallerDep, session: SessionDep) -> JSONResponse:
+    """One post's metrics over time (its snapshots)."""
+    return respond(summary.post_detail(session, caller, analytics_id))
+
+
 @router.get("/analytics/targets")
 def list_targets(caller: CallerDep, session: SessionDep, runtime: RuntimeDep) -> JSONResponse:
     return respond(targets.list_targets(session, caller, runtime.clock.now()))

@@ -91,6 +91,8 @@ def period(
             "range", f"{range_!r} is not a range: use one of {', '.join(RANGES)}, or start+end"
         )
     length = RANGES[name]
+    # A range ends now, and includes what was published at this very moment.
+    now += timedelta(microseconds=1)
     if length is None:
         # From the day of the first post seen (a month back when none was).
         if first_seen is None or first_seen >= now:

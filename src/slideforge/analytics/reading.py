@@ -27,7 +27,7 @@ import time as _time
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -107,6 +107,8 @@ class PacedPlatform:
         self.account_id = str(account.id)
         self.platform_name = account.platform
         self.platform = get_platform(account.platform, runtime.settings)
+        if hasattr(self.platform, "clock"):  # Pinterest's 90-day window ends "today"
+            self.platform.clock = runtime.clock
         self.budget = READS_PER_MINUTE.get(account.platform, 200)
 
     def _call(self, read: Any, *args: Any) -> Any:
@@ -261,9 +263,7 @@ def _read_target(
         with runtime.db.session() as session:
             account = session.get(Account, uuid.UUID(account_id))
             if account is None:
-                raise PlatformError(
-                    "user", "not_connected", "the connected account was removed"
-                )
+                raise PlatformError("user", "not_connected", "the connected account was removed")
             session.expunge(account)
         paced = PacedPlatform(runtime, account)
         return paced.profile(), paced.recent(limit)
@@ -442,33 +442,37 @@ def due_accounts(session: Session, now: datetime) -> list[str]:
     ]
 
 
-def _link(
-    paced: PacedPlatform, rows: list[AnalyticsPost], now: datetime
-) -> tuple[list[AnalyticsPost], dict[str, PostMetrics]]:
-    """Link what can be linked by matching the account's recent posts on caption and time.
-    Returns the rows linked now and the metrics read while matching."""
-    recent = paced.recent(20)
+@dataclass(frozen=True)
+class Due:
+    """What a snapshot round needs of a row, read before the platform is called."""
+
+    id: uuid.UUID
+    platform_post_id: str | None
+    caption: str | None
+    published_at: datetime | None
+
+
+def match_posts(
+    recent: Sequence[PostMetrics], unlinked: Sequence[Due], now: datetime
+) -> dict[uuid.UUID, PostMetrics]:
+    """Our unlinked posts matched to the account's recent posts on caption (or title) and
+    time: published within ``LINK_WINDOW`` before the send's record, never after now; each
+    platform post is given to one of ours at most, the oldest first."""
     claimed: set[str] = set()
-    linked, seen = [], {}
-    for row in sorted(rows, key=lambda r: r.published_at or now):
-        sent = as_utc(row.published_at or now)
+    found: dict[uuid.UUID, PostMetrics] = {}
+    for due in sorted(unlinked, key=lambda d: d.published_at or now):
+        sent = as_utc(due.published_at or now)
         for metrics in recent:
             when = as_utc(metrics.published_at) if metrics.published_at else None
             if metrics.platform_post_id in claimed or when is None:
                 continue
-            if not (sent - LINK_WINDOW <= when <= max(sent, now) + timedelta(minutes=5)):
+            if not sent - LINK_WINDOW <= when <= max(sent, now) + timedelta(minutes=5):
                 continue
-            if same_text(metrics.caption, row.caption) or same_text(metrics.title, row.caption):
+            if same_text(metrics.caption, due.caption) or same_text(metrics.title, due.caption):
                 claimed.add(metrics.platform_post_id)
-                row.platform_post_id, row.link_state, row.note = (
-                    metrics.platform_post_id,
-                    "linked",
-                    None,
-                )
-                linked.append(row)
-                seen[metrics.platform_post_id] = metrics
+                found[due.id] = metrics
                 break
-    return linked, seen
+    return found
 
 
 def _refresh_links(session: Session, rows: list[AnalyticsPost]) -> list[AnalyticsPost]:
@@ -503,7 +507,9 @@ def _advance(row: AnalyticsPost, now: datetime) -> str:
 
 
 def snapshot_account(runtime: Runtime, account_id: str) -> dict[str, int]:
-    """Take every due snapshot of one account's posts (linking first where needed)."""
+    """Take every due snapshot of one account's posts (linking first where needed). Three
+    steps: read what is due (and links the publish path found meanwhile), call the platform
+    with no transaction open, write the snapshots of the rows still due."""
     now = runtime.clock.now()
     counts: dict[str, int] = defaultdict(int)
     with runtime.db.session() as session:
@@ -520,62 +526,76 @@ def snapshot_account(runtime: Runtime, account_id: str) -> dict[str, int]:
             return {}
         session.expunge(account)
         _refresh_links(session, rows)
+        due = [Due(r.id, r.platform_post_id, r.caption, r.published_at) for r in rows]
         session.commit()
-        ids = [r.id for r in rows]
     paced = PacedPlatform(runtime, account)
+    matched: dict[uuid.UUID, PostMetrics] = {}
     read: dict[str, PostMetrics] = {}
     failure: PlatformError | None = None
     try:
-        with runtime.db.session() as session:
-            rows = list(session.scalars(sa.select(AnalyticsPost).where(AnalyticsPost.id.in_(ids))))
-            unlinked = [r for r in rows if r.platform_post_id is None]
-            if unlinked:
-                _, seen = _link(paced, unlinked, now)
-                read.update(seen)
-                session.commit()
-            wanted = [
-                r.platform_post_id
-                for r in rows
-                if r.platform_post_id and r.platform_post_id not in read
-            ]
+        unlinked = [d for d in due if d.platform_post_id is None]
+        if unlinked:
+            matched = match_posts(paced.recent(20), unlinked, now)
+        wanted = [d.platform_post_id for d in due if d.platform_post_id]
         if wanted:
-            read.update(paced.posts(wanted))
+            read = paced.posts(wanted)
     except PlatformError as exc:
         failure = exc
         log.info("analytics: reading @%s failed: %s", account.username, exc.message)
+    read.update({m.platform_post_id: m for m in matched.values()})
     now = runtime.clock.now()
     with runtime.db.session() as session:
+        # Still due: a sweep running at the same time may have taken them meanwhile.
         rows = list(
             session.scalars(
-                sa.select(AnalyticsPost).where(AnalyticsPost.id.in_(ids)).with_for_update()
+                sa.select(AnalyticsPost)
+                .where(
+                    AnalyticsPost.id.in_([d.id for d in due]),
+                    AnalyticsPost.next_snapshot_at <= now,
+                )
+                .with_for_update()
             )
         )
         for row in rows:
-            if row.platform_post_id is None:
-                row.next_snapshot_at = now + (
-                    DRAFT_RETRY if row.link_state == "inbox_draft" else LINK_RETRY
+            if row.id in matched and row.platform_post_id is None:
+                row.platform_post_id, row.link_state, row.note = (
+                    matched[row.id].platform_post_id,
+                    "linked",
+                    None,
                 )
-                counts["waiting"] += 1
-                continue
-            metrics = read.get(row.platform_post_id)
-            if metrics is None:
-                if failure is not None:
-                    retry = failure.retry_after or LINK_RETRY.total_seconds()
-                    row.next_snapshot_at = now + timedelta(seconds=retry)
-                    row.note = f"the last read failed ({failure.code}): {failure.message}"
-                    counts["failed"] += 1
-                    continue
-                label = _advance(row, now)
-                row.link_state = "not_found"
-                row.note = (
-                    f"the platform did not return this post at the {label} snapshot "
-                    "(deleted, made private, or not public yet)"
-                )
-                counts["not_found"] += 1
-                continue
-            _apply(row, metrics)
-            label = _advance(row, now)
-            snapshot(session, row, metrics, now, label)
-            counts["taken"] += 1
+            counts[_take(session, row, read, failure, now)] += 1
         session.commit()
     return dict(counts)
+
+
+def _take(
+    session: Session,
+    row: AnalyticsPost,
+    read: dict[str, PostMetrics],
+    failure: PlatformError | None,
+    now: datetime,
+) -> str:
+    """One row's snapshot from what was read, or why none was taken."""
+    if row.platform_post_id is None:
+        row.next_snapshot_at = now + (
+            DRAFT_RETRY if row.link_state == "inbox_draft" else LINK_RETRY
+        )
+        return "waiting"
+    metrics = read.get(row.platform_post_id)
+    if metrics is None:
+        if failure is not None:
+            retry = failure.retry_after or LINK_RETRY.total_seconds()
+            row.next_snapshot_at = now + timedelta(seconds=retry)
+            row.note = f"the last read failed ({failure.code}): {failure.message}"
+            return "failed"
+        label = _advance(row, now)
+        row.link_state = "not_found"
+        row.note = (
+            f"the platform did not return this post at the {label} snapshot "
+            "(deleted, made private, or not public yet)"
+        )
+        return "not_found"
+    _apply(row, metrics)
+    label = _advance(row, now)
+    snapshot(session, row, metrics, now, label)
+    return "taken"

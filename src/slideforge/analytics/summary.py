@@ -21,7 +21,9 @@ from slideforge.analytics import query
 from slideforge.analytics.targets import visible
 from slideforge.auth.service import Caller
 from slideforge.kit.clock import as_utc, isoformat
-from slideforge.models import AnalyticsPost, AnalyticsTarget
+from slideforge.kit.errors import not_found
+from slideforge.kit.ids import parse_id
+from slideforge.models import AnalyticsPost, AnalyticsTarget, MetricSnapshot
 
 SORTS = ("published_at", "views", "likes", "comments", "shares")
 INTERACTIONS = ("likes", "comments", "shares", "saves")
@@ -264,4 +266,43 @@ def list_posts(
             "start": isoformat(period.start),
             "end": isoformat(period.end),
         },
+    }
+
+
+def post_detail(session: Session, caller: Caller, analytics_id: object) -> dict[str, Any]:
+    """One post's row and its snapshots, oldest first (the time series)."""
+    parsed = parse_id(analytics_id)
+    row = (
+        session.scalar(
+            sa.select(AnalyticsPost)
+            .join(AnalyticsTarget, AnalyticsTarget.id == AnalyticsPost.target_id)
+            .where(AnalyticsPost.id == parsed, visible(caller))
+        )
+        if parsed
+        else None
+    )
+    if row is None:
+        raise not_found("analytics post", "analytics_post_not_found")
+    snapshots = session.scalars(
+        sa.select(MetricSnapshot)
+        .where(MetricSnapshot.analytics_post_id == row.id)
+        .order_by(MetricSnapshot.taken_at, MetricSnapshot.id)
+    ).all()
+    return {
+        **post_row(row),
+        "milestonesDue": list(row.milestones_due or []),
+        "nextSnapshotAt": isoformat(row.next_snapshot_at),
+        "snapshots": [
+            {
+                "takenAt": isoformat(s.taken_at),
+                "ageSeconds": s.age_seconds,
+                "milestone": s.milestone,
+                **{
+                    n: getattr(s, n)
+                    for n in ("views", "likes", "comments", "shares", "saves", "reach", "clicks")
+                },
+                "extra": s.extra,
+            }
+            for s in snapshots
+        ],
     }

@@ -175,8 +175,15 @@ def create_profile(sandbox: TikTokWebSandbox, body: dict[str, Any]) -> SandboxPr
         raise SandboxError(f"unknown profile fields {unknown}")
     fields = {name: body[name] for name in _PROFILE_FIELDS if name in body}
     profile = sandbox.add_profile(handle, **fields)
-    for item in items:
-        create_post(sandbox, {"kind": "video", **item, "author": profile.handle})
+    added: list[str] = []
+    try:
+        for item in items:
+            added.append(create_post(sandbox, {"kind": "video", **item, "author": handle}).id)
+    except SandboxError:  # all or nothing
+        for post_id in added:
+            sandbox.remove_post(post_id)
+        sandbox.remove_profile(handle)
+        raise
     return profile
 
 

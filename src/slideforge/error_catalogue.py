@@ -625,6 +625,22 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "Send the URL of a photo post.",
     ),
     _api(
+        "invalid_tiktok_handle",
+        A.COPY_TIKTOK,
+        (422,),
+        "The TikTok handle is not a user name (@name, name) or a profile URL "
+        "https://www.tiktok.com/@name (no other path, query or host).",
+        "Send the bare user name, e.g. @creator.",
+    ),
+    _api(
+        "profile_not_found",
+        A.COPY_TIKTOK,
+        (422,),
+        "No public TikTok account has this user name (TikTok status 10202), or it is banned "
+        "(10221); data.reason says which.",
+        "Check the user name opens as a profile on tiktok.com.",
+    ),
+    _api(
         "tiktok_fetch_failed",
         A.COPY_TIKTOK,
         (502,),

@@ -15,6 +15,8 @@ Paths (what the fetcher maps real TikTok hosts onto)::
 
     GET  /@{user}/video/{id}          post page (HTML, rehydration JSON in a script element)
     GET  /@{user}/photo/{id}          same page without the video-detail scope (as TikTok)
+    GET  /@{handle}                   profile page (webapp.user-detail), see ``profiles.py``
+    GET  /api/post/item_list/         the account's items (XHR: secUid, count, cursor)
     GET|HEAD /t/{code}/               www.tiktok.com/t/ short link   -> 301 Location
     GET|HEAD /vm/{code}/, /vt/{code}/ vm./vt.tiktok.com short links  -> 301 Location
     GET  /cdn/{mirror}/{bucket}/{key}~tplv-photomode-image.{ext}?x-expires=…&x-signature=…
@@ -61,6 +63,11 @@ Reproduced:
 - Resilience option ``page_redirect`` (not documented TikTok behaviour): user-less page paths
   answer 301 to the author's path or to any URL, to check that only same-post paths are
   followed, and only on the web base.
+- Profiles (``add_profile``): the profile page and the item list XHR with TikTok's user
+  status codes (10202 no such user, 10221 banned, 10222 private), described in
+  ``profiles.py``. Every counter (an item's plays, likes, comments, shares, saves; a
+  profile's followers and hearts) grows with the clock, deterministic from
+  ``engagement_seed`` (``engagement.py``); an item created later than "now" is not listed.
 - Every non-admin request is logged (method, path, query, headers, cookies, status, kind,
   note) for tests to assert on.
 
@@ -74,6 +81,7 @@ Modules: ``records.py`` (the post, slide, option and log records, constants), ``
 (what a registered post is built from: authors, music, captions, image sizes), ``state.py``
 (``TikTokWebSandbox``: the state and its Python API), ``items.py`` (the item JSON of a post),
 ``pages.py`` (post pages, home and login pages, short links, rate limit, cookies),
+``profiles.py`` (profile pages and the item list), ``engagement.py`` (the counters' growth),
 ``challenge.py`` (the WAF challenge), ``signing.py`` (signed image URLs), ``images.py`` (the
 photo CDN), ``admin.py`` (the ``/__sandbox/`` routes) and ``app.py`` (``create_app``).
 """
@@ -85,6 +93,7 @@ from platform_sandbox.tiktok_web.records import (
     SandboxAuthor,
     SandboxMusic,
     SandboxPost,
+    SandboxProfile,
     SandboxSlide,
     WebConfig,
 )
@@ -96,6 +105,7 @@ __all__ = [
     "SandboxError",
     "SandboxMusic",
     "SandboxPost",
+    "SandboxProfile",
     "SandboxSlide",
     "TikTokWebSandbox",
     "WebConfig",

@@ -7,6 +7,11 @@ plumbing (``platform_sandbox.common.admin_endpoint``: JSON object bodies, errors
   duration}?, title, slides [{data: base64, ending?}], status, viewers[], canonical_only,
   broken_mirror, duration (video));
 - ``GET|PATCH|DELETE posts/{id}``;
+- ``GET|POST profiles``: list, or register one (body: handle, nickname?, signature?,
+  verified?, private?, status active|banned, followers?, following?, hearts?, diggs?, and
+  items[]: posts of this account, each a ``posts`` body without author; ``created_at``
+  (ISO 8601, default now) in a post body is its creation time);
+- ``GET|PATCH|DELETE profiles/{handle}`` (GET adds its counters now and its items' ids);
 - ``POST short-links`` ({code?, post_id | target});
 - ``POST sessions`` ({sessionid});
 - ``GET|PUT|PATCH config`` (the ``WebConfig`` fields);
@@ -24,9 +29,16 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from platform_sandbox.common import AdminCall, Endpoint, SandboxError, admin_endpoint, then
+from platform_sandbox.common import (
+    AdminCall,
+    Endpoint,
+    SandboxError,
+    admin_endpoint,
+    parse_when,
+    then,
+)
 from platform_sandbox.tiktok_web.posts import PostFields
-from platform_sandbox.tiktok_web.records import SandboxPost
+from platform_sandbox.tiktok_web.records import SandboxPost, SandboxProfile
 from platform_sandbox.tiktok_web.state import TikTokWebSandbox
 
 
@@ -49,6 +61,16 @@ def admin_call(
             return (lambda: sandbox.update_post(post_id, **body).summary()), 200
         case ("DELETE", ["posts", post_id]):
             return then(lambda: sandbox.remove_post(post_id), None), 204
+        case ("GET", ["profiles"]):
+            return (lambda: {"profiles": [p.summary() for p in sandbox.profiles()]}), 200
+        case ("POST", ["profiles"]):
+            return (lambda: _profile_view(sandbox, create_profile(sandbox, body))), 201
+        case ("GET", ["profiles", handle]):
+            return (lambda: _profile_view(sandbox, sandbox.get_profile(handle))), 200
+        case ("PATCH", ["profiles", handle]):
+            return (lambda: _profile_view(sandbox, sandbox.update_profile(handle, **body))), 200
+        case ("DELETE", ["profiles", handle]):
+            return then(lambda: sandbox.remove_profile(handle), None), 204
         case ("POST", ["short-links"]):
             return (lambda: {"code": _add_short_link(sandbox, body)}), 201
         case ("POST", ["sessions"]):
@@ -111,6 +133,7 @@ def create_post(sandbox: TikTokWebSandbox, body: dict[str, Any]) -> SandboxPost:
         "music": body.get("music"),
         "status": body.get("status", "public"),
         "viewers": [str(v) for v in body.get("viewers", [])],
+        "created_at": parse_when(str(body["created_at"])) if body.get("created_at") else None,
     }
     if kind == "video":
         return sandbox.add_video_post(duration=int(body.get("duration", 15)), **fields)
@@ -124,6 +147,53 @@ def create_post(sandbox: TikTokWebSandbox, body: dict[str, Any]) -> SandboxPost:
         broken_mirror=bool(body.get("broken_mirror", False)),
         **fields,
     )
+
+
+_PROFILE_FIELDS = (
+    "nickname",
+    "signature",
+    "verified",
+    "private",
+    "status",
+    "followers",
+    "following",
+    "hearts",
+    "diggs",
+)
+
+
+def create_profile(sandbox: TikTokWebSandbox, body: dict[str, Any]) -> SandboxProfile:
+    """Register the profile an admin body describes, then its ``items`` (posts)."""
+    handle = body.get("handle")
+    if not isinstance(handle, str) or not handle:
+        raise SandboxError("handle is required")
+    items = body.get("items", [])
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise SandboxError("items must be a list of post objects")
+    unknown = sorted(set(body) - {"handle", "items", *_PROFILE_FIELDS})
+    if unknown:
+        raise SandboxError(f"unknown profile fields {unknown}")
+    fields = {name: body[name] for name in _PROFILE_FIELDS if name in body}
+    profile = sandbox.add_profile(handle, **fields)
+    added: list[str] = []
+    try:
+        for item in items:
+            added.append(create_post(sandbox, {"kind": "video", **item, "author": handle}).id)
+    except SandboxError:  # all or nothing
+        for post_id in added:
+            sandbox.remove_post(post_id)
+        sandbox.remove_profile(handle)
+        raise
+    return profile
+
+
+def _profile_view(sandbox: TikTokWebSandbox, profile: SandboxProfile) -> dict[str, Any]:
+    counters = sandbox.profile_counters(profile)
+    return {
+        **profile.summary(),
+        "now": asdict(counters),
+        "items": [post.id for post in sandbox.profile_items(profile)],
+    }
 
 
 def _slides(entries: list[Any]) -> list[bytes]:

@@ -20,10 +20,12 @@ from platform_sandbox.tiktok_web.pages import (
     answer_page,
     answer_short_link,
 )
+from platform_sandbox.tiktok_web.profiles import answer_item_list, answer_profile
 from platform_sandbox.tiktok_web.records import Visit, WebReply, not_found
 from platform_sandbox.tiktok_web.state import TikTokWebSandbox
 
 _PAGE_PATH = re.compile(r"/@([^/]*)/(photo|video)/(\d{1,25})/?")
+_PROFILE_PATH = re.compile(r"/@([^/]{1,64})/?")
 _SHORT_CODE = re.compile(r"[A-Za-z0-9]{1,64}")
 _GZIP_FROM = 1024  # bytes: smaller bodies go out as they are
 
@@ -66,6 +68,10 @@ def create_app(sandbox: TikTokWebSandbox | None = None) -> Starlette:
     async def page(request: Request) -> Response:
         match = _PAGE_PATH.fullmatch(request.url.path)
         if match is None:
+            handle = _PROFILE_PATH.fullmatch(request.url.path)
+            if handle is not None:
+                reply = answer_profile(state, handle.group(1), _visit(state, request))
+                return _respond(state, request, reply)
             return _respond(state, request, not_found("other"))
         user, kind, post_id = match.groups()
         reply = answer_page(state, user, post_id, kind == "photo", _visit(state, request))
@@ -88,6 +94,10 @@ def create_app(sandbox: TikTokWebSandbox | None = None) -> Starlette:
         )
         return _respond(state, request, reply)
 
+    async def item_list(request: Request) -> Response:
+        query = dict(request.query_params)
+        return _respond(state, request, answer_item_list(state, query, _visit(state, request)))
+
     async def home(request: Request) -> Response:
         return _respond(state, request, answer_home(state, _visit(state, request)))
 
@@ -103,6 +113,8 @@ def create_app(sandbox: TikTokWebSandbox | None = None) -> Starlette:
         Route("/vm/{code:path}", short_link, methods=get),
         Route("/vt/{code:path}", short_link, methods=get),
         Route("/cdn/{mirror}/{bucket}/{name}", image, methods=get),
+        Route("/api/post/item_list/", item_list, methods=get),
+        Route("/api/post/item_list", item_list, methods=get),
         Route("/{rest:path}", page, methods=get),
     ]
     app = Starlette(routes=routes)

@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from platform_sandbox.tiktok_web.engagement import ItemCounters
 from platform_sandbox.tiktok_web.records import (
     HASHTAG,
     STATUS_CODES,
@@ -16,10 +17,16 @@ from platform_sandbox.tiktok_web.records import (
 
 ImageUrls = Callable[[SandboxSlide], list[str]]
 """A slide → its signed URLs on each mirror (``ImageSigner.urls`` for one page)."""
+Counters = Callable[[SandboxPost], ItemCounters]
+"""A post → its counters now (``TikTokWebSandbox.item_counters``)."""
 
 
 def video_detail(
-    post: SandboxPost | None, session: str | None, base: str, image_urls: ImageUrls
+    post: SandboxPost | None,
+    session: str | None,
+    base: str,
+    image_urls: ImageUrls,
+    counters: Counters,
 ) -> tuple[dict[str, Any], str]:
     """The page's ``webapp.video-detail`` for a visitor with ``session`` (None: logged out)
     and the request log's note: the item, or TikTok's status code of a post that is not
@@ -31,7 +38,7 @@ def video_detail(
         can_see = post.status in ("private", "private_account") and session in post.viewers
         if not can_see:
             return _not_shown(post.status), post.status
-    item = item_struct(post, base, image_urls)
+    item = item_struct(post, base, image_urls, counters(post))
     note = "ok"
     if post.status == "content_classified":
         item["isContentClassified"] = True
@@ -83,8 +90,11 @@ def text_extra(desc: str) -> list[dict[str, Any]]:
     return extras
 
 
-def item_struct(post: SandboxPost, base: str, image_urls: ImageUrls) -> dict[str, Any]:
-    """``itemInfo.itemStruct``: the post as TikTok's pages describe it."""
+def item_struct(
+    post: SandboxPost, base: str, image_urls: ImageUrls, counters: ItemCounters
+) -> dict[str, Any]:
+    """``itemInfo.itemStruct`` (also one entry of an item list's ``itemList``): the post as
+    TikTok's pages describe it, with its counters now."""
     author = post.author
     first = post.slides[0] if post.slides else None
     width, height = (first.width, first.height) if first else (1080, 1920)
@@ -137,21 +147,8 @@ def item_struct(post: SandboxPost, base: str, image_urls: ImageUrls) -> dict[str
             {"id": e["hashtagId"], "title": e["hashtagName"], "desc": "", "isCommerce": False}
             for e in extras
         ],
-        "stats": {
-            "diggCount": 12_400,
-            "shareCount": 310,
-            "commentCount": 98,
-            "playCount": 245_000,
-            "collectCount": "1520",
-        },
-        "statsV2": {
-            "diggCount": "12400",
-            "shareCount": "310",
-            "commentCount": "98",
-            "playCount": "245000",
-            "collectCount": "1520",
-            "repostCount": "0",
-        },
+        "stats": counters.stats(),
+        "statsV2": counters.stats_v2(),
         "warnInfo": [],
         "originalItem": False,
         "officalItem": False,

@@ -60,7 +60,7 @@ def json_for_script(data: Any) -> str:
     )
 
 
-def _universal_script(scope: dict[str, Any]) -> str:
+def universal_script(scope: dict[str, Any]) -> str:
     return (
         '<script id="__UNIVERSAL_DATA_FOR_REHYDRATION__" type="application/json">'
         + json_for_script({"__DEFAULT_SCOPE__": scope})
@@ -77,10 +77,10 @@ def answer_page(
     """``GET /@{user}/video|photo/{id}``; a page that shows content sets the visitor's
     cookies."""
     with sandbox.lock:
-        reply = _rate_limited(sandbox) or _page(sandbox, request_user, post_id, photo_path, visit)
+        reply = rate_limited(sandbox) or _page(sandbox, request_user, post_id, photo_path, visit)
         reply.post_id = post_id
         if reply.status == 200 and reply.note != "challenge" and reply.body:
-            reply.headers.extend(_cookies_to_set(sandbox, visit))
+            reply.headers.extend(cookies_to_set(sandbox, visit))
         return reply
 
 
@@ -88,9 +88,9 @@ def _page(
     sandbox: TikTokWebSandbox, request_user: str, post_id: str, photo_path: bool, visit: Visit
 ) -> WebReply:
     config = sandbox.config
-    blocked = _blocked(sandbox, visit.cookies)
-    if blocked is not None:
-        return blocked
+    refused = blocked(sandbox, visit.cookies)
+    if refused is not None:
+        return refused
     redirect = config.page_redirect
     if redirect and request_user in ("", "_"):
         if redirect == "user_path":
@@ -121,7 +121,7 @@ def _page(
     def image_urls(slide: SandboxSlide) -> list[str]:
         return sandbox.signer.urls(visit.base, slide, expires)
 
-    detail, note = video_detail(post, session, visit.base, image_urls)
+    detail, note = video_detail(post, session, visit.base, image_urls, sandbox.item_counters)
     canonical_user = post.author.unique_id if post is not None else request_user or "_"
     canonical = f"{REAL_WEB}/@{canonical_user}/video/{post_id}"
     page_html = _render_page(
@@ -134,7 +134,7 @@ def _page(
     return WebReply(200, page_html.encode(), note=note, gzip_ok=True)
 
 
-def _blocked(sandbox: TikTokWebSandbox, cookies: dict[str, str]) -> WebReply | None:
+def blocked(sandbox: TikTokWebSandbox, cookies: dict[str, str]) -> WebReply | None:
     """What the site answers instead of a post page in the forbidden, empty and captcha
     modes, or while the WAF challenge is on and not solved (or always asked)."""
     config = sandbox.config
@@ -170,7 +170,7 @@ def _render_page(
     desc = post.desc if post is not None else ""
     title = f"{desc[:60]} | TikTok" if desc else f"{nickname} | TikTok"
     page_format = sandbox.config.page_format
-    context = _app_context(sandbox, visit.user_agent)
+    context = app_context(sandbox, visit.user_agent)
     if page_format == "universal":
         scope: dict[str, Any] = {
             "webapp.app-context": context,
@@ -184,7 +184,7 @@ def _render_page(
         }
         if detail is not None:
             scope["webapp.video-detail"] = detail
-        script = _universal_script(scope)
+        script = universal_script(scope)
     else:
         sigi = _sigi_state(detail, post_id, canonical, context)
         if page_format == "sigi":
@@ -247,7 +247,7 @@ def _sigi_state(
     }
 
 
-def _app_context(sandbox: TikTokWebSandbox, user_agent: str) -> dict[str, Any]:
+def app_context(sandbox: TikTokWebSandbox, user_agent: str) -> dict[str, Any]:
     return {
         "language": "en",
         "region": "US",
@@ -267,7 +267,7 @@ def _app_context(sandbox: TikTokWebSandbox, user_agent: str) -> dict[str, Any]:
     }
 
 
-def _cookies_to_set(sandbox: TikTokWebSandbox, visit: Visit) -> list[tuple[str, str]]:
+def cookies_to_set(sandbox: TikTokWebSandbox, visit: Visit) -> list[tuple[str, str]]:
     """``msToken`` always; ``ttwid`` and ``tt_chain_token`` when the visitor has none (or an
     unknown chain token)."""
     cookies = visit.cookies
@@ -282,7 +282,7 @@ def _cookies_to_set(sandbox: TikTokWebSandbox, visit: Visit) -> list[tuple[str, 
     return out
 
 
-def _rate_limited(sandbox: TikTokWebSandbox) -> WebReply | None:
+def rate_limited(sandbox: TikTokWebSandbox) -> WebReply | None:
     """429 (with ``Retry-After`` unless it is None) when this request is one of the next N
     rate-limited page and short-link requests."""
     if not sandbox.count_down("rate_limit_count"):
@@ -298,17 +298,17 @@ def _rate_limited(sandbox: TikTokWebSandbox) -> WebReply | None:
 def answer_home(sandbox: TikTokWebSandbox, visit: Visit) -> WebReply:
     with sandbox.lock:
         scope = {
-            "webapp.app-context": _app_context(sandbox, visit.user_agent),
+            "webapp.app-context": app_context(sandbox, visit.user_agent),
             "seo.abtest": {"canonical": REAL_WEB + "/", "pageId": "", "vidList": []},
         }
         body = (
             '<!DOCTYPE html><html lang="en"><head><meta charSet="UTF-8"/>'
             '<title>TikTok - Make Your Day</title></head><body><div id="app"></div>'
-            + _universal_script(scope)
+            + universal_script(scope)
             + "</body></html>"
         )
         reply = WebReply(200, body.encode(), kind="home", gzip_ok=True)
-        reply.headers.extend(_cookies_to_set(sandbox, visit))
+        reply.headers.extend(cookies_to_set(sandbox, visit))
         return reply
 
 
@@ -320,7 +320,7 @@ def answer_short_link(sandbox: TikTokWebSandbox, code: str) -> WebReply:
     """``/t/{code}/``, ``/vm/{code}/``, ``/vt/{code}/``: 301 to the post's long URL (with
     TikTok's share parameters), to the link's target, or home for an unknown code."""
     with sandbox.lock:
-        limited = _rate_limited(sandbox)
+        limited = rate_limited(sandbox)
         if limited is not None:
             limited.kind = "short_link"
             return limited

@@ -9,6 +9,7 @@ import io
 import re
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, TypedDict
 
 from PIL import Image, UnidentifiedImageError
@@ -31,6 +32,7 @@ class PostFields(TypedDict, total=False):
     music: SandboxMusic | dict[str, Any] | None  # {id?, title, author, original, duration}
     status: str  # one of POST_STATUSES, default "public"
     viewers: Iterable[str]  # sessionids that may see a private post
+    created_at: datetime | None  # when it was posted (``createTime``); default: now
 
 
 def author_named(author: str | SandboxAuthor, nickname: str | None) -> SandboxAuthor:

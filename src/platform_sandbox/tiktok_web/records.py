@@ -16,12 +16,18 @@ PostStatus = Literal[
 WebMode = Literal["normal", "forbidden", "empty", "captcha", "login_wall"]
 PageFormat = Literal["universal", "sigi", "sigi_persisted"]
 ChallengeMode = Literal["off", "once", "always"]
-RequestKind = Literal["page", "short_link", "image", "home", "login", "other"]
+RequestKind = Literal[
+    "page", "profile", "item_list", "short_link", "image", "home", "login", "other"
+]
+ProfileStatus = Literal["active", "banned"]
+ItemListMode = Literal["normal", "empty", "repeat"]
 
 POST_STATUSES: tuple[str, ...] = get_args(PostStatus)
 WEB_MODES: tuple[str, ...] = get_args(WebMode)
 PAGE_FORMATS: tuple[str, ...] = get_args(PageFormat)
 CHALLENGE_MODES: tuple[str, ...] = get_args(ChallengeMode)
+PROFILE_STATUSES: tuple[str, ...] = get_args(ProfileStatus)
+ITEM_LIST_MODES: tuple[str, ...] = get_args(ItemListMode)
 IMAGE_ENDINGS = {
     "jpeg": "image/jpeg",
     "jpg": "image/jpeg",
@@ -35,6 +41,13 @@ STATUS_CODES: dict[str, tuple[int, str]] = {
     "deleted": (10204, "item doesn't exist"),
     "region_locked": (10231, "item is not available in your region"),
 }
+# webapp.user-detail statusCode of a profile page: 10202 no such user (tiktok-scraper's
+# "404" code), 10221 a banned account (also seen for missing ones), 10222 a private account
+# (served WITH userInfo, privateAccount true and videoCount 0 for visitors; yt-dlp #14585).
+USER_NOT_FOUND = (10202, "user not exist")
+USER_BANNED = (10221, "user banned")
+USER_PRIVATE = (10222, "author_secret")
+ITEM_LIST_MAX_COUNT = 35  # the largest page of /api/post/item_list/ (the web app asks 35)
 MIRRORS = ("p16-sign-va", "p19-sign")
 BUCKET = "tos-maliva-i-photomode-us"
 REAL_WEB = "https://www.tiktok.com"
@@ -114,6 +127,41 @@ class SandboxPost:
         }
 
 
+@dataclass
+class SandboxProfile:
+    """A registered account: its page ``/@{handle}`` and its items (the posts whose author is
+    this user name). ``followers``/``hearts`` are what it had when registered; both grow
+    with its items' counters (``engagement.py``)."""
+
+    author: SandboxAuthor
+    signature: str = ""
+    verified: bool = False
+    private: bool = False
+    status: str = "active"
+    followers: int = 0
+    following: int = 0
+    hearts: int = 0
+    diggs: int = 0
+
+    @property
+    def handle(self) -> str:
+        return self.author.unique_id
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "handle": self.handle,
+            "author": asdict(self.author),
+            "signature": self.signature,
+            "verified": self.verified,
+            "private": self.private,
+            "status": self.status,
+            "followers": self.followers,
+            "following": self.following,
+            "hearts": self.hearts,
+            "diggs": self.diggs,
+        }
+
+
 @dataclass(frozen=True)
 class ShortLink:
     """Where a short link goes: a registered post, or any URL."""
@@ -160,14 +208,27 @@ class WebConfig:
     # name (``/@_/video/<id>``) answer 301, to ``/@<author>/video/<id>`` for "user_path", or
     # to the given absolute URL.
     page_redirect: str | None = None
+    # The seed of the counters' growth (``engagement.py``).
+    engagement_seed: int = 0
+    # /api/post/item_list/: "normal"; "empty" answers 200 with an empty body (what TikTok
+    # gives XHRs it refuses, e.g. unsigned ones); "repeat" ignores the cursor and sends the
+    # first page again (yt-dlp #14031, "TikTok API keeps sending the same page").
+    item_list_mode: str = "normal"
 
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "web_mode": WEB_MODES,
     "page_format": PAGE_FORMATS,
     "challenge": CHALLENGE_MODES,
+    "item_list_mode": ITEM_LIST_MODES,
 }
-_COUNTS = ("challenge_max_answer", "rate_limit_count", "stale_image_urls", "image_url_ttl")
+_COUNTS = (
+    "challenge_max_answer",
+    "rate_limit_count",
+    "stale_image_urls",
+    "image_url_ttl",
+    "engagement_seed",
+)
 _OPTIONAL_STRINGS = ("page_redirect", "public_base_url")
 
 

@@ -15,6 +15,13 @@ from starlette.requests import Request
 
 from platform_sandbox.common import SandboxError
 from platform_sandbox.tiktok_web.challenge import WafChallenges
+from platform_sandbox.tiktok_web.engagement import (
+    DEFAULT_REACH,
+    ItemCounters,
+    ProfileCounters,
+    item_counters,
+    profile_counters,
+)
 from platform_sandbox.tiktok_web.posts import (
     PostFields,
     author_named,
@@ -25,8 +32,10 @@ from platform_sandbox.tiktok_web.posts import (
 from platform_sandbox.tiktok_web.records import (
     IMAGE_ENDINGS,
     POST_STATUSES,
+    PROFILE_STATUSES,
     LoggedRequest,
     SandboxPost,
+    SandboxProfile,
     SandboxSlide,
     ShortLink,
     WebConfig,
@@ -61,6 +70,7 @@ class TikTokWebSandbox:
             self.config = WebConfig()
             self.challenges = WafChallenges(self._secret)
             self._posts: dict[str, SandboxPost] = {}
+            self._profiles: dict[str, SandboxProfile] = {}
             self._keys: dict[str, tuple[str, int]] = {}
             self._short_links: dict[str, ShortLink] = {}
             self._sessions: set[str] = set()
@@ -130,17 +140,23 @@ class TikTokWebSandbox:
         post_id = fields.get("post_id")
         if post_id is not None and not _POST_ID.fullmatch(post_id):
             raise SandboxError("post_id must be digits")
+        created_at = fields.get("created_at")
+        created = self.now_seconds() if created_at is None else int(created_at.timestamp())
+        author = author_named(fields.get("author", "creator"), fields.get("nickname"))
+        profile = self.find_profile(author.unique_id)
+        if profile is not None and fields.get("nickname") is None:
+            author = profile.author
         return SandboxPost(
             id=post_id or "",
             kind=kind,
-            author=author_named(fields.get("author", "creator"), fields.get("nickname")),
+            author=author,
             desc=desc_with_hashtags(fields.get("caption", ""), fields.get("hashtags", ())),
             title=title,
             music=music_from(fields.get("music")),
             slides=[],
             status=status,
             viewers=set(fields.get("viewers", ())),
-            create_time=self.now_seconds(),
+            create_time=created,
         )
 
     def _register(self, post: SandboxPost, slides: list[tuple[bytes, str]]) -> SandboxPost:
@@ -206,6 +222,110 @@ class TikTokWebSandbox:
         with self.lock:
             found = self._keys.get(key)
             return None if found is None else (self._posts[found[0]], found[1])
+
+    # ------------------------------------------------------------------ profiles
+
+    def add_profile(
+        self,
+        handle: str,
+        *,
+        nickname: str | None = None,
+        signature: str = "",
+        verified: bool = False,
+        private: bool = False,
+        status: str = "active",
+        followers: int = 0,
+        following: int = 0,
+        hearts: int = 0,
+        diggs: int = 0,
+    ) -> SandboxProfile:
+        """Register the account ``handle`` (replacing one of the same name): its page
+        ``/@{handle}`` and its item list show it and the posts whose author it is.
+        ``followers`` and ``hearts`` are its counters before its items' own counters count;
+        ``status`` "banned" serves TikTok's banned-account page."""
+        if status not in PROFILE_STATUSES:
+            raise SandboxError(f"status must be one of {list(PROFILE_STATUSES)}")
+        counts = {"followers": followers, "following": following, "hearts": hearts}
+        counts["diggs"] = diggs
+        for name, value in counts.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise SandboxError(f"{name} must be a non-negative integer")
+        profile = SandboxProfile(
+            author=author_named(handle, nickname),
+            signature=str(signature),
+            verified=bool(verified),
+            private=bool(private),
+            status=status,
+            **counts,
+        )
+        with self.lock:
+            self._profiles[handle.casefold()] = profile
+        return profile
+
+    def update_profile(self, handle: str, **changes: Any) -> SandboxProfile:
+        """Change ``nickname``, ``signature``, ``verified``, ``private``, ``status`` or a
+        base counter (``followers``, ``following``, ``hearts``, ``diggs``)."""
+        with self.lock:
+            profile = self.get_profile(handle)
+            current: dict[str, Any] = profile.summary()
+            current["nickname"] = profile.author.nickname
+            for name in ("handle", "author"):
+                del current[name]
+            unknown = sorted(set(changes) - set(current))
+            if unknown:
+                raise SandboxError(f"cannot change {unknown} of a profile")
+            return self.add_profile(profile.handle, **{**current, **changes})
+
+    def get_profile(self, handle: str) -> SandboxProfile:
+        profile = self.find_profile(handle)
+        if profile is None:
+            raise SandboxError(f"no profile @{handle}", status=404, code="not_found")
+        return profile
+
+    def find_profile(self, handle: str) -> SandboxProfile | None:
+        with self.lock:
+            return self._profiles.get(handle.casefold())
+
+    def profiles(self) -> list[SandboxProfile]:
+        with self.lock:
+            return list(self._profiles.values())
+
+    def remove_profile(self, handle: str) -> None:
+        with self.lock:
+            self.get_profile(handle)
+            del self._profiles[handle.casefold()]
+
+    def profile_items(self, profile: SandboxProfile) -> list[SandboxPost]:
+        """The account's posts a visitor's item list shows, newest first: public (and
+        content-classified) posts created by now."""
+        now = self.now_seconds()
+        with self.lock:
+            mine = [
+                post
+                for post in self._posts.values()
+                if post.author.unique_id.casefold() == profile.handle.casefold()
+                and post.status in ("public", "content_classified")
+                and post.create_time <= now
+            ]
+        return sorted(mine, key=lambda post: (post.create_time, int(post.id)), reverse=True)
+
+    def item_counters(self, post: SandboxPost) -> ItemCounters:
+        """The post's counters now (``engagement.py``); the reach is its author's followers
+        (twice, at least 1,000) when the author has a profile."""
+        profile = self.find_profile(post.author.unique_id)
+        reach = DEFAULT_REACH if profile is None else max(1_000, 2 * profile.followers)
+        return item_counters(
+            self.config.engagement_seed, post.id, post.create_time, self.now_seconds(), reach
+        )
+
+    def profile_counters(self, profile: SandboxProfile) -> ProfileCounters:
+        return profile_counters(
+            followers_base=profile.followers,
+            following=profile.following,
+            hearts_base=profile.hearts,
+            diggs=profile.diggs,
+            items=[self.item_counters(post) for post in self.profile_items(profile)],
+        )
 
     # ------------------------------------------------------------------ short links
 

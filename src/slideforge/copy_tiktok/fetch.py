@@ -736,6 +736,29 @@ def _check_proxy(proxy: str) -> str:
     return proxy.strip()
 
 
+def page_html(result: FetchResult, subject: str) -> str:
+    """The HTML of a 200 page about ``subject`` (e.g. "post 123"); 403, another status and
+    an empty page are failures (a 429 is checked before, a redirect by the caller)."""
+    if result.status == 403:
+        raise _failed(
+            f"TikTok refused this server (HTTP 403 for {subject}): an IP, TLS or region "
+            f"block; retry later, or set {SETTING_PROXY}",
+            "blocked",
+        )
+    if result.status != 200:
+        raise _failed(
+            f"TikTok answered HTTP {result.status} for {subject}; retry later", "http_error"
+        )
+    html = result.content.decode("utf-8", errors="replace")
+    if not html.strip():
+        raise _failed(
+            f"TikTok answered with an empty page for {subject} (usually a block of this "
+            f"server); retry later, or set {SETTING_PROXY}",
+            "empty_page",
+        )
+    return html
+
+
 def _rate_limited(headers: httpx.Headers, now: datetime) -> TikTokFetchError:
     seconds = retry_after_seconds(headers, now)
     when = f"retry after {seconds} seconds" if seconds is not None else "retry later"
@@ -1035,25 +1058,7 @@ class TikTokFetcher:
                     f"TikTok redirected post {post_id} to {path!r} instead of showing it",
                     "unexpected_redirect",
                 )
-            if result.status == 403:
-                raise _failed(
-                    f"TikTok refused this server (HTTP 403 for post {post_id}): an IP, TLS or "
-                    f"region block; retry later, or set {SETTING_PROXY}",
-                    "blocked",
-                )
-            if result.status != 200:
-                raise _failed(
-                    f"TikTok answered HTTP {result.status} for post {post_id}; retry later",
-                    "http_error",
-                )
-            html = result.content.decode("utf-8", errors="replace")
-            if not html.strip():
-                raise _failed(
-                    f"TikTok answered with an empty page for post {post_id} (usually a block "
-                    f"of this server); retry later, or set {SETTING_PROXY}",
-                    "empty_page",
-                )
-            scanner = _scan_page(html)
+            scanner = _scan_page(page_html(result, f"post {post_id}"))
             detail = _extract_detail(scanner, post_id)
             if not detail.has_json and "cs" in scanner.challenge:
                 if solved:
@@ -1062,7 +1067,7 @@ class TikTokFetcher:
                         "was solved; retry later",
                         "challenge",
                     )
-                self._answer_challenge(client, prepared, scanner.challenge, post_id)
+                self._answer_challenge(client, prepared, scanner.challenge, f"post {post_id}")
                 solved = True
                 continue
             if not detail.has_json and scanner.scripts:
@@ -1103,16 +1108,17 @@ class TikTokFetcher:
         client: SafeClient,
         prepared: _Prepared,
         elements: dict[str, str],
-        post_id: str,
+        subject: str,
     ) -> None:
+        """Set the cookies that answer the WAF challenge of a page about ``subject`` (e.g.
+        "post 123"), or raise ``challenge`` when it cannot be solved."""
         name = elements.get("wci", "")
         solution = solve_waf_challenge(
             elements.get("cs", ""), max_answer=self.config.challenge_max_answer
         )
         if solution is None or not _COOKIE_NAME.fullmatch(name):
             raise _failed(
-                f"TikTok blocked post {post_id} by a challenge that could not be solved; "
-                "retry later",
+                f"TikTok blocked {subject} by a challenge that could not be solved; retry later",
                 "challenge",
             )
         jar = client.cookies.jar

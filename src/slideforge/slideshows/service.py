@@ -23,7 +23,7 @@ from slideforge.kit.db import on_commit
 from slideforge.kit.envelope import Deleted
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
-from slideforge.kit.pagination import fetch_page, text_search
+from slideforge.kit.pagination import fetch_page, newest_first, text_search
 from slideforge.kit.safehttp import UnsafeUrlError
 from slideforge.models import File, Pack, Slideshow
 from slideforge.packs.service import readable_pack
@@ -128,9 +128,7 @@ def list_slideshows(
     query = sa.select(Slideshow).where(visible(caller), text_search(search, Slideshow.title))
     if status:
         query = query.where(Slideshow.status == status)
-    total, rows = fetch_page(
-        session, query, Slideshow.created_at.desc(), Slideshow.id, limit=limit, offset=offset
-    )
+    total, rows = fetch_page(session, query, *newest_first(Slideshow), limit=limit, offset=offset)
     return SlideshowList(
         slideshows=[summary(r) for r in rows], total=total, limit=limit, offset=offset
     )

@@ -48,6 +48,11 @@ def newest_first(model: Any) -> tuple[Any, Any]:
     return model.created_at.desc(), model.id
 
 
+def oldest_first(model: Any) -> tuple[Any, Any]:
+    """The order of ``model`` rows as they were created: oldest first, ties by id."""
+    return model.created_at, model.id
+
+
 # A list endpoint's ``?search=`` (what :func:`text_search` matches).
 SearchQuery = Annotated[str | None, Query(max_length=200)]
 

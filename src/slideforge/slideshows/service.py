@@ -75,25 +75,32 @@ def rendered_urls(slides: list[dict[str, Any]]) -> list[str]:
     return [s["rendered_image_url"] for s in slides if s.get("rendered_image_url")]
 
 
+def _summary_fields(row: Slideshow, slides: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a slideshow's summary (the list) and its full view both say of it."""
+    return {
+        "id": str(row.id),
+        "title": row.title,
+        "status": row.status,
+        "slideshow_type": row.slideshow_type,
+        "product_id": str(row.product_id) if row.product_id else None,
+        "preview_image_url": row.preview_image_url,
+        "slide_count": len(slides),
+        "created_at": isoformat(row.created_at),
+        "updated_at": isoformat(row.updated_at),
+    }
+
+
 def slideshow_out(row: Slideshow) -> SlideshowOut:
     slides = list(row.slides or [])
     return SlideshowOut(
-        id=str(row.id),
-        title=row.title,
-        status=row.status,
-        slideshow_type=row.slideshow_type,
+        **_summary_fields(row, slides),
         language=row.language,
-        product_id=str(row.product_id) if row.product_id else None,
         template_id=str(row.template_id) if row.template_id else None,
         original_prompt=row.original_prompt,
         source=row.source,
         copied_from=(row.settings or {}).get("copied_from"),
-        preview_image_url=row.preview_image_url,
         rendered_image_urls=rendered_urls(slides),
         last_rendered_at=isoformat(row.last_rendered_at),
-        created_at=isoformat(row.created_at),
-        updated_at=isoformat(row.updated_at),
-        slide_count=len(slides),
         revision=row.revision,
         settings=sl.settings_out(row.settings or {}, row.slideshow_type),
         slides=[sl.slide_out(i, s) for i, s in enumerate(slides)],
@@ -103,16 +110,7 @@ def slideshow_out(row: Slideshow) -> SlideshowOut:
 def summary(row: Slideshow) -> SlideshowSummary:
     slides = list(row.slides or [])
     return SlideshowSummary(
-        id=str(row.id),
-        title=row.title,
-        status=row.status,
-        slideshow_type=row.slideshow_type,
-        product_id=str(row.product_id) if row.product_id else None,
-        preview_image_url=row.preview_image_url,
-        slide_count=len(slides),
-        has_rendered_slide=bool(rendered_urls(slides)),
-        created_at=isoformat(row.created_at),
-        updated_at=isoformat(row.updated_at),
+        **_summary_fields(row, slides), has_rendered_slide=bool(rendered_urls(slides))
     )
 
 

@@ -63,25 +63,28 @@ def check_caption(caption: str) -> None:
         raise param_error("(#100) The caption has more than 20 @ mentions.", 2207040)
 
 
-def check_collaborators(raw: str) -> None:
+def _json_array(raw: str, refusal: str) -> list[Any]:
+    """``raw`` parsed as a JSON array; anything else is refused with ``refusal`` (code 100)."""
     try:
-        names = json.loads(raw)
-    except ValueError as exc:
-        raise param_error("(#100) Param collaborators must be a JSON array of usernames") from exc
-    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
-        raise param_error("(#100) Param collaborators must be a JSON array of usernames")
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, list):
+        raise param_error(refusal)
+    return value
+
+
+def check_collaborators(raw: str) -> None:
+    refusal = "(#100) Param collaborators must be a JSON array of usernames"
+    names = _json_array(raw, refusal)
+    if not all(isinstance(name, str) for name in names):
+        raise param_error(refusal)
     if len(names) > 3:
         raise param_error("(#100) At most 3 collaborators can be tagged.")
 
 
 def check_user_tags(raw: str, *, needs_position: bool) -> None:
-    try:
-        tags = json.loads(raw)
-    except ValueError as exc:
-        raise param_error("(#100) Param user_tags must be a JSON array") from exc
-    if not isinstance(tags, list):
-        raise param_error("(#100) Param user_tags must be a JSON array")
-    for tag in tags:
+    for tag in _json_array(raw, "(#100) Param user_tags must be a JSON array"):
         if not isinstance(tag, dict) or not isinstance(tag.get("username"), str):
             raise param_error("(#100) Each user tag needs a username")
         for axis in ("x", "y"):

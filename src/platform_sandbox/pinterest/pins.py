@@ -56,16 +56,9 @@ class PinterestPins(PinterestAccess):
                 id=self._next(1_022_106_077_903_000_000),
                 user_id=token.user_id,
                 app_id=token.app_id,
-                board_id=fields["board_id"],
+                **fields,
                 created_at=self._now(),
                 source_type=str(source_type),
-                title=fields["title"],
-                description=fields["description"],
-                link=fields["link"],
-                alt_text=fields["alt_text"],
-                dominant_color=fields["dominant_color"],
-                parent_pin_id=fields["parent_pin_id"],
-                note=fields["note"],
                 images=[] if plan.media_id else images,
                 media_id=plan.media_id,
                 cover=plan.cover,
@@ -81,6 +74,7 @@ class PinterestPins(PinterestAccess):
             return Reply(201, self._pin_view(pin))
 
     def _pin_fields(self, body: Mapping[str, Any], token: AccessToken) -> dict[str, Any]:
+        """The Pin's fields the request sets (board, texts, link, colour, parent), checked."""
         board_id = body.get("board_id")
         if board_id is None:
             raise invalid("Invalid request: 'board_id' is a required property")

@@ -16,7 +16,7 @@ from slideforge.auth.service import Caller
 from slideforge.billing.schemas import Credits, Ledger, LedgerEntry, Subscription, SubscriptionView
 from slideforge.kit.clock import isoformat
 from slideforge.kit.errors import ApiError
-from slideforge.kit.pagination import fetch_page
+from slideforge.kit.pagination import fetch_page, newest_first
 from slideforge.models import CreditEntry, Workspace
 
 
@@ -195,9 +195,7 @@ def ledger(
     period = period_of(now)
     _, _, remaining = balance(session, caller.workspace_id, period)
     query = sa.select(CreditEntry).where(CreditEntry.workspace_id == caller.workspace_id)
-    total, rows = fetch_page(
-        session, query, CreditEntry.created_at.desc(), CreditEntry.id, limit=limit, offset=offset
-    )
+    total, rows = fetch_page(session, query, *newest_first(CreditEntry), limit=limit, offset=offset)
     return Ledger(
         period=period,
         balance=remaining,

@@ -28,7 +28,7 @@ from slideforge.kit.crypto import random_token, sha256_hex
 from slideforge.kit.errors import ApiError
 from slideforge.kit.ids import split_list
 from slideforge.kit.images import EXTENSIONS, ImageError, probe_image, sniff_image
-from slideforge.kit.pagination import fetch_page
+from slideforge.kit.pagination import fetch_page, newest_first
 from slideforge.kit.safehttp import FetchError
 from slideforge.kit.storage import StorageError, check_key
 from slideforge.kit.video import probe_video, sniff_video
@@ -324,9 +324,7 @@ def list_files(
         query = query.where(File.context.in_([aliases.get(c, c) for c in contexts]))
     if media_type in ("image", "video"):
         query = query.where(File.content_type.like(f"{media_type}/%"))
-    total, rows = fetch_page(
-        session, query, File.created_at.desc(), File.id, limit=limit, offset=offset
-    )
+    total, rows = fetch_page(session, query, *newest_first(File), limit=limit, offset=offset)
     return FileList(
         files=[file_item(runtime, row) for row in rows],
         total=total,

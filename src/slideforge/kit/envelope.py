@@ -8,6 +8,7 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from fastapi import FastAPI, Request
@@ -321,6 +322,7 @@ def drop_nul(body: bytes) -> bytes:
     return _JSON_NUL.sub(rb"\1", body) if b"\\u0000" in body else body
 
 
+@dataclass(frozen=True)
 class BodyGuard:
     """ASGI middleware: caps request bodies (413), rejects JSON nested deeper than the limit
     (400 invalid_json), drops NUL characters from JSON text and query strings, and lets a
@@ -328,22 +330,13 @@ class BodyGuard:
 
     Paths under ``large_body_prefixes`` (raw uploads) get ``large_limit`` instead."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        json_limit: int,
-        json_depth: int,
-        large_body_prefixes: tuple[str, ...] = (),
-        large_limit: int = 0,
-        skip_prefixes: tuple[str, ...] = (),
-    ) -> None:
-        self.app = app
-        self.json_limit = json_limit
-        self.json_depth = json_depth
-        self.large_body_prefixes = large_body_prefixes
-        self.large_limit = large_limit
-        self.skip_prefixes = skip_prefixes
+    app: ASGIApp
+    _: KW_ONLY
+    json_limit: int
+    json_depth: int
+    large_body_prefixes: tuple[str, ...] = ()
+    large_limit: int = 0
+    skip_prefixes: tuple[str, ...] = ()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
-from fastapi import Query
+from fastapi import Depends, Query
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -29,6 +29,10 @@ def page_params(default_limit: int) -> Callable[..., Page]:
     return dependency
 
 
+# A list endpoint's ``?limit=&offset=``, 20 rows by default.
+PageDep = Annotated[Page, Depends(page_params(20))]
+
+
 def fetch_page(
     session: Session, query: sa.Select[T], *order_by: Any, limit: int, offset: int
 ) -> tuple[int, list[T]]:
@@ -37,6 +41,16 @@ def fetch_page(
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = list(session.scalars(query.order_by(*order_by).limit(limit).offset(offset)))
     return total, rows
+
+
+def newest_first(model: Any) -> tuple[Any, Any]:
+    """The order of a list of ``model`` rows: newest first, ties by id (for :func:`fetch_page`)."""
+    return model.created_at.desc(), model.id
+
+
+def oldest_first(model: Any) -> tuple[Any, Any]:
+    """The order of ``model`` rows as they were created: oldest first, ties by id."""
+    return model.created_at, model.id
 
 
 # A list endpoint's ``?search=`` (what :func:`text_search` matches).

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from slideforge.auth.deps import CallerDep, RuntimeDep, SessionDep
 from slideforge.kit.envelope import Deleted, Envelope, respond
-from slideforge.kit.pagination import Page, SearchQuery, page_params
+from slideforge.kit.pagination import PageDep, SearchQuery
 from slideforge.packs import service
 from slideforge.packs.schemas import (
     PackCreate,
@@ -21,7 +21,6 @@ from slideforge.packs.schemas import (
 )
 
 router = APIRouter(tags=["packs"])
-PageDep = Annotated[Page, Depends(page_params(20))]
 
 
 @router.get("/packs", response_model=Envelope[PackList])

@@ -5,17 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from slideforge.kit.validation import NOT_BLANK, RequestBody, Url, trimmed
 
+# Trimmed, then 1–120 characters, not blank.
+PackName = Annotated[
+    str, Field(min_length=1, max_length=120, pattern=NOT_BLANK), BeforeValidator(trimmed)
+]
+
 
 class PackCreate(RequestBody):
-    name: str = Field(min_length=1, max_length=120, pattern=NOT_BLANK)
+    name: PackName
     is_public: bool = False
-
-    _name = field_validator("name", mode="before")(trimmed)
 
 
 class PackUpdate(RequestBody):
@@ -23,13 +26,8 @@ class PackUpdate(RequestBody):
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
-    name: (
-        Annotated[str, Field(min_length=1, max_length=120, pattern=NOT_BLANK)]
-        | SkipJsonSchema[None]
-    ) = None
+    name: PackName | SkipJsonSchema[None] = None
     is_public: bool | SkipJsonSchema[None] = None
-
-    _name = field_validator("name", mode="before")(trimmed)
 
 
 class PackImageCreate(RequestBody):

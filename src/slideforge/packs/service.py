@@ -17,7 +17,7 @@ from slideforge.kit.clock import isoformat
 from slideforge.kit.envelope import Deleted
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
-from slideforge.kit.pagination import fetch_page, text_search
+from slideforge.kit.pagination import fetch_page, newest_first, oldest_first, text_search
 from slideforge.kit.safehttp import UnsafeUrlError
 from slideforge.models import Pack, PackImage
 from slideforge.packs.schemas import (
@@ -121,9 +121,7 @@ def list_packs(
             text_search(search, PackImage.search_text)
         )
         query = query.where(sa.or_(text_search(search, Pack.name), Pack.id.in_(matching_images)))
-    total, packs = fetch_page(
-        session, query, Pack.created_at.desc(), Pack.id, limit=limit, offset=offset
-    )
+    total, packs = fetch_page(session, query, *newest_first(Pack), limit=limit, offset=offset)
     ids = [pack.id for pack in packs]
     counts, previews = _counts(session, ids), _previews(session, ids)
     return PackList(
@@ -155,13 +153,8 @@ def owned_pack(session: Session, caller: Caller, pack_id: object) -> Pack:
 
 
 def pack_images(session: Session, pack_id: uuid.UUID) -> list[PackImage]:
-    return list(
-        session.scalars(
-            sa.select(PackImage)
-            .where(PackImage.pack_id == pack_id)
-            .order_by(PackImage.created_at, PackImage.id)
-        )
-    )
+    query = sa.select(PackImage).where(PackImage.pack_id == pack_id)
+    return list(session.scalars(query.order_by(*oldest_first(PackImage))))
 
 
 def get_pack(session: Session, caller: Caller, pack_id: object) -> PackDetail:

@@ -31,6 +31,7 @@ from slideforge.auth.service import Caller
 from slideforge.kit.clock import TimestampRangeError, isoformat, parse_timestamp
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
+from slideforge.kit.pagination import oldest_first
 from slideforge.models import Account, Post, PostRequest, PostTarget
 from slideforge.models.post import PostStatus, TargetStatus
 from slideforge.posts import scheduling
@@ -519,13 +520,8 @@ def created_view(post: Post, targets: list[PostTarget], duplicate: bool = False)
 
 
 def _targets(session: Session, post_id: uuid.UUID) -> list[PostTarget]:
-    return list(
-        session.scalars(
-            sa.select(PostTarget)
-            .where(PostTarget.post_id == post_id)
-            .order_by(PostTarget.created_at, PostTarget.id)
-        )
-    )
+    query = sa.select(PostTarget).where(PostTarget.post_id == post_id)
+    return list(session.scalars(query.order_by(*oldest_first(PostTarget))))
 
 
 def _implied_platform(body: PostInput) -> str | None:

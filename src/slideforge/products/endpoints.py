@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from slideforge.auth.deps import CallerDep, SessionDep
 from slideforge.kit.envelope import Deleted, Envelope, respond
-from slideforge.kit.pagination import Page, SearchQuery, page_params
+from slideforge.kit.pagination import PageDep, SearchQuery
 from slideforge.products import service
 from slideforge.products.schemas import ProductCreate, ProductList, ProductOut, ProductUpdate
 
 router = APIRouter(tags=["products"])
-PageDep = Annotated[Page, Depends(page_params(20))]
 
 
 @router.get("/products", response_model=Envelope[ProductList])

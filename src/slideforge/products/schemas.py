@@ -5,18 +5,21 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from slideforge.kit.validation import NOT_BLANK, RequestBody, Url, trimmed
 
+# Trimmed, then 1–200 characters, not blank.
+ProductName = Annotated[
+    str, Field(min_length=1, max_length=200, pattern=NOT_BLANK), BeforeValidator(trimmed)
+]
+
 
 class ProductCreate(RequestBody):
-    name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
+    name: ProductName
     description: str | None = Field(default=None, max_length=5000)
     url: Url | None = None
-
-    _strip_name = field_validator("name", mode="before")(trimmed)
 
 
 class ProductUpdate(RequestBody):
@@ -24,14 +27,9 @@ class ProductUpdate(RequestBody):
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
-    name: (
-        Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK)]
-        | SkipJsonSchema[None]
-    ) = None
+    name: ProductName | SkipJsonSchema[None] = None
     description: str | None = Field(default=None, max_length=5000)
     url: Url | None = None
-
-    _strip_name = field_validator("name", mode="before")(trimmed)
 
 
 class ProductOut(BaseModel):

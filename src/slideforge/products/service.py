@@ -13,7 +13,7 @@ from slideforge.kit.clock import isoformat
 from slideforge.kit.envelope import Deleted
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
-from slideforge.kit.pagination import fetch_page, text_search
+from slideforge.kit.pagination import fetch_page, newest_first, text_search
 from slideforge.models import Product
 from slideforge.products.schemas import ProductCreate, ProductList, ProductOut, ProductUpdate
 
@@ -68,9 +68,7 @@ def list_products(
     session: Session, caller: Caller, *, limit: int, offset: int, search: str | None
 ) -> ProductList:
     query = sa.select(Product).where(_visible(caller), text_search(search, Product.name))
-    total, rows = fetch_page(
-        session, query, Product.created_at.desc(), Product.id, limit=limit, offset=offset
-    )
+    total, rows = fetch_page(session, query, *newest_first(Product), limit=limit, offset=offset)
     return ProductList(
         products=[product_out(r) for r in rows], total=total, limit=limit, offset=offset
     )

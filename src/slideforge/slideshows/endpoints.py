@@ -5,12 +5,12 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from slideforge.auth.deps import CallerDep, RuntimeDep, SessionDep
 from slideforge.kit.envelope import Deleted, Envelope, error_responses, respond
-from slideforge.kit.pagination import Page, page_params
+from slideforge.kit.pagination import PageDep
 from slideforge.slideshows import generation, rendering, service
 from slideforge.slideshows.schemas import (
     GenerateBody,
@@ -24,7 +24,6 @@ from slideforge.slideshows.schemas import (
 from slideforge.slideshows.texts import regenerate_slide
 
 router = APIRouter(tags=["slideshows"])
-PageDep = Annotated[Page, Depends(page_params(20))]
 
 
 _errors = partial(

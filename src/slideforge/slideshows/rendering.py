@@ -72,22 +72,22 @@ class Use:
 def _fetch_error(use: Use, url: str, exc: Exception) -> ApiError:
     where = f"slide {use.slide} {use.field} ({url})"
     if isinstance(exc, UnsafeUrlError):
-        return ApiError(
-            "image_url_not_allowed",
+        code = "image_url_not_allowed"
+        message = (
             f"{where} cannot be fetched: {exc}. Use a public http(s) URL or upload the image "
-            "with POST /files.",
-            422,
-            data={"slide_index": use.slide, "field": use.field, "url": url},
+            "with POST /files."
         )
-    detail = str(exc)
-    if isinstance(exc, FetchError) and exc.reason == "status" and exc.status:
-        detail = f"the server answered HTTP {exc.status}"
+    else:
+        detail = str(exc)
+        if isinstance(exc, FetchError) and exc.reason == "status" and exc.status:
+            detail = f"the server answered HTTP {exc.status}"
+        code = "image_fetch_failed"
+        message = (
+            f"{where} could not be downloaded: {detail}. Fix the URL (PATCH the slide) and "
+            "render again."
+        )
     return ApiError(
-        "image_fetch_failed",
-        f"{where} could not be downloaded: {detail}. Fix the URL (PATCH the slide) and "
-        "render again.",
-        422,
-        data={"slide_index": use.slide, "field": use.field, "url": url},
+        code, message, 422, data={"slide_index": use.slide, "field": use.field, "url": url}
     )
 
 

@@ -23,7 +23,7 @@ from slideforge.kit.db import on_commit
 from slideforge.kit.envelope import Deleted
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
-from slideforge.kit.pagination import fetch_page, text_search
+from slideforge.kit.pagination import fetch_page, newest_first, text_search
 from slideforge.kit.safehttp import UnsafeUrlError
 from slideforge.models import File, Pack, Slideshow
 from slideforge.packs.service import readable_pack
@@ -75,25 +75,32 @@ def rendered_urls(slides: list[dict[str, Any]]) -> list[str]:
     return [s["rendered_image_url"] for s in slides if s.get("rendered_image_url")]
 
 
+def _summary_fields(row: Slideshow, slides: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a slideshow's summary (the list) and its full view both say of it."""
+    return {
+        "id": str(row.id),
+        "title": row.title,
+        "status": row.status,
+        "slideshow_type": row.slideshow_type,
+        "product_id": str(row.product_id) if row.product_id else None,
+        "preview_image_url": row.preview_image_url,
+        "slide_count": len(slides),
+        "created_at": isoformat(row.created_at),
+        "updated_at": isoformat(row.updated_at),
+    }
+
+
 def slideshow_out(row: Slideshow) -> SlideshowOut:
     slides = list(row.slides or [])
     return SlideshowOut(
-        id=str(row.id),
-        title=row.title,
-        status=row.status,
-        slideshow_type=row.slideshow_type,
+        **_summary_fields(row, slides),
         language=row.language,
-        product_id=str(row.product_id) if row.product_id else None,
         template_id=str(row.template_id) if row.template_id else None,
         original_prompt=row.original_prompt,
         source=row.source,
         copied_from=(row.settings or {}).get("copied_from"),
-        preview_image_url=row.preview_image_url,
         rendered_image_urls=rendered_urls(slides),
         last_rendered_at=isoformat(row.last_rendered_at),
-        created_at=isoformat(row.created_at),
-        updated_at=isoformat(row.updated_at),
-        slide_count=len(slides),
         revision=row.revision,
         settings=sl.settings_out(row.settings or {}, row.slideshow_type),
         slides=[sl.slide_out(i, s) for i, s in enumerate(slides)],
@@ -103,16 +110,7 @@ def slideshow_out(row: Slideshow) -> SlideshowOut:
 def summary(row: Slideshow) -> SlideshowSummary:
     slides = list(row.slides or [])
     return SlideshowSummary(
-        id=str(row.id),
-        title=row.title,
-        status=row.status,
-        slideshow_type=row.slideshow_type,
-        product_id=str(row.product_id) if row.product_id else None,
-        preview_image_url=row.preview_image_url,
-        slide_count=len(slides),
-        has_rendered_slide=bool(rendered_urls(slides)),
-        created_at=isoformat(row.created_at),
-        updated_at=isoformat(row.updated_at),
+        **_summary_fields(row, slides), has_rendered_slide=bool(rendered_urls(slides))
     )
 
 
@@ -128,9 +126,7 @@ def list_slideshows(
     query = sa.select(Slideshow).where(visible(caller), text_search(search, Slideshow.title))
     if status:
         query = query.where(Slideshow.status == status)
-    total, rows = fetch_page(
-        session, query, Slideshow.created_at.desc(), Slideshow.id, limit=limit, offset=offset
-    )
+    total, rows = fetch_page(session, query, *newest_first(Slideshow), limit=limit, offset=offset)
     return SlideshowList(
         slideshows=[summary(r) for r in rows], total=total, limit=limit, offset=offset
     )

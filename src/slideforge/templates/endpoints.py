@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from slideforge.auth.deps import CallerDep, RuntimeDep, SessionDep
 from slideforge.kit.envelope import Deleted, Envelope, error_responses, respond
-from slideforge.kit.pagination import Page, SearchQuery, page_params
+from slideforge.kit.pagination import PageDep, SearchQuery
 from slideforge.templates import service
 from slideforge.templates.schemas import (
     FromSlideshowBody,
@@ -21,7 +20,6 @@ from slideforge.templates.schemas import (
 )
 
 router = APIRouter(tags=["templates"])
-PageDep = Annotated[Page, Depends(page_params(20))]
 
 
 _errors = partial(

@@ -23,7 +23,7 @@ from slideforge.kit.crypto import sha256_hex
 from slideforge.kit.envelope import Deleted
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
-from slideforge.kit.pagination import fetch_page, text_search
+from slideforge.kit.pagination import fetch_page, newest_first, text_search
 from slideforge.models import File, Slideshow, Template
 from slideforge.models.template import WORKSPACE_OWNER
 from slideforge.products.service import check_reference
@@ -182,9 +182,7 @@ def list_templates(
     query = sa.select(Template).where(
         _visible(caller), text_search(search, Template.name, Template.description)
     )
-    total, rows = fetch_page(
-        session, query, Template.created_at.desc(), Template.id, limit=limit, offset=offset
-    )
+    total, rows = fetch_page(session, query, *newest_first(Template), limit=limit, offset=offset)
     return TemplateList(
         templates=[template_out(r, caller) for r in rows], total=total, limit=limit, offset=offset
     )

@@ -267,9 +267,16 @@ def _read_target(
             session.expunge(account)
         paced = PacedPlatform(runtime, account)
         return paced.profile(), paced.recent(limit)
+    from slideforge.copy_tiktok.fetch import FetchConfig
     from slideforge.copy_tiktok.profile import read_public_profile
 
-    return read_public_profile(runtime, handle, max_posts=limit)
+    return read_public_profile(
+        handle,
+        http=runtime.http,
+        config=FetchConfig.from_settings(runtime.settings),
+        clock=runtime.clock,
+        max_posts=limit,
+    )
 
 
 def run_refresh(runtime: Runtime, refresh_id: str) -> str:

@@ -150,7 +150,8 @@ def test_experiment_with_three_hooks_is_ranked_from_its_snapshots(
 ) -> None:
     api = make_api()
     with loop_sandboxes(runtime, server, clock, monkeypatch, seed=5) as boxes:
-        for _ in range(3):
+        # One account a post: each is free now (the pacing rules would delay a second one).
+        for _ in range(6):
             boxes.tiktok.connect(api, tags=["exp"])
         base = rendered(api, web, ["Base hook", "Body slide"])
         hooks = ["Nobody tells you this", "I tried it for 30 days", "Stop doing this"]
@@ -176,6 +177,9 @@ def test_experiment_with_three_hooks_is_ranked_from_its_snapshots(
         assert [v["hook"] for v in experiment["variants"]] == hooks
         post_ids = [p["post_id"] for p in experiment["posts"]]
         assert len(post_ids) == 6
+        assert [p["variant"] for p in experiment["posts"]] == ["H1", "H2", "H3"] * 2
+        used = [p["accounts"][0]["account_id"] for p in experiment["posts"]]
+        assert len(set(used)) == 6, experiment["posts"]
         run_until(clock, posted(api, post_ids), limit=180)
         # TikTok shows the public ids after moderation (30 s on this clock).
         clock.advance(seconds=60)

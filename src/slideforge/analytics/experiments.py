@@ -284,6 +284,8 @@ def results(
         .where(visible(caller), AnalyticsPost.post_id.is_not(None))
     )
     if experiment is not None:
+        experiment_rows(session, experiment)
+        session.flush()
         stmt = stmt.where(AnalyticsPost.experiment_id == experiment.id)
     else:
         stmt = stmt.where(
@@ -497,12 +499,26 @@ def _progress(session: Session, experiment: Experiment, now: datetime) -> dict[s
         if post_ids
         else {}
     )
-    rows = list(
-        session.scalars(
-            sa.select(AnalyticsPost).where(AnalyticsPost.experiment_id == experiment.id)
-        )
+    return {"statuses": statuses, "rows": experiment_rows(session, experiment)}
+
+
+def experiment_rows(session: Session, experiment: Experiment) -> list[AnalyticsPost]:
+    """The analytics rows of the experiment's posts, each marked with its variant (a row
+    tracked before the experiment's request committed its variants is marked now)."""
+    variants = dict(
+        session.execute(
+            sa.select(ExperimentPost.post_id, ExperimentPost.variant).where(
+                ExperimentPost.experiment_id == experiment.id
+            )
+        ).all()
     )
-    return {"statuses": statuses, "rows": rows}
+    rows = list(
+        session.scalars(sa.select(AnalyticsPost).where(AnalyticsPost.post_id.in_(variants)))
+    )
+    for row in rows:
+        if row.experiment_id is None and row.post_id is not None:
+            row.experiment_id, row.variant = experiment.id, variants[row.post_id]
+    return rows
 
 
 def experiment_out(session: Session, experiment: Experiment, now: datetime) -> dict[str, Any]:

@@ -353,7 +353,7 @@ def test_user_and_the_social_notice_fifteen_days_ahead(
         assert entry["platform"] == "tiktok" and entry["username"] == "renew.me"
         assert entry["refId"] == account and entry["id"] == tiktok.open_id(account)
         assert entry["profileUrl"] == "https://www.tiktok.com/@renew.me"
-        assert parse_timestamp(entry["refreshRequired"]) == ends
+        assert abs(parse_timestamp(entry["refreshRequired"]) - ends) < timedelta(milliseconds=1)
         assert entry["refreshDaysRemaining"] == (ends - clock.now()).days
         assert sdk.setProfileKey("@renew.me").user()["displayNames"][0]["refId"] == account
 

@@ -88,7 +88,7 @@ def test_webhook_registration_through_the_sdk(
     assert ok(api.get("/webhooks"))["webhooks"] == []
 
     refused(sdk.registerWebhook({"action": "feed", "url": inbox.url}), 114, "feed", "scheduled")
-    refused(sdk.registerWebhook({"action": "nope", "url": inbox.url}), 114, "social")
+    refused(sdk.registerWebhook({"action": "nope", "url": inbox.url}), 101, "social")
     refused(sdk.registerWebhook({"action": "social"}), 114, "url")
     refused(sdk.registerWebhook({"action": "social", "url": "ftp://x.example/y"}), 114, "url")
     removed = sdk.unregisterWebhook({"action": "social"})
@@ -289,6 +289,7 @@ def test_history_lists_with_ayrshare_filters(
     refused(plain.history({"status": "live"}), 101, "status", "success")
     refused(plain.history({"lastDays": -1}), 101, "lastDays")
     refused(plain.history({"type": "later"}), 101, "immediate")
+    refused(plain.history({"type": "later"}), 101, "type")
 
 
 def test_bulk_delete_and_delete_all_scheduled(

@@ -3,7 +3,7 @@ docstring); every error they raise answers in Ayrshare's shape (``errors.Ayrshar
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
@@ -99,11 +99,17 @@ def list_history(
     session: SessionDep,
     runtime: RuntimeDep,
     profile_key: ProfileKey = None,
-    status: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[
+        Literal[
+            "success", "error", "processing", "pending", "deleted", "paused", "awaiting approval"
+        ]
+        | None,
+        Query(),
+    ] = None,
     lastDays: Annotated[int | None, Query(ge=0, le=3650)] = None,
     lastRecords: Annotated[int | None, Query(ge=0, le=1000)] = None,
     limit: Annotated[int | None, Query(ge=0, le=1000)] = None,
-    type: Annotated[str | None, Query(max_length=20)] = None,
+    type: Annotated[Literal["immediate", "scheduled"] | None, Query()] = None,
 ) -> JSONResponse:
     """The workspace's posts (the Profile-Key's account's with one), newest first by publish
     date: ``lastDays`` (30; 0 = all), ``lastRecords``/``limit`` (25), ``status`` (success,

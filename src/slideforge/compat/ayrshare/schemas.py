@@ -88,8 +88,8 @@ class RetryBody(RequestBody):
 
 
 class WebhookBody(RequestBody):
-    action: Annotated[str, Field(max_length=40)] = Field(
-        description="scheduled or social (the actions slideforge sends)."
+    action: Literal["scheduled", "social", "feed", "batch", "messages", "accountActivity"] = Field(
+        description="Ayrshare's actions; slideforge sends scheduled and social."
     )
     url: Annotated[str, Field(max_length=2048)] | None = Field(
         default=None, description="Where to POST the action (required to register)."

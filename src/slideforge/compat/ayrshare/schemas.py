@@ -179,6 +179,7 @@ class BulkDeleteResult(BaseModel):
 
 
 class HistoryList(BaseModel):
+    status: Literal["success"] = "success"
     history: list[HistoryItem] = Field(description="Newest first (by the publish date).")
     count: int
     lastUpdated: str
@@ -210,6 +211,7 @@ class DisplayName(BaseModel):
 
 
 class UserResult(BaseModel):
+    status: Literal["success"] = "success"
     activeSocialAccounts: list[str]
     displayNames: list[DisplayName]
     refId: str = Field(description="The workspace id.")

@@ -85,6 +85,16 @@ SEMANTIC: dict[str, dict[int, set[str | int]]] = {
     # 104 account, 105 platform, 106 media, 107 text length, 108 scheduleDate, 111 TikTok
     # option, 112 other refusal.
     "POST /ayrshare/api/post": {400: {104, 105, 106, 107, 108, 111, 112}},
+    # 104 a Profile-Key naming no account; 101 a delete with neither id, bulk nor
+    # deleteAllScheduled (the schema cannot say "one of"); 110 not deletable; 113 not
+    # retryable; 114 a webhook action slideforge does not send, or a URL it refuses.
+    "GET /ayrshare/api/history": {400: {104}},
+    "GET /ayrshare/api/user": {400: {104}},
+    "DELETE /ayrshare/api/delete": {400: {101, 104, 110}},
+    "DELETE /ayrshare/api/post": {400: {101, 104, 110}},
+    "PUT /ayrshare/api/post/retry": {400: {113}},
+    "POST /ayrshare/api/hook/webhook": {400: {114}},
+    "DELETE /ayrshare/api/hook/webhook": {400: {114}},
     "POST /api/partner/v1/accounts/connect": {422: {"platform_not_configured"}},
     "POST /api/partner/v1/webhooks": {422: {"invalid_webhook_url", "webhook_url_not_public"}},
     "GET /oauth/{platform}/callback": {

@@ -295,6 +295,14 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "Send e.g. 2026-01-01T00:00:00Z.",
     ),
     _api(
+        "ugc_music_needs_tiktok",
+        A.POSTS,
+        (422,),
+        "A UGC post (/ugc/post/…) has musicPostId and platform instagram: UGC attaches music "
+        "on TikTok only.",
+        'Send platform "tiktok" (or leave it out), or drop musicPostId to post on Instagram.',
+    ),
+    _api(
         "invalid_music_url",
         A.POSTS,
         (400,),

@@ -370,9 +370,9 @@ def test_every_rule_of_the_seed(
     assert response.status_code == 404
     refused(response.json(), 109, "0f4f54d4")
     refused(sdk.history({"id": "not-a-post"}), 109)
-    response = http.get("/user")
+    response = http.get("/analytics/social")
     assert response.status_code == 404
-    refused(response.json(), 120, "POST /post")
+    refused(response.json(), 120, "POST /post", "GET /user", "/hook/webhook")
     response = http.post(
         "/post", content=b"{not json", headers={"Content-Type": "application/json"}
     )

@@ -8,13 +8,13 @@ import httpx
 import sqlalchemy as sa
 from dbos import DBOS
 
-from slideforge.models import PostTarget
+from slideforge.models import Account, PostTarget
 from slideforge.runtime import Runtime
 from tests.conftest import Web
 from tests.helpers import ApiClient, err, mp4_bytes, ok
 from tests.posts.test_endpoints import later
 from tests.posts.test_publish import slides, wait_post
-from tests.sandboxes import TikTokEnv
+from tests.sandboxes import InstagramEnv, TikTokEnv
 
 
 def ugc(api: ApiClient) -> httpx.Client:
@@ -55,9 +55,11 @@ def test_automatic_account_choice(api: ApiClient, tiktok: TikTokEnv, web: Web) -
         ),
         201,
     )
-    chosen = {a["accounts"]["states"][0]["account_id"], b["accounts"]["states"][0]["account_id"]}
+    chosen = {a["account_id"], b["account_id"]}
     assert chosen == {first, second}
-    assert a["status"] == "scheduled" and a["source"] == "ugc"
+    assert a["status"] == "scheduled" and a["type"] == "slideshow" and a["platform"] == "tiktok"
+    assert a["music_post_id"] == "7559313483398008095" and b["music_post_id"] is None
+    assert a["social_id"] is None and a["postUrl"] is None and len(a["media_urls"]) == 2
     assert "MUSIC_NOT_ATTACHED" in {w["code"] for w in a["warnings"]}
     third = client.post(
         "/post/slideshow",
@@ -83,7 +85,8 @@ def test_given_account_and_immediate_video(api: ApiClient, tiktok: TikTokEnv, we
         ),
         201,
     )
-    assert created["accounts"]["states"][0]["account_id"] == account
+    assert created["account_id"] == account and created["type"] == "video"
+    assert created["media_urls"] == [video] and created["caption"] == "now"
     assert wait_post(api, created["id"])["status"] == "posted"
 
 
@@ -160,3 +163,66 @@ def test_post_time_beyond_the_horizon(api: ApiClient, tiktok: TikTokEnv, web: We
         assert "postTime" in answer["message"] and "days ahead" in answer["message"]
         assert "scheduled_at" not in answer["message"]
         assert answer["data"]["errors"][0]["field"] == "postTime"
+
+
+def test_platform_filter_with_mixed_accounts_under_one_tag(
+    api: ApiClient, tiktok: TikTokEnv, instagram: InstagramEnv, web: Web, runtime: Runtime
+) -> None:
+    """One tag on a TikTok and an Instagram account: ``platform`` picks among them, a
+    slideshow with music goes to the TikTok one, and music on Instagram is refused."""
+    on_tiktok = tiktok.connect(api, tags=["mix"])
+    on_instagram = instagram.connect(api)
+    with runtime.db.session() as session:
+        row = session.get(Account, uuid.UUID(on_instagram))
+        assert row is not None
+        row.tags = ["mix"]
+        session.commit()
+    client = ugc(api)
+    when = later(90)
+
+    def post(**extra: object) -> dict[str, object]:
+        answer: dict[str, object] = ok(
+            client.post(
+                "/post/slideshow",
+                json={
+                    "accountId": None,
+                    "imageUrls": slides(web, 2, size=(1080, 1350)),
+                    "caption": f"mixed {uuid.uuid4().hex[:6]}",
+                    "postTime": when,
+                    "tag": "mix",
+                    **extra,
+                },
+            ),
+            201,
+        )
+        return answer
+
+    insta = post(platform="instagram")
+    assert insta["account_id"] == on_instagram and insta["platform"] == "instagram"
+    tik = post(platform="tiktok")
+    assert tik["account_id"] == on_tiktok and tik["platform"] == "tiktok"
+    music = post(musicPostId="7559313483398008095")
+    assert music["account_id"] == on_tiktok and music["music_post_id"] == "7559313483398008095"
+    refused = err(
+        client.post(
+            "/post/slideshow",
+            json={
+                "accountId": None,
+                "imageUrls": slides(web, 1),
+                "tag": "mix",
+                "platform": "instagram",
+                "musicPostId": "7559313483398008095",
+            },
+        ),
+        422,
+        "ugc_music_needs_tiktok",
+    )
+    assert "platform" in refused["message"]
+    err(
+        client.post(
+            "/post/slideshow",
+            json={"accountId": None, "imageUrls": slides(web, 1), "platform": "pinterest"},
+        ),
+        422,
+        "invalid_payload",
+    )

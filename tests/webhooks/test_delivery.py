@@ -105,11 +105,12 @@ def test_post_outcomes_arrive_signed(
     unknown = ok(api.post("/posts", json=body(web, [unsure], caption="unsure")), 201)
     for post in (posted, failed, partial, unknown):
         wait_post(api, post["id"])
-    # 1 published (+1 target), 1 failed, 1 partial (+1 target), 1 outcome_unknown
-    inbox.wait(lambda calls: len(calls) >= 6)
+    # 1 published (+1 target, +1 public id), 1 failed, 1 partial (+1 target, +1 public id),
+    # 1 outcome_unknown
+    inbox.wait(lambda calls: len(calls) >= 8)
     time.sleep(1.0)  # and nothing more
     calls = inbox.received()
-    assert len(calls) == 6
+    assert len(calls) == 8
     events = payloads(calls, secret)  # every signature checks out
     for call in calls:
         assert call.headers["content-type"] == "application/json"
@@ -134,6 +135,10 @@ def test_post_outcomes_arrive_signed(
     assert live["data"]["account_id"] == good and live["data"]["target_id"] == target["target_id"]
     assert live["data"]["published_url"] == target["published_url"]
     assert live["data"]["status"] == "posted" and live["data"]["post_status"] == "posted"
+    # Its public id (after the sandbox's moderation delay), in an event of its own.
+    (public,) = by_post[("post.target.publicly_available", posted["id"])]
+    assert public["data"]["platform_post_id"] and not public["data"]["from_draft"]
+    assert public["data"]["published_url"].endswith("/photo/" + public["data"]["platform_post_id"])
 
     (fail,) = by_post[("post.failed", failed["id"])]
     assert fail["data"]["status"] == "failed"
@@ -144,6 +149,7 @@ def test_post_outcomes_arrive_signed(
     outcomes = {t["account_id"]: t["status"] for t in mixed["data"]["targets"]}
     assert outcomes == {half: "posted", bad2: "failed"}
     assert len(by_post[("post.target.published", partial["id"])]) == 1
+    assert len(by_post[("post.target.publicly_available", partial["id"])]) == 1
 
     (maybe,) = by_post[("post.outcome_unknown", unknown["id"])]
     assert maybe["data"]["targets"][0]["status"] == "outcome_unknown"
@@ -155,7 +161,7 @@ def test_post_outcomes_arrive_signed(
         api, webhook_id, lambda rows: all(r["status"] == "delivered" for r in rows)
     )
     assert {r["id"] for r in rows} == {c.id for c in calls}
-    assert len(rows) == 6
+    assert len(rows) == 8
     for row in rows:
         assert row["webhook_id"] == webhook_id and row["attempt_count"] == 1
         assert row["attempts"][0]["status_code"] == 200 and row["attempts"][0]["error"] is None
@@ -172,10 +178,12 @@ def test_an_endpoint_gets_only_its_events(
     account = tiktok.connect(api)
     created = ok(api.post("/posts", json=body(web, [account])), 201)
     assert wait_post(api, created["id"])["status"] == "posted"
-    everything.wait_types("post.published", "post.target.published")
+    everything.wait_types(
+        "post.published", "post.target.published", "post.target.publicly_available"
+    )
     time.sleep(1.0)
     assert failures.received() == []
-    assert len(payloads(everything.received(), secret)) == 2
+    assert len(payloads(everything.received(), secret)) == 3
 
 
 def test_slideshow_rendered(api: ApiClient, web: Web, receiver: Receiver) -> None:

@@ -11,7 +11,8 @@ Use::
 
 Everything is also reachable over HTTP under ``/__sandbox/`` (``admin.admin_call``):
 ``app``, ``users[/<open_id>[/revoke|/expire_tokens|/external_posts]]``, ``tokens``, ``tick``,
-``publishes[/<publish_id>[/publish_draft|/discard_draft]]``, ``posts[/duplicates]``,
+``publishes[/<publish_id>[/publish_draft|/discard_draft]]``, ``inbox/<publish_id>/publish``
+(= ``publish_draft``), ``posts[/duplicates]``,
 ``requests`` and ``webhooks``; and, as on every platform (``common.platform_admin_call``),
 ``state``, ``reset``, ``options``, ``apps[/<app id>]`` (the one app), ``failures`` and
 ``clock[/advance|/set]``.

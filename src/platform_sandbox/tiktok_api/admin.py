@@ -203,7 +203,12 @@ def admin_call(
             return (lambda: sb.publishes(open_id=open_filter, status=status_filter)), 200
         case ("GET", ["publishes", publish_id]):
             return (lambda: sb.get_publish(publish_id)), 200
-        case ("POST", ["publishes", publish_id, "publish_draft"]):
+        case ("POST", ["publishes", publish_id, "publish_draft"]) | (
+            "POST",
+            ["inbox", publish_id, "publish"],
+        ):
+            # The creator posts the inbox draft from the TikTok app (also at
+            # /__sandbox/inbox/<publish_id>/publish).
             return (
                 lambda: sb.publish_draft(
                     publish_id,

@@ -21,6 +21,11 @@ class WebhookEndpoint(IdMixin, WorkspaceScoped, TimestampMixin, Base):
     events: Mapped[list[str]] = mapped_column(default=list)
     # The Standard Webhooks signing secret (whsec_…), Fernet-encrypted; shown once at creation.
     secret_enc: Mapped[str] = mapped_column(sa.Text)
+    # What a delivery's body looks like: "slideforge" ({type, timestamp, data}) or "ayrshare"
+    # (registered through the Ayrshare-compatible API: Ayrshare's action bodies).
+    body_format: Mapped[str] = mapped_column(
+        sa.String(20), default="slideforge", server_default="slideforge"
+    )
 
 
 class WebhookDelivery(IdMixin, WorkspaceScoped, Base):

@@ -387,6 +387,7 @@ def _posted(
     """The target is posted with the platform's id and URL (a URL without an id replaces a
     known one only when ``url_wins``); the first time, when and by which account."""
     values["platform_status"] = platform_status
+    newly_public = bool(post_id) and not target.platform_post_id
     if post_id:
         values["platform_post_id"] = post_id
     if url and (post_id or url_wins or not target.published_url):
@@ -396,7 +397,7 @@ def _posted(
         account = session.get(Account, target.account_id)
         if account is not None:
             account.last_posted_at = now
-    _finish(
+    post = _finish(
         session,
         target,
         TargetStatus.POSTED,
@@ -406,6 +407,13 @@ def _posted(
         error_message=None,
         **values,
     )
+    if newly_public and post is not None:
+        # The public id is known: at once, after moderation, or once the creator published
+        # an inbox draft (the draft watch, ``drafts_to_watch``).
+        account = session.get(Account, target.account_id)
+        from_draft = drafted([getattr(post, c.key) for c in option_columns()])
+        data = webhook_events.public_data(post, target, account, from_draft=from_draft)
+        outbox.emit(session, post.workspace_id, "post.target.publicly_available", data, at=now)
 
 
 # (target, revision, attempt, account, platform): what the sweep needs to start a target's
@@ -478,6 +486,64 @@ def resolve_stuck(runtime: Runtime, target_id: str, attempt: int) -> str | None:
             )
             return "outcome_unknown"
         return "sent"
+
+
+# How long slideforge keeps reading the status of a draft delivered to the creator's inbox,
+# to notice when the creator publishes it in the app (TikTok documents no lifetime for
+# inbox drafts, nor for a publish_id's status): every minute for the first hour, every 10
+# minutes for the first day, then hourly until DRAFT_WATCH after the delivery.
+DRAFT_WATCH = timedelta(days=7)
+DRAFT_WATCH_STEPS = ((timedelta(hours=1), 60), (timedelta(days=1), 600), (DRAFT_WATCH, 3600))
+
+
+def draft_check_round(delivered_at: datetime, now: datetime) -> int | None:
+    """The number of the status check a delivered draft is due for now (one per interval of
+    DRAFT_WATCH_STEPS; the same number all through one interval), None once the watch ended."""
+    age = (now - delivered_at).total_seconds()
+    if age < 0:
+        return None
+    start = 0.0
+    for index, (until, every) in enumerate(DRAFT_WATCH_STEPS):
+        if age < until.total_seconds():
+            return 2_000_000 + index * 100_000 + int((age - start) // every)
+        start = until.total_seconds()
+    return None
+
+
+def drafts_to_watch(runtime: Runtime) -> list[tuple[str, int, int, dict[str, Any], int]]:
+    """(target, revision, attempt, ref, round) of drafts delivered to an inbox (posted, no
+    public post id yet) within DRAFT_WATCH, each with the number of the status check it is
+    due for: the publish sweep starts that check (a tracking round; ids make it once)."""
+    now = runtime.clock.now()
+    with runtime.db.session() as session:
+        rows = session.execute(
+            sa.select(
+                PostTarget.id,
+                PostTarget.revision,
+                PostTarget.attempt,
+                PostTarget.published_at,
+                PostTarget.progress,
+                PostTarget.publish_id,
+                *option_columns(),
+            )
+            .join(Post, Post.id == PostTarget.post_id)
+            .where(
+                PostTarget.status == TargetStatus.POSTED,
+                PostTarget.platform_post_id.is_(None),
+                PostTarget.published_at >= now - DRAFT_WATCH,
+                Post.status != PostStatus.DELETED,
+            )
+        )
+        out = []
+        for target_id, revision, attempt, published_at, progress, publish_id, *options in rows:
+            if not drafted(options) or published_at is None:
+                continue
+            check = draft_check_round(published_at, now)
+            if check is None:
+                continue
+            ref = dict((progress or {}).get("ref") or {"publish_id": publish_id})
+            out.append((str(target_id), revision, attempt, ref, check))
+        return out
 
 
 def sent_ref(runtime: Runtime, target_id: str) -> dict[str, Any]:

@@ -45,6 +45,9 @@ SHORT_WAIT_SECONDS = 5.0
 MAX_STAGE_ROUNDS = 60
 POLL_INTERVALS = (1.0, 1.0, 2.0, 2.0, 3.0, 5.0, 5.0, 5.0, 5.0, 5.0)
 LATER_POLL_SECONDS = 60.0
+# Tracking rounds numbered from here are checks of a delivered inbox draft
+# (service.draft_check_round), started by the sweep.
+DRAFT_WATCH_ROUND = 2_000_000
 
 
 def queue_options() -> dict[str, dict[str, Any]]:
@@ -419,7 +422,14 @@ def track_target(
     target_id: str, revision: int, attempt: int, ref: dict[str, Any], round_: int = 0
 ) -> str:
     """Round 0 uploads what remains and polls every few seconds; later rounds poll once a
-    minute (each one a delayed workflow) until done or the confirmation time is up."""
+    minute (each one a delayed workflow) until done or the confirmation time is up. Rounds
+    from DRAFT_WATCH_ROUND on are the draft watch's single checks (the sweep starts them):
+    a draft the creator published becomes posted with its public id; nothing else changes."""
+    if round_ >= DRAFT_WATCH_ROUND:
+        reading = _status(target_id, ref)
+        if reading["state"] == "posted":
+            _done(target_id, attempt, reading)
+        return str(reading["state"])
     if round_ == 0:
         upload_error = _upload(target_id, ref)
         if upload_error is not None:
@@ -510,6 +520,11 @@ def sweep(runtime: Any) -> dict[str, int]:
             if outcome == "retry":  # nothing was sent: publish it now
                 now = runtime.clock.now()
                 enqueue_attempt(target_id, revision, attempt + 1, account_id, platform, now)
+    # Drafts in a creator's inbox: one status check per interval, to see them published.
+    counts["drafts"] = 0
+    for target_id, revision, attempt, ref, check in service.drafts_to_watch(runtime):
+        enqueue_tracking(target_id, revision, attempt, ref, check, 0.0)
+        counts["drafts"] += 1
     # Unknown outcomes (also those just settled) whose reconciliation is not under way.
     for target_id, revision, attempt, next_round in service.unreconciled_targets(runtime):
         if _active(f"reconcile:{target_id}:{revision}:{attempt}:"):

@@ -25,6 +25,7 @@ from slideforge.kit.clock import isoformat
 from slideforge.kit.safehttp import FetchError, UnsafeUrlError, retry_after_seconds
 from slideforge.models import WebhookDelivery, WebhookEndpoint
 from slideforge.runtime import Runtime
+from slideforge.webhooks.formats import AYRSHARE, ayrshare_headers
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,9 @@ EXCERPT_CHARS = 300
 @dataclass(frozen=True)
 class Prepared:
     url: str
-    secret: str
+    secret: str | None  # None: it cannot be decrypted with this server's key
     body: str
+    body_format: str = "slideforge"
 
 
 def body_of(payload: dict[str, Any]) -> str:
@@ -70,16 +72,27 @@ def _prepare(runtime: Runtime, delivery_id: uuid.UUID, attempt: int) -> Prepared
         if endpoint is None:
             return "gone"
         try:
-            secret = runtime.secrets.decrypt(endpoint.secret_enc)
+            secret: str | None = runtime.secrets.decrypt(endpoint.secret_enc)
         except ValueError:
-            secret = ""
-        return Prepared(endpoint.url, secret, body_of(row.payload))
+            secret = None
+        return Prepared(endpoint.url, secret, body_of(row.payload), endpoint.body_format)
 
 
 def _post(runtime: Runtime, msg_id: str, prepared: Prepared) -> dict[str, Any]:
     """One HTTP attempt; never raises. ``status_code`` is None when no answer came."""
     started = time.monotonic()
-    headers = signed_headers(prepared.secret, msg_id, prepared.body, datetime.now(UTC))
+    sent_at = datetime.now(UTC)
+    secret = prepared.secret or ""
+    if prepared.body_format == AYRSHARE:
+        # Ayrshare's HMAC headers (with the secret given at registration, if any); the
+        # webhook-id stays, for receivers that deduplicate repeated attempts.
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": msg_id,
+            **ayrshare_headers(secret, prepared.body, sent_at),
+        }
+    else:
+        headers = signed_headers(secret, msg_id, prepared.body, sent_at)
     status: int | None = None
     error: str | None = None
     excerpt: str | None = None
@@ -171,7 +184,7 @@ def attempt(runtime: Runtime, delivery_id: str, attempt: int) -> dict[str, Any]:
     prepared = _prepare(runtime, parsed, attempt)
     if isinstance(prepared, str):
         return {"outcome": prepared}
-    if not prepared.secret:
+    if prepared.secret is None or (not prepared.secret and prepared.body_format != AYRSHARE):
         outcome: dict[str, Any] = {
             "status_code": None,
             "error": "not sent: the signing secret cannot be decrypted with this server's "

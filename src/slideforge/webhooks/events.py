@@ -24,6 +24,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "post.partial",
     "post.outcome_unknown",
     "post.target.published",
+    "post.target.publicly_available",
     "account.reauth_required",
     "account.reauth_soon",
     "slideshow.rendered",
@@ -38,6 +39,7 @@ def _target(target: PostTarget, account: Account | None) -> dict[str, Any]:
         "username": account.username if account is not None else None,
         "status": target.status,
         "attempt": target.attempt,
+        "revision": target.revision,
         "published_url": target.published_url,
         "platform_post_id": target.platform_post_id,
         "platform_status": target.platform_status,
@@ -86,6 +88,19 @@ def target_data(post: Post, target: PostTarget, account: Account | None) -> dict
     return {**_post(post), "post_status": post.status, **_target(target, account)}
 
 
+def public_data(
+    post: Post, target: PostTarget, account: Account | None, *, from_draft: bool
+) -> dict[str, Any]:
+    """``post.target.publicly_available``: the platform's public post id (and its URL) became
+    known: at once, after a moderation delay, or when the creator published a draft from the
+    inbox (``from_draft``)."""
+    return {
+        **target_data(post, target, account),
+        "media_type": post.media.get("type"),
+        "from_draft": from_draft,
+    }
+
+
 def account_data(account: Account, **extra: Any) -> dict[str, Any]:
     return {
         "account_id": str(account.id),
@@ -131,6 +146,8 @@ def summary(payload: dict[str, Any]) -> str:
     data = payload.get("data") or {}
     if kind == "post.target.published":
         return f"post {data.get('post_id')} published on @{data.get('username')}"
+    if kind == "post.target.publicly_available":
+        return f"post {data.get('post_id')} public on @{data.get('username')}: {data.get('published_url')}"
     if kind.startswith("post."):
         counts = data.get("counts") or {}
         return (

@@ -18,6 +18,7 @@ from slideforge import jobs
 from slideforge.kit.clock import isoformat
 from slideforge.kit.ids import new_id
 from slideforge.models import WebhookDelivery, WebhookEndpoint
+from slideforge.webhooks.formats import AYRSHARE, ayrshare_body
 
 
 def emit(
@@ -30,7 +31,9 @@ def emit(
     dedupe_key: str | None = None,
 ) -> int:
     """Queue ``event_type`` for every endpoint of the workspace that subscribes to it (and,
-    with ``dedupe_key``, has not had a delivery with that key). Returns how many rows."""
+    with ``dedupe_key``, has not had a delivery with that key). Returns how many rows. An
+    endpoint with another body format (``webhooks.formats``) gets that vendor's body, or
+    nothing when the vendor has no such webhook."""
     endpoints = [
         e
         for e in session.scalars(
@@ -52,8 +55,16 @@ def emit(
         endpoints = [e for e in endpoints if e.id not in done]
     if not endpoints:
         return 0
-    payload = {"type": event_type, "timestamp": isoformat(at), "data": data}
+    ours = {"type": event_type, "timestamp": isoformat(at), "data": data}
+    count = 0
     for endpoint in endpoints:
+        payload: dict[str, Any] | None = ours
+        if endpoint.body_format == AYRSHARE:
+            payload = ayrshare_body(
+                event_type, data, at, url=endpoint.url, hook_id=str(endpoint.id)
+            )
+        if payload is None:
+            continue
         row = WebhookDelivery(
             id=new_id(),
             workspace_id=workspace_id,
@@ -69,4 +80,5 @@ def emit(
         )
         session.add(row)
         jobs.deliver_webhook.after_commit(session, str(row.id), 1)
-    return len(endpoints)
+        count += 1
+    return count

@@ -18,6 +18,7 @@ from slideforge.kit.safehttp import UnsafeUrlError, check_url
 from slideforge.models import WebhookDelivery, WebhookEndpoint
 from slideforge.runtime import Runtime
 from slideforge.webhooks.events import EVENT_TYPES, summary
+from slideforge.webhooks.formats import SLIDEFORGE
 from slideforge.webhooks.schemas import (
     DeliveryAttempt,
     DeliveryList,
@@ -125,7 +126,8 @@ def create_webhook(
 def _get(session: Session, caller: Caller, webhook_id: object) -> WebhookEndpoint:
     parsed = parse_id(webhook_id)
     row = session.get(WebhookEndpoint, parsed) if parsed else None
-    if row is None or row.workspace_id != caller.workspace_id:
+    # Endpoints registered through a compatible API (another body format) are managed there.
+    if row is None or row.workspace_id != caller.workspace_id or row.body_format != SLIDEFORGE:
         raise ApiError("webhook_not_found", f"webhook {webhook_id} not found", 404)
     return row
 
@@ -134,7 +136,10 @@ def list_webhooks(session: Session, caller: Caller) -> WebhookList:
     rows = list(
         session.scalars(
             sa.select(WebhookEndpoint)
-            .where(WebhookEndpoint.workspace_id == caller.workspace_id)
+            .where(
+                WebhookEndpoint.workspace_id == caller.workspace_id,
+                WebhookEndpoint.body_format == SLIDEFORGE,
+            )
             .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
         )
     )

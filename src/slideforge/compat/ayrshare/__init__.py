@@ -1,6 +1,9 @@
 """Ayrshare-compatible TikTok posting (seeds/004) under ``/ayrshare/api``: ``POST /post``,
-``GET /post/{id}``, ``GET /history/{id}``, ``DELETE /delete`` (also ``DELETE /post``), so
-Ayrshare's SDKs work with ``base`` pointed here. TikTok only: other platforms are refused.
+``GET /post/{id}``, ``GET /history`` and ``/history/{id}``, ``GET /user``, ``PUT
+/post/retry``, ``DELETE /delete`` (also ``DELETE /post``; one id, ``bulk`` or
+``deleteAllScheduled``) and ``POST/GET/DELETE /hook/webhook`` (the ``scheduled`` and
+``social`` actions), so Ayrshare's SDKs work with ``base`` pointed here. TikTok only: other
+platforms are refused.
 
 Which account: ``Profile-Key`` (the SDK's ``setProfileKey``) names one of the workspace's
 TikTok accounts by id or @username; without it the workspace's only active TikTok account
@@ -23,5 +26,9 @@ but refused by TikTok answers 200 with ``status: "error"``. Codes are listed in
 - ``service.py``: the rules (Ayrshare's options ↔ a slideforge post, the account choice, the
   views of a post in Ayrshare's terms).
 - ``sends.py``: waiting, in the event loop, for the send of a post made now.
+- ``reads.py``: ``GET /history`` (with Ayrshare's filters) and ``GET /user`` (the accounts and
+  when each must be reconnected).
+- ``hooks.py``: Ayrshare webhook registration: ``webhook_endpoint`` rows with body format
+  ``ayrshare``, delivered by our outbox in Ayrshare's bodies (``webhooks.formats``).
 - ``errors.py``: Ayrshare's error shape for every answer under the prefix.
 - ``endpoints.py``: the routes (parse → service → respond)."""

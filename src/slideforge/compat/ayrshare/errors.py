@@ -44,6 +44,8 @@ CODES = {
     "not_deletable": 110,  # published or being sent: TikTok's API cannot delete it (400)
     "option": 111,  # a tikTokOptions value TikTok's Content Posting API cannot honour (400)
     "refused": 112,  # any other refusal (400 or 409)
+    "not_retryable": 113,  # PUT /post/retry of a post whose status is not error (400)
+    "webhook": 114,  # a webhook action slideforge does not send, or a bad webhook URL (400)
     "tiktok_failed": 150,  # TikTok failed the post (in errors of a created post)
     "outcome_unknown": 151,  # the TikTok call's answer was lost: check the account
     "endpoint": 120,  # an Ayrshare endpoint slideforge does not offer (404)
@@ -72,8 +74,12 @@ class Refusal(Exception):
 
 def _action(request: Request) -> str:
     path = request.url.path.removeprefix(PREFIX).strip("/")
+    if path.startswith("hook"):
+        return "webhook"
     if request.method == "DELETE":
         return "delete"
+    if path == "post/retry":
+        return "retry"
     return path.split("/", 1)[0] or "request"
 
 
@@ -193,7 +199,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-OFFERED = "POST /post, GET /post/{id}, GET /history/{id}, DELETE /delete and DELETE /post"
+OFFERED = (
+    "POST /post, GET /post/{id}, GET /history, GET /history/{id}, GET /user, PUT /post/retry, "
+    "DELETE /delete, DELETE /post, and POST, GET and DELETE /hook/webhook"
+)
 
 
 def _methods_of(router: APIRouter, request: Request) -> list[str]:

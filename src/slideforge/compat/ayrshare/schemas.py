@@ -67,7 +67,38 @@ class AyrsharePostBody(RequestBody):
 
 
 class DeleteBody(RequestBody):
-    id: Annotated[str, Field(max_length=64)] = Field(description="The post's id.")
+    id: Annotated[str, Field(max_length=64)] | None = Field(
+        default=None, description="The post's id (or send bulk, or deleteAllScheduled)."
+    )
+    bulk: (
+        Annotated[list[Annotated[str, Field(max_length=64)]], Field(min_length=1, max_length=100)]
+        | None
+    ) = Field(default=None, description="Several post ids to delete at once.")
+    deleteAllScheduled: bool | None = Field(
+        default=None,
+        description="true: delete every post still scheduled (of the Profile-Key's account, "
+        "else of the workspace); id and bulk are ignored.",
+    )
+
+
+class RetryBody(RequestBody):
+    id: Annotated[str, Field(max_length=64)] = Field(
+        description="The post's id; the post must have status error."
+    )
+
+
+class WebhookBody(RequestBody):
+    action: Literal["scheduled", "social", "feed", "batch", "messages", "accountActivity"] = Field(
+        description="Ayrshare's actions; slideforge sends scheduled and social."
+    )
+    url: Annotated[str, Field(max_length=2048)] | None = Field(
+        default=None, description="Where to POST the action (required to register)."
+    )
+    secret: Annotated[str, Field(max_length=200)] | None = Field(
+        default=None,
+        description="Key of the X-Authorization-Content-SHA256 HMAC (hex HMAC-SHA256 of the "
+        "body); without one the deliveries carry no HMAC.",
+    )
 
 
 class ErrorItem(BaseModel):
@@ -131,3 +162,84 @@ class DeleteResult(BaseModel):
     action: Literal["delete"] = "delete"
     status: Literal["success"] = "success"
     id: str
+
+
+class BulkDeleteItem(BaseModel):
+    action: Literal["delete"] = "delete"
+    status: Literal["success", "error"]
+    id: str
+    code: int | None = None
+    message: str | None = None
+
+
+class BulkDeleteResult(BaseModel):
+    action: Literal["delete"] = "delete"
+    status: Literal["success", "error"] = Field(description="error when any post was not deleted.")
+    bulk: list[BulkDeleteItem]
+
+
+class HistoryList(BaseModel):
+    status: Literal["success"] = "success"
+    history: list[HistoryItem] = Field(description="Newest first (by the publish date).")
+    count: int
+    lastUpdated: str
+
+
+class RetryResult(BaseModel):
+    action: Literal["retry"] = "retry"
+    status: Literal["success"] = "success"
+    id: str
+    postIds: list[PostIdOut]
+
+
+class DisplayName(BaseModel):
+    created: str | None
+    displayName: str
+    id: str = Field(description="The platform's user id (TikTok open_id).")
+    platform: str
+    profileUrl: str | None
+    userImage: str | None = None
+    username: str
+    refId: str = Field(description="The slideforge account id (use it as Profile-Key).")
+    status: str = Field(description="active, paused or reauth_required.")
+    refreshRequired: str | None = Field(
+        default=None,
+        description="When the authorisation ends and the account must be reconnected "
+        "(TikTok: a year after the connect).",
+    )
+    refreshDaysRemaining: int | None = None
+
+
+class UserResult(BaseModel):
+    status: Literal["success"] = "success"
+    activeSocialAccounts: list[str]
+    displayNames: list[DisplayName]
+    refId: str = Field(description="The workspace id.")
+    title: str = Field(description="The workspace name.")
+    created: str | None
+
+
+class WebhookRegistered(BaseModel):
+    status: Literal["success"] = "success"
+    action: str
+    url: str
+    refId: str
+    hookId: str
+
+
+class WebhookItem(BaseModel):
+    action: str
+    url: str
+    hookId: str
+    created: str | None
+    secret: bool = Field(description="Whether deliveries carry the HMAC headers.")
+
+
+class WebhookList(BaseModel):
+    status: Literal["success"] = "success"
+    webhooks: list[WebhookItem]
+
+
+class WebhookRemoved(BaseModel):
+    status: Literal["success"] = "success"
+    action: str

@@ -19,11 +19,15 @@ from slideforge.auth.service import Caller
 from slideforge.compat.ayrshare.errors import CODES, Refusal
 from slideforge.compat.ayrshare.schemas import (
     AyrsharePostBody,
+    BulkDeleteItem,
+    BulkDeleteResult,
+    DeleteBody,
     DeleteResult,
     ErrorItem,
     HistoryItem,
     PostIdOut,
     PostResult,
+    RetryResult,
     TikTokOptions,
     Warning_,
 )
@@ -31,6 +35,7 @@ from slideforge.kit.clock import isoformat
 from slideforge.kit.envelope import describe_validation_errors
 from slideforge.kit.ids import parse_id
 from slideforge.models import Account, Post, PostTarget
+from slideforge.models.post import PostStatus, TargetStatus
 from slideforge.posts import service as posts
 from slideforge.posts.schemas import PostInput
 from slideforge.runtime import Runtime
@@ -170,38 +175,52 @@ def tiktok_settings(
     return settings, warnings
 
 
-def choose_account(session: Session, caller: Caller, profile_key: str | None) -> Account:
-    """The Profile-Key's account (id or @username), else the only active TikTok account."""
-    rows = list(
+def _tiktok_accounts(session: Session, caller: Caller) -> list[Account]:
+    return list(
         session.scalars(
             sa.select(Account)
             .where(Account.workspace_id == caller.workspace_id, Account.platform == "tiktok")
             .order_by(Account.created_at, Account.id)
         )
     )
+
+
+def _named(rows: list[Account], profile_key: str) -> Account:
+    """The one account of ``rows`` a Profile-Key names (id or @username)."""
+    key = profile_key.strip()
+    wanted = parse_id(key)
+    name = key.removeprefix("@").lower()
+    matches = [
+        a
+        for a in rows
+        if (wanted is not None and a.id == wanted)
+        or (wanted is None and (a.username or "").lower() == name)
+    ]
+    if not matches:
+        raise Refusal(
+            "account",
+            f"Profile-Key {key!r} names no TikTok account of this workspace: send an "
+            "account id (GET /api/partner/v1/accounts) or its @username.",
+        )
+    if len(matches) > 1:
+        raise Refusal(
+            "account",
+            f"Profile-Key {key!r} matches {len(matches)} TikTok accounts: send the id of "
+            "one (" + ", ".join(str(a.id) for a in matches) + ").",
+        )
+    return matches[0]
+
+
+def profile_account(session: Session, caller: Caller, profile_key: str) -> Account:
+    """The TikTok account a Profile-Key names, whatever its status (reads)."""
+    return _named(_tiktok_accounts(session, caller), profile_key)
+
+
+def choose_account(session: Session, caller: Caller, profile_key: str | None) -> Account:
+    """The Profile-Key's account (id or @username), else the only active TikTok account."""
+    rows = _tiktok_accounts(session, caller)
     if profile_key is not None and profile_key.strip():
-        key = profile_key.strip()
-        wanted = parse_id(key)
-        name = key.removeprefix("@").lower()
-        matches = [
-            a
-            for a in rows
-            if (wanted is not None and a.id == wanted)
-            or (wanted is None and (a.username or "").lower() == name)
-        ]
-        if not matches:
-            raise Refusal(
-                "account",
-                f"Profile-Key {key!r} names no TikTok account of this workspace: send an "
-                "account id (GET /api/partner/v1/accounts) or its @username.",
-            )
-        if len(matches) > 1:
-            raise Refusal(
-                "account",
-                f"Profile-Key {key!r} matches {len(matches)} TikTok accounts: send the id of "
-                "one (" + ", ".join(str(a.id) for a in matches) + ").",
-            )
-        account = matches[0]
+        account = _named(rows, profile_key)
         if account.status == "unconnected":
             raise Refusal(
                 "account",
@@ -432,6 +451,54 @@ def history_item(session: Session, post: Post) -> HistoryItem:
 # -- DELETE /delete, DELETE /post ----------------------------------------------------------
 
 
+def delete(
+    session: Session,
+    runtime: Runtime,
+    caller: Caller,
+    body: DeleteBody,
+    profile_key: str | None,
+) -> DeleteResult | BulkDeleteResult:
+    """``DELETE /delete`` and ``DELETE /post``: one post (``id``), several (``bulk``: each
+    deleted or refused on its own, in one answer) or every post still scheduled
+    (``deleteAllScheduled``: of the Profile-Key's account, else of the workspace)."""
+    if body.deleteAllScheduled:
+        query = sa.select(Post.id).where(
+            Post.workspace_id == caller.workspace_id, Post.status == PostStatus.SCHEDULED
+        )
+        if profile_key is not None and profile_key.strip():
+            account = profile_account(session, caller, profile_key)
+            query = query.where(
+                Post.id.in_(
+                    sa.select(PostTarget.post_id).where(PostTarget.account_id == account.id)
+                )
+            )
+        ids = [str(i) for i in session.scalars(query.order_by(Post.created_at, Post.id))]
+        return _bulk_delete(session, runtime, caller, ids)
+    if body.bulk is not None:
+        return _bulk_delete(session, runtime, caller, body.bulk)
+    if body.id is None:
+        raise Refusal(
+            "invalid_parameters",
+            "Send id (one post), bulk (a list of post ids) or deleteAllScheduled: true.",
+        )
+    return delete_post(session, runtime, caller, body.id)
+
+
+def _bulk_delete(
+    session: Session, runtime: Runtime, caller: Caller, ids: list[str]
+) -> BulkDeleteResult:
+    items: list[BulkDeleteItem] = []
+    for raw in dict.fromkeys(i.strip() for i in ids):
+        try:  # each delete commits on its own (posts.delete_posts); a refusal changes nothing
+            deleted = delete_post(session, runtime, caller, raw)
+        except Refusal as exc:
+            items.append(BulkDeleteItem(status="error", id=raw, code=exc.code, message=exc.message))
+        else:
+            items.append(BulkDeleteItem(status="success", id=deleted.id))
+    failed = any(item.status == "error" for item in items)
+    return BulkDeleteResult(status="error" if failed else "success", bulk=items)
+
+
 def delete_post(session: Session, runtime: Runtime, caller: Caller, post_id: str) -> DeleteResult:
     """Delete a post not sent yet (or failed); a post TikTok has cannot be deleted through its
     API, and the refusal says where to delete it."""
@@ -459,3 +526,35 @@ def delete_post(session: Session, runtime: Runtime, caller: Caller, post_id: str
             )
         raise Refusal("not_deletable", message)
     return DeleteResult(id=str(post.id))
+
+
+# -- PUT /post/retry ---------------------------------------------------------------------
+
+
+def retry_post(session: Session, runtime: Runtime, caller: Caller, post_id: str) -> RetryResult:
+    """Ayrshare's retry: a post whose status is error is sent again at once (its failed
+    targets); it reads ``pending`` meanwhile and its end comes as a ``scheduled`` webhook.
+    Targets whose TikTok call's answer was lost are not sent again: TikTok may have the post."""
+    post = find_post(session, caller, post_id)
+    item = history_item(session, post)
+    if item.status != "error":
+        raise Refusal(
+            "not_retryable",
+            f"Post {post.id} has status {item.status}: only a post with status error can be "
+            "retried.",
+        )
+    targets = targets_of(session, post.id)
+    if not any(t.status == TargetStatus.FAILED for t in targets):
+        raise Refusal(
+            "not_retryable",
+            f"Post {post.id} did not fail: the answer to its TikTok call was lost, so TikTok "
+            "may have published it. Check the account; to send it again anyway, use POST "
+            "/api/partner/v1/posts/retry with include_unknown: true.",
+        )
+    result = posts.retry_posts(session, runtime, caller, [str(post.id)], None, False)
+    if not result.retried:
+        why = (result.errors or {}).get(str(post.id), "it cannot be retried now")
+        raise Refusal("not_retryable", f"Post {post.id} was not retried: {why}.")
+    post = find_post(session, caller, str(post.id))
+    view = history_item(session, post)
+    return RetryResult(id=str(post.id), postIds=view.postIds)

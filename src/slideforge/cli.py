@@ -29,10 +29,12 @@ workspaces_app = typer.Typer(no_args_is_help=True, help="Create and list workspa
 keys_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
 accounts_app = typer.Typer(no_args_is_help=True, help="Add and list social accounts.")
 credits_app = typer.Typer(no_args_is_help=True, help="Grant credits.")
+analytics_app = typer.Typer(no_args_is_help=True, help="What worked: charts of our posts.")
 app.add_typer(workspaces_app, name="workspaces")
 app.add_typer(keys_app, name="keys")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(credits_app, name="credits")
+app.add_typer(analytics_app, name="analytics")
 
 console = Console()
 
@@ -362,6 +364,43 @@ def credits_grant(
         except ValueError as exc:
             _fail(str(exc))
         console.print(f"granted {amount} credits to {ws.name!r}")
+
+
+@analytics_app.command("chart")
+def analytics_chart(
+    workspace: Annotated[str, typer.Option(help="Workspace name.")],
+    by: Annotated[
+        str, typer.Option(help="hook | template | pack | account | slot | sound | variant")
+    ] = "hook",
+    metric: Annotated[
+        str, typer.Option(help="views | likes | comments | shares | saves | engagement_rate")
+    ] = "views",
+    experiment: Annotated[str | None, typer.Option(help="Only this experiment's posts.")] = None,
+    out: Annotated[Path, typer.Option(help="PNG to write.")] = Path("out/analytics.png"),
+) -> None:
+    """Draw a metric over post age, one line per group, from the scheduled snapshots."""
+    from slideforge.analytics.chart import draw_growth
+    from slideforge.analytics.experiments import GROUPS, METRICS, growth_points
+    from slideforge.kit.ids import parse_id
+
+    if by not in GROUPS:
+        _fail(f"--by {by!r}: use one of {', '.join(GROUPS)}")
+    if metric not in METRICS:
+        _fail(f"--metric {metric!r}: use one of {', '.join(METRICS)}")
+    experiment_id = parse_id(experiment) if experiment else None
+    if experiment and experiment_id is None:
+        _fail(f"--experiment {experiment!r} is not an experiment id")
+    runtime = _runtime()
+    with runtime.db.session() as session:
+        ws = _workspace(session, workspace)
+        points = growth_points(
+            session, ws.id, group_by=by, metric=metric, experiment_id=experiment_id
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    title = f"{metric} over post age, by {by}" + (" (one experiment)" if experiment else "")
+    draw_growth(points, out, title, metric)
+    groups = len({p.group for p in points})
+    console.print(f"{len(points)} snapshots of {groups} {by} group(s) drawn to {out}")
 
 
 @app.command()

@@ -205,7 +205,7 @@ def test_experiment_with_three_hooks_is_ranked_from_its_snapshots(
             assert group["mean"] == round(statistics.fmean(values), 2)
             half = 12.706 * statistics.stdev(values) / math.sqrt(2)
             assert group["ci95"] == {
-                "low": round(statistics.fmean(values) - half, 2),
+                "low": round(max(statistics.fmean(values) - half, 0), 2),
                 "high": round(statistics.fmean(values) + half, 2),
             }
             means.append(group["mean"])

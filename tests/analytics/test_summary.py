@@ -254,7 +254,7 @@ def test_experiment_ranking_recomputes(api: ApiClient, runtime: Runtime, noon: M
         if len(values) > 1:
             half = 4.303 * statistics.stdev(values) / math.sqrt(len(values))
             assert group["ci95"] == {
-                "low": round(statistics.fmean(values) - half, 2),
+                "low": round(max(statistics.fmean(values) - half, 0), 2),
                 "high": round(statistics.fmean(values) + half, 2),
             }
     assert groups["Hook B"]["pending"] == 1

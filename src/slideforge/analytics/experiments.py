@@ -6,7 +6,8 @@ least A old, if it was taken before 1.5 A (a later one would flatter the post). 
 than A are *pending*; older ones without such a snapshot are *missing*. Both are counted, never
 guessed.
 
-**Groups** are ranked by their mean; the interval is mean ± t(n−1) · sd / √n. The leader is
+**Groups** are ranked by their mean; the interval is mean ± t(n−1) · sd / √n (cut at 0: no
+metric here goes below it). The leader is
 *decisive* when its interval lies wholly above the runner-up's; otherwise the answer says the
 intervals overlap and how many more posts are pending.
 
@@ -30,7 +31,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from slideforge.analytics import query
-from slideforge.analytics.reading import hook_of
+from slideforge.analytics.chart import Point
+from slideforge.analytics.reading import MILESTONES, hook_of
 from slideforge.analytics.summary import engagement_rate
 from slideforge.analytics.targets import visible
 from slideforge.auth.service import Caller
@@ -90,7 +92,8 @@ def stats(values: Sequence[float]) -> dict[str, Any]:
     ci = None
     if sd is not None:
         half = t95(n - 1) * sd / math.sqrt(n)
-        ci = {"low": round(mean - half, 2), "high": round(mean + half, 2)}
+        # Every metric here is a count or a rate: never below 0.
+        ci = {"low": round(max(mean - half, 0.0), 2), "high": round(mean + half, 2)}
     return {
         "n": n,
         "mean": round(mean, 2),
@@ -600,3 +603,39 @@ def list_experiments(session: Session, caller: Caller, now: datetime) -> dict[st
             for r in rows
         ]
     }
+
+
+def growth_points(
+    session: Session,
+    workspace_id: uuid.UUID,
+    *,
+    group_by: str,
+    metric: str,
+    experiment_id: uuid.UUID | None = None,
+) -> list[Point]:
+    """Our posts' scheduled snapshots as chart points: (group, milestone age, value)."""
+    stmt = sa.select(AnalyticsPost).where(
+        AnalyticsPost.workspace_id == workspace_id, AnalyticsPost.post_id.is_not(None)
+    )
+    if experiment_id is not None:
+        stmt = stmt.where(AnalyticsPost.experiment_id == experiment_id)
+    rows = {r.id: r for r in session.scalars(stmt)}
+    accounts = {
+        t.id: f"{t.platform}:@{t.normalized_identifier}"
+        for t in session.scalars(
+            sa.select(AnalyticsTarget).where(AnalyticsTarget.workspace_id == workspace_id)
+        )
+    }
+    hours = {name: after.total_seconds() / 3600 for name, after in MILESTONES.items()}
+    points = []
+    for snap in session.scalars(
+        sa.select(MetricSnapshot).where(
+            MetricSnapshot.analytics_post_id.in_(rows), MetricSnapshot.milestone.in_(hours)
+        )
+    ):
+        row = rows[snap.analytics_post_id]
+        key = _group_key(row, group_by, accounts)
+        value = _metric_value(snap, metric)
+        if key is not None and value is not None:
+            points.append(Point(key, hours[snap.milestone], value))
+    return points

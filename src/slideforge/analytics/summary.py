@@ -116,10 +116,11 @@ def check_targets(session: Session, caller: Caller, ids: Sequence[Any]) -> None:
 
 
 def _totals(rows: Sequence[AnalyticsPost]) -> dict[str, float | int | None]:
-    sums: dict[str, float | int | None] = {
-        n: sum(getattr(r, n) or 0 for r in rows)
-        for n in ("views", "likes", "comments", "shares", "saves")
-    }
+    sums: dict[str, float | int | None] = {}
+    for name in ("views", "likes", "comments", "shares", "saves"):
+        # Not measured anywhere (TikTok gives no saves) is null, not 0.
+        measured = [v for v in (getattr(r, name) for r in rows) if v is not None]
+        sums[name] = sum(measured) if measured or not rows or name == "views" else None
     sums["publishedVideos"] = len(rows)
     sums["activeAccounts"] = len({r.target_id for r in rows})
     views = int(sums["views"] or 0)

@@ -76,9 +76,11 @@ INBOX = "SEND_TO_USER_INBOX"
 
 
 class Pacer:
-    """Per-token read budget in this process: waits when a minute's budget is spent."""
+    """Per-token read budget in this process: at most ``per_minute`` calls in any sliding
+    ``window`` (a minute); a call over budget waits for the oldest to leave the window."""
 
-    def __init__(self) -> None:
+    def __init__(self, window: float = 60.0) -> None:
+        self.window = window
         self._lock = threading.Lock()
         self._calls: dict[str, deque[float]] = defaultdict(deque)
 
@@ -87,12 +89,12 @@ class Pacer:
             with self._lock:
                 now = _time.monotonic()
                 calls = self._calls[key]
-                while calls and now - calls[0] >= 60:
+                while calls and now - calls[0] >= self.window:
                     calls.popleft()
                 if len(calls) < per_minute:
                     calls.append(now)
                     return
-                sleep = 60 - (now - calls[0])
+                sleep = self.window - (now - calls[0])
             _time.sleep(min(sleep, 1.0))
 
 

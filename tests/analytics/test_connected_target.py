@@ -74,3 +74,24 @@ def test_a_token_without_the_read_scopes_fails_the_refresh_plainly(
     assert refresh["status"] == "failed"
     assert "scope_not_authorized" in refresh["error"]
     assert target["profile"] is None
+
+
+def test_deleting_our_accounts_target_stops_measuring_it(
+    api: ApiClient, tiktok: TikTokEnv, runtime: Runtime
+) -> None:
+    from slideforge.models import Account
+
+    account_id = tiktok.connect(api)
+    username = ok(api.get("/accounts"))["accounts"][0]["username"]
+    body = {"platform": "tiktok", "identifier": username}
+    target = ok(api.post("/analytics/targets", json=body), 201)["target"]
+    settle(api, target["id"])
+    ok(api.delete(f"/analytics/targets/{target['id']}"))
+    with runtime.db.session() as session:
+        account = session.get(Account, uuid.UUID(account_id))
+        assert account is not None and account.analytics_stopped_at is not None
+    again = ok(api.post("/analytics/targets", json=body), 201)["target"]
+    settle(api, again["id"])
+    with runtime.db.session() as session:
+        account = session.get(Account, uuid.UUID(account_id))
+        assert account is not None and account.analytics_stopped_at is None

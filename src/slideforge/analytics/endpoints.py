@@ -135,8 +135,11 @@ def update_target(
 
 
 @router.delete("/analytics/targets/{target_id}")
-def delete_target(target_id: str, caller: CallerDep, session: SessionDep) -> JSONResponse:
-    return respond(targets.delete_target(session, caller, target_id), "Target deleted")
+def delete_target(
+    target_id: str, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
+) -> JSONResponse:
+    result = targets.delete_target(session, caller, target_id, runtime.clock.now())
+    return respond(result, "Target deleted")
 
 
 @router.post("/analytics/targets/{target_id}/refresh")

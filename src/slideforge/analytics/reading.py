@@ -392,7 +392,11 @@ def track_posted(session: Session, now: datetime, limit: int = 500) -> int:
         .join(Post, Post.id == PostTarget.post_id)
         .join(Account, Account.id == PostTarget.account_id)
         .outerjoin(AnalyticsPost, AnalyticsPost.post_target_id == PostTarget.id)
-        .where(PostTarget.status == TargetStatus.POSTED, AnalyticsPost.id.is_(None))
+        .where(
+            PostTarget.status == TargetStatus.POSTED,
+            AnalyticsPost.id.is_(None),
+            Account.analytics_stopped_at.is_(None),
+        )
         .order_by(PostTarget.published_at)
         .limit(limit)
     ).all()

@@ -256,6 +256,8 @@ def create_target(
         return target_out(session, existing, now), False
     account = _connected_account(session, caller.workspace_id, platform, handle)
     readable(platform, account)
+    if account is not None and caller.is_workspace_key:
+        account.analytics_stopped_at = None  # measured again
     target = AnalyticsTarget(
         workspace_id=caller.workspace_id,
         member_id=None if caller.is_workspace_key else caller.member_id,
@@ -373,8 +375,16 @@ def update_target(
     return out
 
 
-def delete_target(session: Session, caller: Caller, target_id: object) -> dict[str, Any]:
+def delete_target(
+    session: Session, caller: Caller, target_id: object, now: datetime
+) -> dict[str, Any]:
+    """Delete a target with its posts and snapshots; for one of our accounts, its posts are
+    no longer measured until a target for it is created again."""
     row = get_target(session, caller, target_id)
+    if row.account_id is not None and row.scope_key == "workspace":
+        account = session.get(Account, row.account_id)
+        if account is not None:
+            account.analytics_stopped_at = now
     session.delete(row)
     session.flush()
     return {"id": str(row.id), "deleted": True}

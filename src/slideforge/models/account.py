@@ -39,3 +39,6 @@ class Account(IdMixin, WorkspaceScoped, TimestampMixin, Base):
     granted_scopes: Mapped[str] = mapped_column(sa.String(500), default="")
 
     last_posted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Set when its analytics target is deleted: its posts are no longer measured, until a
+    # target for it is created again.
+    analytics_stopped_at: Mapped[datetime | None] = mapped_column(nullable=True)

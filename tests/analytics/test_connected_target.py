@@ -4,15 +4,21 @@ lacks the read scopes."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
+
 from slideforge.accounts import service as accounts
 from slideforge.accounts.tokens import store_tokens
+from slideforge.kit.clock import ManualClock
 from slideforge.publishing.platforms.base import TokenSet
 from slideforge.runtime import Runtime
 from tests.analytics.test_targets import settle
+from tests.conftest import Web
 from tests.helpers import ApiClient, ok
+from tests.posts.test_publish import slides
 from tests.sandboxes import TikTokEnv
 
 
@@ -95,3 +101,59 @@ def test_deleting_our_accounts_target_stops_measuring_it(
     with runtime.db.session() as session:
         account = session.get(Account, uuid.UUID(account_id))
         assert account is not None and account.analytics_stopped_at is None
+
+
+def test_an_inbox_draft_links_up_once_the_creator_publishes_it(
+    api: ApiClient, tiktok: TikTokEnv, web: Web, runtime: Runtime, clock: ManualClock
+) -> None:
+    """TikTok gives a draft's public id only after the creator posts it in the app (Postiz
+    #1470's empty analytics): until then the row says why it has no metrics; then it links,
+    and its age counts from the publication."""
+    from slideforge.analytics.workflows import sweep_once
+    from slideforge.publishing import workflows
+
+    account_id = tiktok.connect(api)
+    post = ok(
+        api.post(
+            "/posts",
+            json={
+                "caption": "Draft to finish in the app",
+                "media": {"type": "slideshow", "urls": slides(web, 2)},
+                "accounts": [{"id": account_id}],
+                "tiktok": {"post_mode": "MEDIA_UPLOAD"},
+                "external_id": "draft-1",
+            },
+        ),
+        201,
+    )
+    deadline = time.monotonic() + 30
+    while ok(api.get(f"/posts/{post['id']}"))["status"] != "posted":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    sweep_once()
+    (row,) = ok(api.get("/analytics/summary/posts?range=14d"))["posts"]
+    assert row["linkState"] == "inbox_draft" and "publishes it" in row["note"]
+    assert row["externalId"] == "draft-1" and row["views"] is None
+    clock.advance(hours=2)
+    sweep_once()  # still a draft: no snapshot, looked at again later
+    assert ok(api.get(f"/analytics/posts/{row['analyticsId']}"))["snapshots"] == []
+
+    (state,) = ok(api.get(f"/posts/{post['id']}"))["accounts"]["states"]
+    publish_id = tiktok.sandbox.publishes(open_id=tiktok.open_id(account_id))[-1]["publish_id"]
+    answer = httpx.post(f"{tiktok.server.base_url}/__sandbox/inbox/{publish_id}/publish", json={})
+    assert answer.status_code == 200, answer.text
+    time.sleep(1.0)  # the sandbox's moderation (0.5 s): the public id exists
+    deadline = time.monotonic() + 30
+    while "/photo/" not in str(
+        ok(api.get(f"/posts/{post['id']}"))["accounts"]["states"][0]["published_url"]
+    ):
+        assert time.monotonic() < deadline, state
+        clock.advance(seconds=61)
+        workflows.sweep(runtime)  # the draft watch's next check
+        time.sleep(0.5)
+    clock.advance(hours=1)
+    sweep_once()
+    detail = ok(api.get(f"/analytics/posts/{row['analyticsId']}"))
+    assert detail["linkState"] == "linked" and detail["platformPostId"]
+    assert detail["snapshots"], detail
+    assert detail["views"] is not None

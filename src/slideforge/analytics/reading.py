@@ -463,14 +463,16 @@ class Due:
     platform_post_id: str | None
     caption: str | None
     published_at: datetime | None
+    draft: bool = False  # in the creator's inbox: published (if ever) any time after the send
 
 
 def match_posts(
     recent: Sequence[PostMetrics], unlinked: Sequence[Due], now: datetime
 ) -> dict[uuid.UUID, PostMetrics]:
     """Our unlinked posts matched to the account's recent posts on caption (or title) and
-    time: published within ``LINK_WINDOW`` before the send's record, never after now; each
-    platform post is given to one of ours at most, the oldest first."""
+    time: published within ``LINK_WINDOW`` of the send's record (an inbox draft: any time
+    after it), never after now; each platform post is given to one of ours at most, the
+    oldest first."""
     claimed: set[str] = set()
     found: dict[uuid.UUID, PostMetrics] = {}
     for due in sorted(unlinked, key=lambda d: d.published_at or now):
@@ -479,7 +481,9 @@ def match_posts(
             when = as_utc(metrics.published_at) if metrics.published_at else None
             if metrics.platform_post_id in claimed or when is None:
                 continue
-            if not sent - LINK_WINDOW <= when <= max(sent, now) + timedelta(minutes=5):
+            latest = now if due.draft else max(sent, now)
+            earliest = sent - (timedelta(minutes=5) if due.draft else LINK_WINDOW)
+            if not earliest <= when <= latest + timedelta(minutes=5):
                 continue
             if same_text(metrics.caption, due.caption) or same_text(metrics.title, due.caption):
                 claimed.add(metrics.platform_post_id)
@@ -503,10 +507,19 @@ def _refresh_links(session: Session, rows: list[AnalyticsPost]) -> list[Analytic
     for row in waiting:
         target = found.get(row.post_target_id)  # type: ignore[arg-type]
         if target is not None and target.platform_post_id:
+            if row.link_state == "inbox_draft":
+                restart_from_publication(row)
             _link_state(row, target, False)
             row.url = target.published_url or row.url
             linked.append(row)
     return linked
+
+
+def restart_from_publication(row: AnalyticsPost) -> None:
+    """An inbox draft the creator published: its age (and milestones) count from the
+    platform's publication time, which the next read gives, not from the send."""
+    row.published_at = None
+    row.milestones_due = list(MILESTONES)
 
 
 def _advance(row: AnalyticsPost, now: datetime) -> str:
@@ -539,7 +552,10 @@ def snapshot_account(runtime: Runtime, account_id: str) -> dict[str, int]:
             return {}
         session.expunge(account)
         _refresh_links(session, rows)
-        due = [Due(r.id, r.platform_post_id, r.caption, r.published_at) for r in rows]
+        due = [
+            Due(r.id, r.platform_post_id, r.caption, r.published_at, r.link_state == "inbox_draft")
+            for r in rows
+        ]
         session.commit()
     paced = PacedPlatform(runtime, account)
     matched: dict[uuid.UUID, PostMetrics] = {}
@@ -571,6 +587,8 @@ def snapshot_account(runtime: Runtime, account_id: str) -> dict[str, int]:
         )
         for row in rows:
             if row.id in matched and row.platform_post_id is None:
+                if row.link_state == "inbox_draft":
+                    restart_from_publication(row)
                 row.platform_post_id, row.link_state, row.note = (
                     matched[row.id].platform_post_id,
                     "linked",

@@ -74,17 +74,17 @@ class InstagramReads:
     def _account(self, token: str) -> tuple[str, dict[str, Any]]:
         """(Graph base, the IG account's profile fields, ``id`` its IG user id)."""
         if token.startswith("IG"):
-            base = self.instagram_base
+            graph = self.instagram_base
             me = self._get(
-                f"{base}/me",
+                f"{graph}/me",
                 token,
                 {"fields": f"user_id,{PROFILE_FIELDS}"},
                 "instagram_business_basic",
             )
-            return base, {**me, "id": str(me.get("user_id") or me.get("id") or "")}
-        base = self.facebook_base
+            return graph, {**me, "id": str(me.get("user_id") or me.get("id") or "")}
+        graph = self.facebook_base
         page = self._get(
-            f"{base}/me",
+            f"{graph}/me",
             token,
             {"fields": f"id,instagram_business_account{{id,{PROFILE_FIELDS}}}"},
             "instagram_basic",
@@ -97,7 +97,7 @@ class InstagramReads:
                 "the Facebook Page of this connection has no linked Instagram professional "
                 "account any more: link one in the Page's settings, then connect again",
             )
-        return base, {**account, "id": str(account["id"])}
+        return graph, {**account, "id": str(account["id"])}
 
     def read_profile(self, token: str) -> ProfileMetrics:
         _base, account = self._account(token)
@@ -111,16 +111,16 @@ class InstagramReads:
             posts=_int(account.get("media_count")),
         )
 
-    def _insights(self, base: str, token: str, media_id: str) -> tuple[dict[str, int], str | None]:
+    def _insights(self, graph: str, token: str, media_id: str) -> tuple[dict[str, int], str | None]:
         """The media's insights by metric name, or ({}, why there are none)."""
         permission = (
             "instagram_business_manage_insights"
-            if base == self.instagram_base
+            if graph == self.instagram_base
             else "instagram_manage_insights"
         )
         try:
             body = self._get(
-                f"{base}/{media_id}/insights", token, {"metric": ",".join(INSIGHTS)}, permission
+                f"{graph}/{media_id}/insights", token, {"metric": ",".join(INSIGHTS)}, permission
             )
         except PlatformError as exc:
             if exc.code == "refused":  # Graph code 100: e.g. a carousel child, a story gone
@@ -136,9 +136,9 @@ class InstagramReads:
                 values[entry["name"]] = value
         return values, None
 
-    def _post(self, base: str, token: str, media: dict[str, Any]) -> PostMetrics:
+    def _post(self, graph: str, token: str, media: dict[str, Any]) -> PostMetrics:
         media_id = str(media["id"])
-        insights, note = self._insights(base, token, media_id)
+        insights, note = self._insights(graph, token, media_id)
         caption = media.get("caption") if isinstance(media.get("caption"), str) else None
         like_count, comments_count = (
             _int(media.get("like_count")),
@@ -173,32 +173,32 @@ class InstagramReads:
         )
 
     def read_posts(self, token: str, post_ids: Sequence[str]) -> dict[str, PostMetrics]:
-        base, _account = self._account(token)
+        graph, _account = self._account(token)
         found: dict[str, PostMetrics] = {}
         for media_id in dict.fromkeys(str(i) for i in post_ids if str(i)):
             try:
                 media = self._get(
-                    f"{base}/{media_id}", token, {"fields": MEDIA_FIELDS}, "instagram_basic"
+                    f"{graph}/{media_id}", token, {"fields": MEDIA_FIELDS}, "instagram_basic"
                 )
             except PlatformError as exc:
                 if exc.code == "refused":  # unknown id, or not this account's
                     continue
                 raise
             if media.get("id"):
-                found[media_id] = self._post(base, token, media)
+                found[media_id] = self._post(graph, token, media)
         return found
 
     def recent_posts(self, token: str, limit: int) -> list[PostMetrics]:
-        base, account = self._account(token)
+        graph, account = self._account(token)
         posts: list[PostMetrics] = []
         after: str | None = None
         while len(posts) < limit:
             params = {"fields": MEDIA_FIELDS, "limit": str(min(PAGE_SIZE, limit - len(posts)))}
             if after:
                 params["after"] = after
-            body = self._get(f"{base}/{account['id']}/media", token, params, "instagram_basic")
+            body = self._get(f"{graph}/{account['id']}/media", token, params, "instagram_basic")
             items = [m for m in body.get("data") or [] if isinstance(m, dict) and m.get("id")]
-            posts.extend(self._post(base, token, media) for media in items)
+            posts.extend(self._post(graph, token, media) for media in items)
             paging = body.get("paging") if isinstance(body.get("paging"), dict) else {}
             assert isinstance(paging, dict)
             cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}

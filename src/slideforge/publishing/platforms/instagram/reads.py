@@ -17,7 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from slideforge.publishing.platforms.base import PlatformError
-from slideforge.publishing.platforms.metrics import PostMetrics, ProfileMetrics, hashtags_of
+from slideforge.publishing.platforms.metrics import (
+    PostMetrics,
+    ProfileMetrics,
+    counter,
+    hashtags_of,
+)
 
 Read = Callable[[str, str, dict[str, str] | None], dict[str, Any]]
 
@@ -28,10 +33,6 @@ MEDIA_FIELDS = (
 )
 INSIGHTS = ("views", "reach", "saved", "shares", "likes", "comments", "total_interactions")
 PAGE_SIZE = 50
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _when(raw: Any) -> datetime | None:
@@ -106,9 +107,9 @@ class InstagramReads:
             username=str(account.get("username") or ""),
             display_name=account.get("name") or None,
             avatar_url=account.get("profile_picture_url") or None,
-            followers=_int(account.get("followers_count")),
-            following=_int(account.get("follows_count")),
-            posts=_int(account.get("media_count")),
+            followers=counter(account.get("followers_count")),
+            following=counter(account.get("follows_count")),
+            posts=counter(account.get("media_count")),
         )
 
     def _insights(self, graph: str, token: str, media_id: str) -> tuple[dict[str, int], str | None]:
@@ -131,7 +132,7 @@ class InstagramReads:
             if not isinstance(entry, dict):
                 continue
             points = entry.get("values")
-            value = _int(points[0].get("value")) if isinstance(points, list) and points else None
+            value = counter(points[0].get("value")) if isinstance(points, list) and points else None
             if isinstance(entry.get("name"), str) and value is not None:
                 values[entry["name"]] = value
         return values, None
@@ -141,8 +142,8 @@ class InstagramReads:
         insights, note = self._insights(graph, token, media_id)
         caption = media.get("caption") if isinstance(media.get("caption"), str) else None
         like_count, comments_count = (
-            _int(media.get("like_count")),
-            _int(media.get("comments_count")),
+            counter(media.get("like_count")),
+            counter(media.get("comments_count")),
         )
         extra = dict(insights)
         if like_count is not None:

@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Self, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -43,12 +43,12 @@ class RegisteredApp(BaseModel):
 
 
 class PlatformFailureRule(BaseModel):
-    """The checks every platform's failure rule shares, unknown fields refused among them.
-    A platform's rule declares its own fields (their order is its admin JSON), among them
-    ``kind``, ``preset``, ``endpoint``, ``after_commit``, ``count`` and ``fired``; it names
-    its ``presets``, its ``endpoints`` (those where ``after_commit`` applies too) and the
-    ``answering_kind`` of rule that answers requests with an error, and completes or refuses
-    such a rule in ``_check_answer``."""
+    """The fields and checks every platform's failure rule shares, unknown fields refused
+    among them. A platform's rule narrows ``kind`` to its kinds (with a default) and adds its
+    own fields (after these in the admin JSON); it names its ``presets``, its ``endpoints``
+    (those where ``after_commit`` applies too) and the ``answering_kind`` of rule that
+    answers requests with an error, and completes or refuses such a rule in
+    ``_check_answer``."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -57,11 +57,16 @@ class PlatformFailureRule(BaseModel):
     after_commit_endpoints: ClassVar[tuple[str, ...]]
     answering_kind: ClassVar[str]
 
-    if TYPE_CHECKING:  # fields of every platform's rule, declared there in its order
-        kind: str
-        preset: str | None
-        endpoint: str
-        after_commit: bool
+    id: int = 0
+    kind: str
+    preset: str | None = None
+    endpoint: str = "*"
+    after_commit: bool = False
+    """The object is really created first, then the error answered (``after_commit_endpoints``
+    only)."""
+    count: int | None = Field(default=1, ge=1)
+    """How many times the rule fires; None: until cleared."""
+    fired: int = 0
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

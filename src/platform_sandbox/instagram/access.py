@@ -22,7 +22,7 @@ from platform_sandbox.instagram.config import (
     IgAccount,
 )
 from platform_sandbox.instagram.errors import GraphError, unsupported
-from platform_sandbox.instagram.records import GraphCall, Token, TokenKind
+from platform_sandbox.instagram.records import GraphCall, IgMedia, Token, TokenKind
 from platform_sandbox.instagram.state import InstagramState
 
 
@@ -210,6 +210,16 @@ class InstagramAccess(InstagramState):
         self._count_buc(ctx, account.id)
         self._inject(endpoint, account.id)
         return token, account
+
+    def _media_node(self, ctx: GraphCall, token: Token, node: str) -> IgMedia:
+        """The media ``node`` (Graph's unsupported ``get`` when there is none) once the token
+        sees its account, which the call is recorded against."""
+        item = self._media.get(node)
+        if item is None:
+            raise unsupported("get", node)
+        self._check_visible(token, item.ig_user_id, node)
+        ctx.ig_user_id = item.ig_user_id
+        return item
 
     def _enter_node(
         self, ctx: GraphCall, token: Token, ig_user_id: str, node: str, endpoint: str

@@ -267,10 +267,7 @@ class FailureRule(PlatformFailureRule):
     after_commit_endpoints = AFTER_COMMIT_ENDPOINTS
     answering_kind = "error"
 
-    id: int = 0
     kind: Literal["error", "container_error"] = "error"
-    preset: str | None = None
-    endpoint: str = "*"
     code: int | None = None
     error_subcode: int | None = None
     message: str | None = None
@@ -278,13 +275,9 @@ class FailureRule(PlatformFailureRule):
     error_user_title: str | None = None
     error_user_msg: str | None = None
     http_status: int | None = Field(default=None, ge=400, le=599)
-    after_commit: bool = False
     ig_user_id: str | None = None
     media_kind: Literal["video", "image", "any"] = "video"
     status_text: str | None = None
-    count: int | None = Field(default=1, ge=1)
-    """How many times the rule fires; None: until cleared."""
-    fired: int = 0
 
     def _check_answer(self) -> None:
         if self.code is None or not self.message:

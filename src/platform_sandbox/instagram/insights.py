@@ -15,7 +15,7 @@ from typing import Any
 from platform_sandbox.common import Reply
 from platform_sandbox.common.engagement import Counters
 from platform_sandbox.instagram.config import FB_INSIGHTS_SCOPES, IG_INSIGHTS_SCOPES
-from platform_sandbox.instagram.errors import param_error, unsupported
+from platform_sandbox.instagram.errors import param_error
 from platform_sandbox.instagram.read import InstagramReading
 from platform_sandbox.instagram.records import GraphCall
 
@@ -54,11 +54,7 @@ class InstagramInsights(InstagramReading):
     def _insights(self, ctx: GraphCall, node: str) -> Reply:
         with self._lock:
             token = self._authenticate(self._token_value(ctx))
-            item = self._media.get(node)
-            if item is None:
-                raise unsupported("get", node)
-            self._check_visible(token, item.ig_user_id, node)
-            ctx.ig_user_id = item.ig_user_id
+            item = self._media_node(ctx, token, node)
             self._require(token, IG_INSIGHTS_SCOPES, FB_INSIGHTS_SCOPES)
             self._count_buc(ctx, item.ig_user_id)
             self._inject("insights", item.ig_user_id)

@@ -217,11 +217,7 @@ class InstagramReading(InstagramAccess):
     def _children(self, ctx: GraphCall, node: str) -> Reply:
         with self._lock:
             token = self._authenticate(self._token_value(ctx))
-            item = self._media.get(node)
-            if item is None:
-                raise unsupported("get", node)
-            self._check_visible(token, item.ig_user_id, node)
-            ctx.ig_user_id = item.ig_user_id
+            item = self._media_node(ctx, token, node)
             self._require(token, IG_READ_SCOPES, FB_READ_SCOPES)
             fields = parse_fields(ctx.params.get("fields"))
             data = [self._media_fields(self._media[child], fields) for child in item.children]

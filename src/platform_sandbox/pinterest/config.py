@@ -150,18 +150,11 @@ class FailureRule(PlatformFailureRule):
     after_commit_endpoints = AFTER_COMMIT_ENDPOINTS
     answering_kind = "http_error"
 
-    id: int = 0
     kind: Literal["http_error", "media_failed"] = "http_error"
-    preset: str | None = None
-    endpoint: str = "*"
     http_status: int | None = Field(default=None, ge=400, le=599)
     code: int | None = None
     message: str | None = None
-    after_commit: bool = False
     user_id: str | None = None
-    count: int | None = Field(default=1, ge=1)
-    """How many times the rule fires; None: until cleared."""
-    fired: int = 0
 
     def _check_answer(self) -> None:
         if self.http_status is None:

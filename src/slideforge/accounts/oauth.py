@@ -21,6 +21,7 @@ from slideforge.auth.service import Caller
 from slideforge.kit.clock import isoformat
 from slideforge.kit.crypto import sha256_hex
 from slideforge.kit.errors import ApiError
+from slideforge.kit.pagination import oldest_first
 from slideforge.models import Account, OAuthState
 from slideforge.publishing.platforms import PlatformConfigError, get_platform, registry
 from slideforge.publishing.platforms.base import PlatformError
@@ -139,7 +140,7 @@ def finish_connect(
                 Account.status == "unconnected",
                 sa.func.lower(Account.username) == identity.username.lower(),
             )
-            .order_by(Account.created_at, Account.id)
+            .order_by(*oldest_first(Account))
             .limit(1)
         )
         if account is not None:

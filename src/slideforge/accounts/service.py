@@ -14,6 +14,7 @@ from slideforge.auth.service import Caller
 from slideforge.kit.clock import isoformat
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id, split_list
+from slideforge.kit.pagination import oldest_first
 from slideforge.models import Account
 from slideforge.publishing.platforms import registry
 
@@ -89,7 +90,7 @@ def list_accounts(
                 "platform", f"unknown platform {unknown[0]!r}; use {', '.join(PLATFORMS)}"
             )
         query = query.where(Account.platform.in_(platforms))
-    rows = list(session.scalars(query.order_by(Account.created_at, Account.id)))
+    rows = list(session.scalars(query.order_by(*oldest_first(Account))))
     if tag:
         wanted = set(split_list(tag))
         rows = [row for row in rows if wanted & set(row.tags or [])]

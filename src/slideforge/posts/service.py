@@ -31,7 +31,7 @@ from slideforge.auth.service import Caller
 from slideforge.kit.clock import TimestampRangeError, isoformat, parse_timestamp
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
-from slideforge.kit.pagination import oldest_first
+from slideforge.kit.pagination import newest_first, oldest_first
 from slideforge.models import Account, Post, PostRequest, PostTarget
 from slideforge.models.post import PostStatus, TargetStatus
 from slideforge.posts import scheduling
@@ -749,9 +749,7 @@ def _views(session: Session, posts: list[Post]) -> list[PostOut]:
     ids = [p.id for p in posts]
     targets: dict[uuid.UUID, list[PostTarget]] = {i: [] for i in ids}
     for t in session.scalars(
-        sa.select(PostTarget)
-        .where(PostTarget.post_id.in_(ids))
-        .order_by(PostTarget.created_at, PostTarget.id)
+        sa.select(PostTarget).where(PostTarget.post_id.in_(ids)).order_by(*oldest_first(PostTarget))
     ):
         targets[t.post_id].append(t)
     account_ids = {t.account_id for ts in targets.values() for t in ts}
@@ -832,7 +830,7 @@ def list_posts(
     )
     if status:
         query = query.where(Post.status == status)
-    posts = list(session.scalars(query.order_by(Post.created_at.desc(), Post.id).limit(limit)))
+    posts = list(session.scalars(query.order_by(*newest_first(Post)).limit(limit)))
     by_status: dict[str, int] = {
         str(name): counts.get(name, 0) for name in POST_STATUSES if name != PostStatus.DELETED
     }

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from slideforge.auth.service import Caller
 from slideforge.kit.errors import ApiError
+from slideforge.kit.pagination import oldest_first
 from slideforge.models import PackImage, Product, Template
 from slideforge.products.service import check_reference
 from slideforge.runtime import Runtime
@@ -242,7 +243,7 @@ def _pack_urls(session: Session, pack_id: uuid.UUID) -> list[str]:
     rows = session.execute(
         sa.select(PackImage.url, PackImage.meta_status)
         .where(PackImage.pack_id == pack_id)
-        .order_by(PackImage.created_at, PackImage.id)
+        .order_by(*oldest_first(PackImage))
     ).all()
     usable = [url for url, status in rows if status != "failed"]
     return usable or [url for url, _ in rows]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from slideforge.auth.deps import CallerDep, RuntimeDep, SessionDep
 from slideforge.kit.envelope import Deleted, Envelope, respond
-from slideforge.kit.pagination import Page, page_params
+from slideforge.kit.pagination import PageDep
 from slideforge.webhooks import service
 from slideforge.webhooks.schemas import (
     DeliveryList,
@@ -20,7 +18,6 @@ from slideforge.webhooks.schemas import (
 )
 
 router = APIRouter(tags=["webhooks"])
-PageDep = Annotated[Page, Depends(page_params(20))]
 
 
 @router.post("/webhooks", status_code=201, response_model=Envelope[WebhookCreated])

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from slideforge.kit.clock import isoformat
+from slideforge.kit.pagination import oldest_first
 from slideforge.models import Account, Post, PostTarget, Slideshow
 
 POST_EVENTS = {
@@ -66,7 +67,7 @@ def post_data(session: Session, post: Post) -> dict[str, Any]:
         session.scalars(
             sa.select(PostTarget)
             .where(PostTarget.post_id == post.id)
-            .order_by(PostTarget.created_at, PostTarget.id)
+            .order_by(*oldest_first(PostTarget))
         )
     )
     ids = {t.account_id for t in targets}

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from slideforge import jobs
 from slideforge.kit.clock import isoformat
 from slideforge.kit.ids import new_id
+from slideforge.kit.pagination import oldest_first
 from slideforge.models import WebhookDelivery, WebhookEndpoint
 from slideforge.webhooks.formats import AYRSHARE, ayrshare_body
 
@@ -39,7 +40,7 @@ def emit(
         for e in session.scalars(
             sa.select(WebhookEndpoint)
             .where(WebhookEndpoint.workspace_id == workspace_id)
-            .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+            .order_by(*oldest_first(WebhookEndpoint))
         )
         if event_type in (e.events or [])
     ]

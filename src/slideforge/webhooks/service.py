@@ -14,6 +14,7 @@ from slideforge.kit.clock import isoformat
 from slideforge.kit.envelope import Deleted
 from slideforge.kit.errors import ApiError
 from slideforge.kit.ids import parse_id
+from slideforge.kit.pagination import newest_first, oldest_first
 from slideforge.kit.safehttp import UnsafeUrlError, check_url
 from slideforge.models import WebhookDelivery, WebhookEndpoint
 from slideforge.runtime import Runtime
@@ -140,7 +141,7 @@ def list_webhooks(session: Session, caller: Caller) -> WebhookList:
                 WebhookEndpoint.workspace_id == caller.workspace_id,
                 WebhookEndpoint.body_format == SLIDEFORGE,
             )
-            .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+            .order_by(*oldest_first(WebhookEndpoint))
         )
     )
     return WebhookList(
@@ -191,7 +192,7 @@ def list_deliveries(
     rows = session.scalars(
         sa.select(WebhookDelivery)
         .where(*where)
-        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id)
+        .order_by(*newest_first(WebhookDelivery))
         .limit(limit)
         .offset(offset)
     )

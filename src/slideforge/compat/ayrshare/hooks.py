@@ -20,6 +20,7 @@ from slideforge.compat.ayrshare.schemas import (
 )
 from slideforge.kit.clock import isoformat
 from slideforge.kit.errors import ApiError
+from slideforge.kit.pagination import oldest_first
 from slideforge.models import WebhookDelivery, WebhookEndpoint
 from slideforge.runtime import Runtime
 from slideforge.webhooks import service as webhooks
@@ -50,7 +51,7 @@ def _endpoints(session: Session, caller: Caller) -> list[WebhookEndpoint]:
                 WebhookEndpoint.workspace_id == caller.workspace_id,
                 WebhookEndpoint.body_format == AYRSHARE,
             )
-            .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+            .order_by(*oldest_first(WebhookEndpoint))
         )
     )
 

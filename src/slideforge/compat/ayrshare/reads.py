@@ -16,6 +16,7 @@ from slideforge.compat.ayrshare.errors import Refusal
 from slideforge.compat.ayrshare.schemas import DisplayName, HistoryItem, HistoryList, UserResult
 from slideforge.compat.ayrshare.service import history_item, profile_account
 from slideforge.kit.clock import isoformat
+from slideforge.kit.pagination import oldest_first
 from slideforge.models import Account, Post, PostTarget, Workspace
 from slideforge.models.post import PostStatus
 from slideforge.runtime import Runtime
@@ -149,7 +150,7 @@ def user(session: Session, runtime: Runtime, caller: Caller, profile_key: str | 
                     Account.workspace_id == caller.workspace_id,
                     Account.status != "unconnected",
                 )
-                .order_by(Account.platform, Account.created_at, Account.id)
+                .order_by(Account.platform, *oldest_first(Account))
             )
         )
     workspace = session.get(Workspace, caller.workspace_id)

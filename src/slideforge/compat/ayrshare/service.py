@@ -34,6 +34,7 @@ from slideforge.compat.ayrshare.schemas import (
 from slideforge.kit.clock import isoformat
 from slideforge.kit.envelope import describe_validation_errors
 from slideforge.kit.ids import parse_id
+from slideforge.kit.pagination import oldest_first
 from slideforge.models import Account, Post, PostTarget
 from slideforge.models.post import PostStatus, TargetStatus
 from slideforge.posts import service as posts
@@ -180,7 +181,7 @@ def _tiktok_accounts(session: Session, caller: Caller) -> list[Account]:
         session.scalars(
             sa.select(Account)
             .where(Account.workspace_id == caller.workspace_id, Account.platform == "tiktok")
-            .order_by(Account.created_at, Account.id)
+            .order_by(*oldest_first(Account))
         )
     )
 
@@ -358,7 +359,7 @@ def post_result(runtime: Runtime, created: Created) -> PostResult:
 def targets_of(session: Session, post_id: uuid.UUID) -> list[PostTarget]:
     """The post's targets, in the order they were created."""
     query = sa.select(PostTarget).where(PostTarget.post_id == post_id)
-    return list(session.scalars(query.order_by(PostTarget.created_at, PostTarget.id)))
+    return list(session.scalars(query.order_by(*oldest_first(PostTarget))))
 
 
 def find_post(session: Session, caller: Caller, post_id: str) -> Post:
@@ -472,7 +473,7 @@ def delete(
                     sa.select(PostTarget.post_id).where(PostTarget.account_id == account.id)
                 )
             )
-        ids = [str(i) for i in session.scalars(query.order_by(Post.created_at, Post.id))]
+        ids = [str(i) for i in session.scalars(query.order_by(*oldest_first(Post)))]
         return _bulk_delete(session, runtime, caller, ids)
     if body.bulk is not None:
         return _bulk_delete(session, runtime, caller, body.bulk)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -81,3 +82,9 @@ def hashtags_of(*texts: str | None) -> tuple[str, ...]:
         for tag in _HASHTAG.findall(text or ""):
             found.setdefault(tag.lower(), None)
     return tuple(found)
+
+
+def counter(value: Any) -> int | None:
+    """A counter as a platform's JSON gives it: an integer (a bool is not one), else None
+    (not measured)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -23,13 +23,7 @@ from typing import Any, Self
 from urllib.parse import urlencode
 
 from slideforge.config import Settings
-from slideforge.publishing.platforms.base import (
-    Identity,
-    PlatformError,
-    TokenSet,
-    platform_request,
-    require_scopes,
-)
+from slideforge.publishing.platforms import base
 from slideforge.publishing.platforms.instagram.errors import graph_error
 from slideforge.publishing.platforms.instagram.rules import RULES
 
@@ -60,11 +54,13 @@ class _RedactSecrets(logging.Filter):
 logging.getLogger("httpx").addFilter(_RedactSecrets())
 
 
-def _identity(login: str, ig_user_id: str, profile: dict[str, Any], **settings: Any) -> Identity:
+def _identity(
+    login: str, ig_user_id: str, profile: dict[str, Any], **settings: Any
+) -> base.Identity:
     """The connected professional account from its Graph ``profile`` (username, name,
     picture), with the login model and ``settings`` particular to it."""
     username = str(profile.get("username") or ig_user_id)
-    return Identity(
+    return base.Identity(
         platform_user_id=ig_user_id,
         username=username,
         display_name=str(profile.get("name") or username),
@@ -97,8 +93,8 @@ class InstagramLogin:
 
     def _graph_base(self, login: str) -> str:
         settings = self.settings
-        base = settings.facebook_graph_url.rstrip("/") if login == "facebook" else self.graph_url
-        return f"{base}/{settings.instagram_graph_version.strip('/')}"
+        graph = settings.facebook_graph_url.rstrip("/") if login == "facebook" else self.graph_url
+        return f"{graph}/{settings.instagram_graph_version.strip('/')}"
 
     def _read(
         self, url: str, token: str | None, params: dict[str, str] | None = None
@@ -118,7 +114,7 @@ class InstagramLogin:
     ) -> dict[str, Any]:
         """One Graph call; errors (HTTP or in the body) become PlatformError."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response, body = platform_request(
+        response, body = base.platform_request(
             "Instagram",
             self.timeout,
             method,
@@ -155,14 +151,14 @@ class InstagramLogin:
 
     def exchange_code(
         self, *, code: str, redirect_uri: str, code_verifier: str | None, now: datetime
-    ) -> tuple[TokenSet, Identity]:
+    ) -> tuple[base.TokenSet, base.Identity]:
         if self.login == "facebook":
             return self._exchange_facebook(code, redirect_uri, now)
         return self._exchange_instagram(code, redirect_uri, now)
 
     def _exchange_instagram(
         self, code: str, redirect_uri: str, now: datetime
-    ) -> tuple[TokenSet, Identity]:
+    ) -> tuple[base.TokenSet, base.Identity]:
         body = self._call(
             "POST",
             self.settings.instagram_token_url,
@@ -178,10 +174,10 @@ class InstagramLogin:
         entry = body["data"][0] if isinstance(body.get("data"), list) and body["data"] else body
         short = str(entry.get("access_token") or "")
         if not short:
-            raise PlatformError("retryable", "bad_response", "Instagram returned no token")
+            raise base.PlatformError("retryable", "bad_response", "Instagram returned no token")
         raw = entry.get("permissions") or ""
         granted = [p.strip() for p in (raw.split(",") if isinstance(raw, str) else raw)]
-        require_scopes(granted, IG_PUBLISH_SCOPES)
+        base.require_scopes(granted, IG_PUBLISH_SCOPES)
         long = self._read(
             f"{self.graph_url}/access_token",
             short,
@@ -194,7 +190,7 @@ class InstagramLogin:
             {"fields": "user_id,username,name,account_type,profile_picture_url"},
         )
         if me.get("account_type") == "PERSONAL":
-            raise PlatformError(
+            raise base.PlatformError(
                 "user",
                 "not_professional",
                 f"@{me.get('username')} is a personal Instagram account: switch it to a "
@@ -203,18 +199,18 @@ class InstagramLogin:
             )
         ig_user_id = str(me.get("user_id") or me.get("id") or "")
         if not ig_user_id:
-            raise PlatformError("retryable", "bad_response", "Instagram returned no user id")
+            raise base.PlatformError("retryable", "bad_response", "Instagram returned no user id")
         return tokens, _identity("instagram", ig_user_id, me, account_type=me.get("account_type"))
 
     @staticmethod
-    def _long_lived(body: dict[str, Any], now: datetime, scopes: str) -> TokenSet:
+    def _long_lived(body: dict[str, Any], now: datetime, scopes: str) -> base.TokenSet:
         token = str(body.get("access_token") or "")
         if not token:
-            raise PlatformError("retryable", "bad_response", "Instagram returned no token")
+            raise base.PlatformError("retryable", "bad_response", "Instagram returned no token")
         expires = now + timedelta(seconds=int(body.get("expires_in") or 5_183_944))
         # Instagram Login has no refresh token: the long-lived token refreshes itself, again
         # and again, as long as that happens before it expires (no end of its own).
-        return TokenSet(
+        return base.TokenSet(
             access_token=token,
             access_expires_at=expires,
             refresh_token=token,
@@ -224,11 +220,11 @@ class InstagramLogin:
 
     def _exchange_facebook(
         self, code: str, redirect_uri: str, now: datetime
-    ) -> tuple[TokenSet, Identity]:
-        base = self._graph_base("facebook")
+    ) -> tuple[base.TokenSet, base.Identity]:
+        graph = self._graph_base("facebook")
         short = self._call(
             "POST",
-            f"{base}/oauth/access_token",
+            f"{graph}/oauth/access_token",
             read_only=True,
             data={
                 "client_id": self.client_id,
@@ -238,10 +234,10 @@ class InstagramLogin:
             },
         ).get("access_token")
         if not short:
-            raise PlatformError("retryable", "bad_response", "Facebook returned no token")
+            raise base.PlatformError("retryable", "bad_response", "Facebook returned no token")
         user_token = self._call(
             "POST",
-            f"{base}/oauth/access_token",
+            f"{graph}/oauth/access_token",
             read_only=True,
             data={
                 "grant_type": "fb_exchange_token",
@@ -251,19 +247,19 @@ class InstagramLogin:
             },
         ).get("access_token")
         if not user_token:
-            raise PlatformError("retryable", "bad_response", "Facebook returned no long token")
+            raise base.PlatformError("retryable", "bad_response", "Facebook returned no long token")
         permissions = self._call(
-            "GET", f"{base}/me/permissions", read_only=True, token=str(user_token)
+            "GET", f"{graph}/me/permissions", read_only=True, token=str(user_token)
         ).get("data")
         granted = [
             str(p.get("permission"))
             for p in permissions or []
             if isinstance(p, dict) and p.get("status") == "granted"
         ]
-        require_scopes(granted, FB_PUBLISH_SCOPES)
+        base.require_scopes(granted, FB_PUBLISH_SCOPES)
         pages = self._call(
             "GET",
-            f"{base}/me/accounts",
+            f"{graph}/me/accounts",
             read_only=True,
             token=str(user_token),
             params={
@@ -282,7 +278,7 @@ class InstagramLogin:
             None,
         )
         if page is None:
-            raise PlatformError(
+            raise base.PlatformError(
                 "user",
                 "no_instagram_account",
                 "none of the Facebook Pages this login manages has a linked Instagram "
@@ -299,7 +295,7 @@ class InstagramLogin:
         )
         # A Page token minted from a long-lived user token does not expire; there is no
         # refresh grant: when Meta invalidates it, the account is reconnected.
-        tokens = TokenSet(
+        tokens = base.TokenSet(
             access_token=str(page["access_token"]),
             access_expires_at=None,
             refresh_token=None,
@@ -308,7 +304,7 @@ class InstagramLogin:
         )
         return tokens, identity
 
-    def refresh(self, refresh_token: str, *, now: datetime) -> TokenSet:
+    def refresh(self, refresh_token: str, *, now: datetime) -> base.TokenSet:
         """Instagram Login: a new 60-day token for a long-lived one at least 24 h old. (Only
         Instagram Login accounts carry a refresh credential.)"""
         try:
@@ -317,11 +313,11 @@ class InstagramLogin:
                 refresh_token,
                 {"grant_type": "ig_refresh_token"},
             )
-        except PlatformError as exc:
+        except base.PlatformError as exc:
             if exc.kind in ("user", "wait") and exc.http_status is not None:
                 # Meta accepted the token but will not refresh it yet (it is under 24 h
                 # old): it stays valid until it expires.
-                raise PlatformError(
+                raise base.PlatformError(
                     "wait",
                     "refresh_too_early",
                     f"Instagram will not refresh this token yet ({exc.message})",

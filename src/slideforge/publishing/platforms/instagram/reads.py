@@ -17,7 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from slideforge.publishing.platforms.base import PlatformError
-from slideforge.publishing.platforms.metrics import PostMetrics, ProfileMetrics, hashtags_of
+from slideforge.publishing.platforms.metrics import (
+    PostMetrics,
+    ProfileMetrics,
+    counter,
+    hashtags_of,
+)
 
 Read = Callable[[str, str, dict[str, str] | None], dict[str, Any]]
 
@@ -28,10 +33,6 @@ MEDIA_FIELDS = (
 )
 INSIGHTS = ("views", "reach", "saved", "shares", "likes", "comments", "total_interactions")
 PAGE_SIZE = 50
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _when(raw: Any) -> datetime | None:
@@ -74,17 +75,17 @@ class InstagramReads:
     def _account(self, token: str) -> tuple[str, dict[str, Any]]:
         """(Graph base, the IG account's profile fields, ``id`` its IG user id)."""
         if token.startswith("IG"):
-            base = self.instagram_base
+            graph = self.instagram_base
             me = self._get(
-                f"{base}/me",
+                f"{graph}/me",
                 token,
                 {"fields": f"user_id,{PROFILE_FIELDS}"},
                 "instagram_business_basic",
             )
-            return base, {**me, "id": str(me.get("user_id") or me.get("id") or "")}
-        base = self.facebook_base
+            return graph, {**me, "id": str(me.get("user_id") or me.get("id") or "")}
+        graph = self.facebook_base
         page = self._get(
-            f"{base}/me",
+            f"{graph}/me",
             token,
             {"fields": f"id,instagram_business_account{{id,{PROFILE_FIELDS}}}"},
             "instagram_basic",
@@ -97,7 +98,7 @@ class InstagramReads:
                 "the Facebook Page of this connection has no linked Instagram professional "
                 "account any more: link one in the Page's settings, then connect again",
             )
-        return base, {**account, "id": str(account["id"])}
+        return graph, {**account, "id": str(account["id"])}
 
     def read_profile(self, token: str) -> ProfileMetrics:
         _base, account = self._account(token)
@@ -106,21 +107,21 @@ class InstagramReads:
             username=str(account.get("username") or ""),
             display_name=account.get("name") or None,
             avatar_url=account.get("profile_picture_url") or None,
-            followers=_int(account.get("followers_count")),
-            following=_int(account.get("follows_count")),
-            posts=_int(account.get("media_count")),
+            followers=counter(account.get("followers_count")),
+            following=counter(account.get("follows_count")),
+            posts=counter(account.get("media_count")),
         )
 
-    def _insights(self, base: str, token: str, media_id: str) -> tuple[dict[str, int], str | None]:
+    def _insights(self, graph: str, token: str, media_id: str) -> tuple[dict[str, int], str | None]:
         """The media's insights by metric name, or ({}, why there are none)."""
         permission = (
             "instagram_business_manage_insights"
-            if base == self.instagram_base
+            if graph == self.instagram_base
             else "instagram_manage_insights"
         )
         try:
             body = self._get(
-                f"{base}/{media_id}/insights", token, {"metric": ",".join(INSIGHTS)}, permission
+                f"{graph}/{media_id}/insights", token, {"metric": ",".join(INSIGHTS)}, permission
             )
         except PlatformError as exc:
             if exc.code == "refused":  # Graph code 100: e.g. a carousel child, a story gone
@@ -131,18 +132,18 @@ class InstagramReads:
             if not isinstance(entry, dict):
                 continue
             points = entry.get("values")
-            value = _int(points[0].get("value")) if isinstance(points, list) and points else None
+            value = counter(points[0].get("value")) if isinstance(points, list) and points else None
             if isinstance(entry.get("name"), str) and value is not None:
                 values[entry["name"]] = value
         return values, None
 
-    def _post(self, base: str, token: str, media: dict[str, Any]) -> PostMetrics:
+    def _post(self, graph: str, token: str, media: dict[str, Any]) -> PostMetrics:
         media_id = str(media["id"])
-        insights, note = self._insights(base, token, media_id)
+        insights, note = self._insights(graph, token, media_id)
         caption = media.get("caption") if isinstance(media.get("caption"), str) else None
         like_count, comments_count = (
-            _int(media.get("like_count")),
-            _int(media.get("comments_count")),
+            counter(media.get("like_count")),
+            counter(media.get("comments_count")),
         )
         extra = dict(insights)
         if like_count is not None:
@@ -173,32 +174,32 @@ class InstagramReads:
         )
 
     def read_posts(self, token: str, post_ids: Sequence[str]) -> dict[str, PostMetrics]:
-        base, _account = self._account(token)
+        graph, _account = self._account(token)
         found: dict[str, PostMetrics] = {}
         for media_id in dict.fromkeys(str(i) for i in post_ids if str(i)):
             try:
                 media = self._get(
-                    f"{base}/{media_id}", token, {"fields": MEDIA_FIELDS}, "instagram_basic"
+                    f"{graph}/{media_id}", token, {"fields": MEDIA_FIELDS}, "instagram_basic"
                 )
             except PlatformError as exc:
                 if exc.code == "refused":  # unknown id, or not this account's
                     continue
                 raise
             if media.get("id"):
-                found[media_id] = self._post(base, token, media)
+                found[media_id] = self._post(graph, token, media)
         return found
 
     def recent_posts(self, token: str, limit: int) -> list[PostMetrics]:
-        base, account = self._account(token)
+        graph, account = self._account(token)
         posts: list[PostMetrics] = []
         after: str | None = None
         while len(posts) < limit:
             params = {"fields": MEDIA_FIELDS, "limit": str(min(PAGE_SIZE, limit - len(posts)))}
             if after:
                 params["after"] = after
-            body = self._get(f"{base}/{account['id']}/media", token, params, "instagram_basic")
+            body = self._get(f"{graph}/{account['id']}/media", token, params, "instagram_basic")
             items = [m for m in body.get("data") or [] if isinstance(m, dict) and m.get("id")]
-            posts.extend(self._post(base, token, media) for media in items)
+            posts.extend(self._post(graph, token, media) for media in items)
             paging = body.get("paging") if isinstance(body.get("paging"), dict) else {}
             assert isinstance(paging, dict)
             cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}

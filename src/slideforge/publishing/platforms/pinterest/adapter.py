@@ -29,24 +29,7 @@ import httpx
 
 from slideforge.config import Settings
 from slideforge.kit.clock import Clock, SystemClock
-from slideforge.publishing.platforms.base import (
-    FailureKind,
-    Identity,
-    Page,
-    PlatformError,
-    PublishRequest,
-    Reading,
-    Seen,
-    Sent,
-    Staged,
-    Status,
-    TokenSet,
-    platform_client,
-    platform_request,
-    posts_since,
-    require_scopes,
-    same_text,
-)
+from slideforge.publishing.platforms import base
 from slideforge.publishing.platforms.metrics import PostMetrics, ProfileMetrics
 from slideforge.publishing.platforms.pinterest.errors import api_error
 from slideforge.publishing.platforms.pinterest.reads import PinterestReads
@@ -93,7 +76,7 @@ class Pinterest:
         json: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        response, body = platform_request(
+        response, body = base.platform_request(
             "Pinterest",
             self.timeout,
             method,
@@ -119,11 +102,13 @@ class Pinterest:
         }
         return f"{self.settings.pinterest_authorize_url}?{urlencode(query)}"
 
-    def _token_call(self, form: dict[str, str], now: datetime, *, refreshing: bool) -> TokenSet:
+    def _token_call(
+        self, form: dict[str, str], now: datetime, *, refreshing: bool
+    ) -> base.TokenSet:
         # Apps created before 25 Sep 2025 must ask for continuous refresh tokens; newer ones
         # always get them.
         form = {**form, "continuous_refresh": "true"}
-        response, body = platform_request(
+        response, body = base.platform_request(
             "Pinterest",
             self.timeout,
             "POST",
@@ -134,11 +119,11 @@ class Pinterest:
         )
         if response.status_code >= 400 or not body.get("access_token"):
             message = str(body.get("message") or f"HTTP {response.status_code}")
-            kind: FailureKind = "retryable" if response.status_code >= 500 else "auth"
+            kind: base.FailureKind = "retryable" if response.status_code >= 500 else "auth"
             if response.status_code == 401:
                 message += " (check SLIDEFORGE_PINTEREST_CLIENT_ID and _CLIENT_SECRET)"
             action = "refresh" if refreshing else "token"
-            raise PlatformError(
+            raise base.PlatformError(
                 kind,
                 f"pinterest_{action}_refused",
                 f"Pinterest refused the {action} request ({message})",
@@ -149,7 +134,7 @@ class Pinterest:
             refresh_expires = datetime.fromtimestamp(float(body["refresh_token_expires_at"]), UTC)
         elif body.get("refresh_token_expires_in"):
             refresh_expires = now + timedelta(seconds=int(body["refresh_token_expires_in"]))
-        return TokenSet(
+        return base.TokenSet(
             access_token=str(body["access_token"]),
             access_expires_at=now + timedelta(seconds=int(body.get("expires_in") or 2_592_000)),
             refresh_token=str(body["refresh_token"]) if body.get("refresh_token") else None,
@@ -159,19 +144,19 @@ class Pinterest:
 
     def exchange_code(
         self, *, code: str, redirect_uri: str, code_verifier: str | None, now: datetime
-    ) -> tuple[TokenSet, Identity]:
+    ) -> tuple[base.TokenSet, base.Identity]:
         tokens = self._token_call(
             {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
             now,
             refreshing=False,
         )
         granted = tokens.scopes.split(",")
-        require_scopes(granted, PUBLISH_SCOPES)
+        base.require_scopes(granted, PUBLISH_SCOPES)
         user = self._call("GET", "/v5/user_account", token=tokens.access_token, read_only=True)
         user_id = str(user.get("id") or "")
         username = str(user.get("username") or user_id)
         if not user_id:
-            raise PlatformError("retryable", "bad_response", "Pinterest returned no user id")
+            raise base.PlatformError("retryable", "bad_response", "Pinterest returned no user id")
         boards = self._call(
             "GET",
             "/v5/boards",
@@ -189,7 +174,7 @@ class Pinterest:
             if public
             else {}
         )
-        identity = Identity(
+        identity = base.Identity(
             platform_user_id=user_id,
             username=username,
             display_name=str(user.get("business_name") or username),
@@ -202,7 +187,7 @@ class Pinterest:
         )
         return tokens, identity
 
-    def refresh(self, refresh_token: str, *, now: datetime) -> TokenSet:
+    def refresh(self, refresh_token: str, *, now: datetime) -> base.TokenSet:
         """A new access token and a new continuous refresh token (store it: the old one is
         spent)."""
         return self._token_call(
@@ -212,10 +197,10 @@ class Pinterest:
     # -- publishing ------------------------------------------------------------------------
 
     @staticmethod
-    def _board(request: PublishRequest) -> str:
+    def _board(request: base.PublishRequest) -> str:
         board = request.settings.get("board_id") or request.account.get("default_board_id")
         if not board:
-            raise PlatformError(
+            raise base.PlatformError(
                 "user",
                 "no_board",
                 f"@{request.username} has no default board: send pinterest.board_id, or set "
@@ -223,12 +208,14 @@ class Pinterest:
             )
         return str(board)
 
-    def stage(self, token: str, request: PublishRequest, progress: dict[str, Any]) -> Staged:
+    def stage(
+        self, token: str, request: base.PublishRequest, progress: dict[str, Any]
+    ) -> base.Staged:
         """The pin's fields checked; a video registered, uploaded and processed."""
         board = self._board(request)
         description = pin_description(request.caption, request.settings.get("tags"))
         if len(description) > DESCRIPTION_MAX:
-            raise PlatformError(
+            raise base.PlatformError(
                 "user",
                 "description_too_long",
                 f"the pin description (caption and tags as hashtags) is {len(description)} "
@@ -237,14 +224,16 @@ class Pinterest:
         RULES.check_carousel(request)
         settings = {"board_id": board, "description": description}
         if request.kind != "video":
-            return Staged(ready=True, settings=settings, progress=dict(progress))
+            return base.Staged(ready=True, settings=settings, progress=dict(progress))
         p = dict(progress)
         if not p.get("media_id"):
             media = self._call(
                 "POST", "/v5/media", token=token, read_only=True, json={"media_type": "video"}
             )
             if not media.get("media_id") or not media.get("upload_url"):
-                raise PlatformError("retryable", "bad_response", "Pinterest returned no upload URL")
+                raise base.PlatformError(
+                    "retryable", "bad_response", "Pinterest returned no upload URL"
+                )
             p = {
                 "media_id": str(media["media_id"]),
                 "upload_url": str(media["upload_url"]),
@@ -261,7 +250,7 @@ class Pinterest:
             or ""
         )
         if state == "failed":
-            raise PlatformError(
+            raise base.PlatformError(
                 "user",
                 "video_failed",
                 "Pinterest could not process the video (MP4/MOV/M4V, H.264/H.265, 4 s–15 min, "
@@ -269,24 +258,24 @@ class Pinterest:
                 progress={},
             )
         if state != "succeeded":
-            return Staged(ready=False, settings=settings, progress=p, wait=MEDIA_POLL_SECONDS)
-        return Staged(ready=True, settings={**settings, "media_id": p["media_id"]}, progress=p)
+            return base.Staged(ready=False, settings=settings, progress=p, wait=MEDIA_POLL_SECONDS)
+        return base.Staged(ready=True, settings={**settings, "media_id": p["media_id"]}, progress=p)
 
-    def _upload(self, request: PublishRequest, p: dict[str, Any]) -> None:
+    def _upload(self, request: base.PublishRequest, p: dict[str, Any]) -> None:
         """POST the video to the upload URL (Pinterest's S3 bucket) with every upload
         parameter, before the file."""
         if request.read_video is None:
-            raise PlatformError("user", "no_video", "the post has no stored video to upload")
+            raise base.PlatformError("user", "no_video", "the post has no stored video to upload")
         fields = {str(k): str(v) for k, v in dict(p["upload_parameters"]).items()}
         try:
-            with platform_client(self.timeout) as client:
+            with base.platform_client(self.timeout) as client:
                 response = client.post(
                     str(p["upload_url"]),
                     data=fields,
                     files={"file": ("video.mp4", request.read_video(), "video/mp4")},
                 )
         except httpx.HTTPError as exc:
-            raise PlatformError(
+            raise base.PlatformError(
                 "retryable",
                 "upload_failed",
                 f"the video upload to Pinterest failed: {exc}",
@@ -298,22 +287,22 @@ class Pinterest:
         reason = detail.group(1) if detail else f"HTTP {response.status_code}"
         if response.status_code == 403:
             # Expired or refused upload policy: register the media again next round.
-            raise PlatformError(
+            raise base.PlatformError(
                 "retryable",
                 "upload_refused",
                 f"Pinterest's upload URL refused the video ({reason})",
                 retry_after=0.0,
                 progress={},
             )
-        kind: FailureKind = "retryable" if response.status_code >= 500 else "user"
-        raise PlatformError(
+        kind: base.FailureKind = "retryable" if response.status_code >= 500 else "user"
+        raise base.PlatformError(
             kind,
             "upload_failed",
             f"Pinterest's upload URL refused the video ({reason})",
             progress=p,
         )
 
-    def send(self, token: str, request: PublishRequest, staged: Staged) -> Sent:
+    def send(self, token: str, request: base.PublishRequest, staged: base.Staged) -> base.Sent:
         settings = staged.settings
         source: dict[str, Any]
         if request.kind == "video":
@@ -342,31 +331,33 @@ class Pinterest:
         pin = self._call("POST", "/v5/pins", token=token, read_only=False, json=body)
         pin_id = str(pin.get("id") or "")
         if not pin_id:
-            raise PlatformError(
+            raise base.PlatformError(
                 "unknown", "bad_response", "Pinterest answered without a pin id: check the board"
             )
-        return Sent(ref={"publish_id": pin_id, "pin_id": pin_id, "board_id": settings["board_id"]})
+        return base.Sent(
+            ref={"publish_id": pin_id, "pin_id": pin_id, "board_id": settings["board_id"]}
+        )
 
     def continue_upload(
-        self, token: str, request: PublishRequest, ref: dict[str, Any], read_chunk: Any
+        self, token: str, request: base.PublishRequest, ref: dict[str, Any], read_chunk: Any
     ) -> None:
         return None  # videos are uploaded while staging, before the pin exists
 
-    def status(self, token: str, request: PublishRequest, ref: dict[str, Any]) -> Status:
+    def status(self, token: str, request: base.PublishRequest, ref: dict[str, Any]) -> base.Status:
         """Pins are created synchronously: live once the create answered."""
         pin_id = str(ref.get("pin_id") or ref.get("publish_id") or "")
-        return Status("posted", "CREATED", post_id=pin_id, url=pin_url(pin_id), final=True)
+        return base.Status("posted", "CREATED", post_id=pin_id, url=pin_url(pin_id), final=True)
 
     # -- reconciliation ----------------------------------------------------------------------
 
     def reconcile(
-        self, token: str, request: PublishRequest, ref: dict[str, Any], since: datetime
-    ) -> Reading:
+        self, token: str, request: base.PublishRequest, ref: dict[str, Any], since: datetime
+    ) -> base.Reading:
         """The board's pins since ``since`` (``GET /v5/boards/{id}/pins``, newest first,
         bookmark paging), compared on description, title and link."""
         pin_id = ref.get("pin_id")
         if pin_id:
-            return Reading(
+            return base.Reading(
                 "posted",
                 f"Pinterest created pin {pin_id}",
                 post_id=str(pin_id),
@@ -381,7 +372,7 @@ class Pinterest:
         )
         title, link = request.settings.get("title"), request.settings.get("link")
 
-        def read_page(bookmark: str | None) -> Page:
+        def read_page(bookmark: str | None) -> base.Page:
             params = {"page_size": "100"}
             if bookmark:
                 params["bookmark"] = bookmark
@@ -390,21 +381,23 @@ class Pinterest:
             )
             items = body.get("items")
             bookmark = str(body.get("bookmark") or "") or None
-            return Page(items if isinstance(items, list) else [], bookmark is not None, bookmark)
+            return base.Page(
+                items if isinstance(items, list) else [], bookmark is not None, bookmark
+            )
 
-        def seen(pin: dict[str, Any]) -> Seen | None:
+        def seen(pin: dict[str, Any]) -> base.Seen | None:
             if not pin.get("id"):
                 return None
             try:
                 created = datetime.fromisoformat(str(pin.get("created_at"))).replace(tzinfo=UTC)
             except ValueError:
                 created = datetime.now(UTC)  # unreadable: treat as recent, so it counts
-            matches = same_text(pin.get("description"), description)
+            matches = base.same_text(pin.get("description"), description)
             if title:
-                matches = matches and same_text(pin.get("title"), str(title))
+                matches = matches and base.same_text(pin.get("title"), str(title))
             if link:
                 matches = matches and str(pin.get("link") or "") == str(link)
-            return Seen(
+            return base.Seen(
                 post_id=str(pin["id"]),
                 url=pin_url(str(pin["id"])),
                 created_at=created,
@@ -415,16 +408,16 @@ class Pinterest:
 
         try:
             # created_at has whole seconds: a pin of the send's first second counts.
-            listed, complete = posts_since(
+            listed, complete = base.posts_since(
                 read_page, seen, since.replace(microsecond=0), BOARD_PIN_PAGES
             )
-        except PlatformError as exc:
-            return Reading(
+        except base.PlatformError as exc:
+            return base.Reading(
                 "unknown",
                 f"the pins of Pinterest board {board} could not be read: {exc.message}",
                 final=exc.kind == "user",
             )
-        return Reading(
+        return base.Reading(
             "listed",
             f"the pins of Pinterest board {board} since {since.isoformat()}: {len(listed)} pin(s)",
             listed=listed,

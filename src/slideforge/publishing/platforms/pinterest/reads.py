@@ -14,17 +14,18 @@ from typing import Any
 
 from slideforge.kit.clock import Clock
 from slideforge.publishing.platforms.base import PlatformError
-from slideforge.publishing.platforms.metrics import PostMetrics, ProfileMetrics, hashtags_of
+from slideforge.publishing.platforms.metrics import (
+    PostMetrics,
+    ProfileMetrics,
+    counter,
+    hashtags_of,
+)
 
 Call = Callable[..., dict[str, Any]]
 
 METRICS = ("IMPRESSION", "SAVE", "PIN_CLICK", "OUTBOUND_CLICK")
 LOOKBACK_DAYS = 89  # start_date today-89 .. today: 90 days, inside Pinterest's 90-day lookback
 PAGE_SIZE = 100
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _when(raw: Any) -> datetime | None:
@@ -67,9 +68,9 @@ class PinterestReads:
             username=str(user.get("username") or ""),
             display_name=user.get("business_name") or None,
             avatar_url=user.get("profile_image") or None,
-            followers=_int(user.get("follower_count")),
-            following=_int(user.get("following_count")),
-            posts=_int(user.get("pin_count")),
+            followers=counter(user.get("follower_count")),
+            following=counter(user.get("following_count")),
+            posts=counter(user.get("pin_count")),
         )
 
     def _summary(self, token: str, pin_id: str) -> dict[str, int]:
@@ -90,7 +91,7 @@ class PinterestReads:
         summary = report.get("summary_metrics")
         if not isinstance(summary, dict):
             return {}
-        return {name: value for name, value in summary.items() if _int(value) is not None}
+        return {name: value for name, value in summary.items() if counter(value) is not None}
 
     def _post(self, token: str, pin: dict[str, Any]) -> PostMetrics:
         pin_id = str(pin["id"])

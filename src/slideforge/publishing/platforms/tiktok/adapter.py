@@ -16,24 +16,7 @@ from urllib.parse import urlencode
 import httpx
 
 from slideforge.config import Settings
-from slideforge.publishing.platforms.base import (
-    FailureKind,
-    Identity,
-    Page,
-    PlatformError,
-    PublishRequest,
-    Reading,
-    Seen,
-    Sent,
-    Staged,
-    Status,
-    TokenSet,
-    platform_client,
-    platform_request,
-    posts_since,
-    require_scopes,
-    same_text,
-)
+from slideforge.publishing.platforms import base
 from slideforge.publishing.platforms.metrics import PostMetrics, ProfileMetrics
 from slideforge.publishing.platforms.text import utf16_truncate
 from slideforge.publishing.platforms.tiktok import reads
@@ -89,7 +72,7 @@ class TikTok:
         headers = kwargs.pop("headers", {})
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        response, body = platform_request(
+        response, body = base.platform_request(
             "TikTok",
             self.timeout,
             method,
@@ -121,9 +104,9 @@ class TikTok:
             query.update(code_challenge=code_challenge, code_challenge_method="S256")
         return f"{self.authorize_base}?{urlencode(query)}"
 
-    def _token_call(self, form: dict[str, str], now: datetime) -> TokenSet:
+    def _token_call(self, form: dict[str, str], now: datetime) -> base.TokenSet:
         form = {"client_key": self.client_key, "client_secret": self.client_secret, **form}
-        response, body = platform_request(
+        response, body = base.platform_request(
             "TikTok",
             self.timeout,
             "POST",
@@ -135,11 +118,11 @@ class TikTok:
         if "error" in body or "access_token" not in body:
             code = str(body.get("error", f"http_{response.status_code}"))
             description = body.get("error_description", "")
-            kind: FailureKind = "retryable" if response.status_code >= 500 else "auth"
-            raise PlatformError(
+            kind: base.FailureKind = "retryable" if response.status_code >= 500 else "auth"
+            raise base.PlatformError(
                 kind, code, f"TikTok refused the token request ({code}: {description})"
             )
-        return TokenSet(
+        return base.TokenSet(
             access_token=str(body["access_token"]),
             access_expires_at=now + timedelta(seconds=int(body.get("expires_in", 86_400))),
             refresh_token=str(body["refresh_token"]) if body.get("refresh_token") else None,
@@ -153,12 +136,12 @@ class TikTok:
 
     def exchange_code(
         self, *, code: str, redirect_uri: str, code_verifier: str | None, now: datetime
-    ) -> tuple[TokenSet, Identity]:
+    ) -> tuple[base.TokenSet, base.Identity]:
         form = {"code": code, "grant_type": "authorization_code", "redirect_uri": redirect_uri}
         if code_verifier:
             form["code_verifier"] = code_verifier
         tokens = self._token_call(form, now)
-        require_scopes(tokens.scopes.split(","), ("video.publish", "video.upload"))
+        base.require_scopes(tokens.scopes.split(","), ("video.publish", "video.upload"))
         fields = "open_id,union_id,avatar_url,display_name"
         if "user.info.profile" in tokens.scopes.split(","):
             fields += ",username"
@@ -170,9 +153,9 @@ class TikTok:
         ).get("user", {})
         open_id = str(user.get("open_id") or "")
         if not open_id:
-            raise PlatformError("retryable", "bad_response", "TikTok returned no user id")
+            raise base.PlatformError("retryable", "bad_response", "TikTok returned no user id")
         username = str(user.get("username") or user.get("display_name") or open_id)
-        identity = Identity(
+        identity = base.Identity(
             platform_user_id=open_id,
             username=username,
             display_name=str(user.get("display_name") or username),
@@ -180,14 +163,16 @@ class TikTok:
         )
         return tokens, identity
 
-    def refresh(self, refresh_token: str, *, now: datetime) -> TokenSet:
+    def refresh(self, refresh_token: str, *, now: datetime) -> base.TokenSet:
         return self._token_call(
             {"grant_type": "refresh_token", "refresh_token": refresh_token}, now
         )
 
     # -- publishing ------------------------------------------------------------------------
 
-    def stage(self, token: str, request: PublishRequest, progress: dict[str, Any]) -> Staged:
+    def stage(
+        self, token: str, request: base.PublishRequest, progress: dict[str, Any]
+    ) -> base.Staged:
         """creator_info: the account's live options; the settings the send will use (ready
         at once: TikTok pulls the media itself after the send)."""
         info = self._call(
@@ -208,7 +193,7 @@ class TikTok:
                 allowed = [level for level in PRIVACY_ORDER if level in options]
                 settings["privacy_level"] = allowed[0] if allowed else "SELF_ONLY"
             elif options and wanted not in options:
-                raise PlatformError(
+                raise base.PlatformError(
                     "user",
                     "privacy_level_option_mismatch",
                     f"privacy_level {wanted} is not allowed for @{request.username}: "
@@ -221,9 +206,9 @@ class TikTok:
                 for flag in ("duet", "stitch"):
                     if info.get(f"{flag}_disabled") and not settings.get(f"disable_{flag}"):
                         settings[f"disable_{flag}"] = True
-        return Staged(ready=True, settings=settings, notes=tuple(notes))
+        return base.Staged(ready=True, settings=settings, notes=tuple(notes))
 
-    def send(self, token: str, request: PublishRequest, staged: Staged) -> Sent:
+    def send(self, token: str, request: base.PublishRequest, staged: base.Staged) -> base.Sent:
         settings = staged.settings
         mode = settings["post_mode"]
         if request.kind == "slideshow":
@@ -288,13 +273,13 @@ class TikTok:
         kind: str,
         settings: dict[str, Any],
         **ref: Any,
-    ) -> Sent:
+    ) -> base.Sent:
         """The init call (the irreversible one) and what following the post needs: the
         publish id, and for a video the upload URL of its chunks."""
         data = self._call("POST", path, token=token, read_only=False, json=body)
         if kind == "video":
             ref["upload_url"] = data.get("upload_url")
-        return Sent(
+        return base.Sent(
             ref={
                 "publish_id": data.get("publish_id"),
                 "mode": settings["post_mode"],
@@ -307,7 +292,7 @@ class TikTok:
     def continue_upload(
         self,
         token: str,
-        request: PublishRequest,
+        request: base.PublishRequest,
         ref: dict[str, Any],
         read_chunk: Callable[[int, int], bytes],
     ) -> None:
@@ -316,7 +301,7 @@ class TikTok:
             return
         size = int(request.video_size or 0)
         plan = chunk_plan(size)
-        with platform_client(self.timeout) as client:
+        with base.platform_client(self.timeout) as client:
             index = 0
             while index < len(plan):
                 first, last = plan[index]
@@ -330,7 +315,9 @@ class TikTok:
                         },
                     )
                 except httpx.HTTPError as exc:
-                    raise PlatformError("retryable", "network", f"upload failed: {exc}") from exc
+                    raise base.PlatformError(
+                        "retryable", "network", f"upload failed: {exc}"
+                    ) from exc
                 if response.status_code in (200, 201, 206):
                     index += 1
                     continue
@@ -338,18 +325,20 @@ class TikTok:
                     # TikTok already has more (an earlier attempt got further): skip ahead.
                     done = _uploaded_until(response.headers.get("content-range"))
                     if done is None:
-                        raise PlatformError(
+                        raise base.PlatformError(
                             "user", "upload_range", "TikTok refused the chunk order"
                         )
                     index = next((i for i, (f, _) in enumerate(plan) if f > done), len(plan))
                     continue
                 if response.status_code == 403:
-                    raise PlatformError("user", "upload_expired", "TikTok's upload URL expired")
-                raise PlatformError(
+                    raise base.PlatformError(
+                        "user", "upload_expired", "TikTok's upload URL expired"
+                    )
+                raise base.PlatformError(
                     "retryable", f"http_{response.status_code}", "TikTok refused a video chunk"
                 )
 
-    def status(self, token: str, request: PublishRequest, ref: dict[str, Any]) -> Status:
+    def status(self, token: str, request: base.PublishRequest, ref: dict[str, Any]) -> base.Status:
         data = self._call(
             "POST",
             "/v2/post/publish/status/fetch/",
@@ -362,17 +351,17 @@ class TikTok:
         if state == "FAILED":
             reason = str(data.get("fail_reason") or "unknown")
             kind, words = FAIL_REASONS.get(reason, ("user", "TikTok failed the post"))
-            return Status(
-                "failed", state, failure=PlatformError(kind, reason, f"{words} ({reason})")
+            return base.Status(
+                "failed", state, failure=base.PlatformError(kind, reason, f"{words} ({reason})")
             )
         if state == "SEND_TO_USER_INBOX":
-            return Status("delivered", state, url=profile, final=True)
+            return base.Status("delivered", state, url=profile, final=True)
         if state == "PUBLISH_COMPLETE":
             ids = data.get("publicaly_available_post_id") or data.get("publicly_available_post_id")
             post_id = str(ids[0]) if isinstance(ids, list) and ids else None
             if post_id:
                 path = "video" if ref.get("kind") == "video" else "photo"
-                return Status(
+                return base.Status(
                     "posted",
                     state,
                     post_id=post_id,
@@ -381,14 +370,14 @@ class TikTok:
                 )
             # Live, but the public id only appears after moderation (never for SELF_ONLY).
             final = ref.get("privacy_level") == "SELF_ONLY" or ref.get("mode") == "MEDIA_UPLOAD"
-            return Status("posted", state, url=profile, final=final)
-        return Status("processing", state or "PROCESSING")
+            return base.Status("posted", state, url=profile, final=final)
+        return base.Status("processing", state or "PROCESSING")
 
     # -- reconciliation ----------------------------------------------------------------------
 
     def reconcile(
-        self, token: str, request: PublishRequest, ref: dict[str, Any], since: datetime
-    ) -> Reading:
+        self, token: str, request: base.PublishRequest, ref: dict[str, Any], since: datetime
+    ) -> base.Reading:
         """The publish status when the send's publish_id is known; otherwise the account's
         public posts since ``since`` from the Display API's video list (scope
         ``video.list``), compared on caption/title."""
@@ -397,7 +386,7 @@ class TikTok:
             return self._reconcile_status(token, request, ref, str(publish_id))
         settings = dict(ref.get("settings") or request.settings)
         if (settings.get("post_mode") or "DIRECT_POST") == "MEDIA_UPLOAD":
-            return Reading(
+            return base.Reading(
                 "unknown",
                 "the post was sent to the creator's TikTok inbox as a draft, and TikTok's "
                 "video list never shows drafts: look in the inbox of the TikTok app",
@@ -411,7 +400,7 @@ class TikTok:
         else:
             description, title = utf16_truncate(request.caption, VIDEO_TITLE_MAX), ""
 
-        def read_page(cursor: int | None) -> Page:
+        def read_page(cursor: int | None) -> base.Page:
             body: dict[str, Any] = {"max_count": 20}
             if cursor is not None:
                 body["cursor"] = cursor
@@ -423,21 +412,23 @@ class TikTok:
                 json=body,
             )
             videos, following = data.get("videos"), data.get("cursor")
-            return Page(
+            return base.Page(
                 videos if isinstance(videos, list) else [],
                 bool(data.get("has_more")),
                 following if isinstance(following, int) else None,
             )
 
-        def seen(video: dict[str, Any]) -> Seen | None:
+        def seen(video: dict[str, Any]) -> base.Seen | None:
             if not video.get("id"):
                 return None
             created = datetime.fromtimestamp(int(video.get("create_time") or 0), UTC)
             text = video.get("video_description")
-            matches = same_text(text, description) or same_text(video.get("title"), description)
+            matches = base.same_text(text, description) or base.same_text(
+                video.get("title"), description
+            )
             if title and request.kind == "slideshow":
-                matches = matches and same_text(video.get("title"), title)
-            return Seen(
+                matches = matches and base.same_text(video.get("title"), title)
+            return base.Seen(
                 post_id=str(video["id"]),
                 url=str(video.get("share_url") or "")
                 or f"https://www.tiktok.com/@{request.username}/video/{video['id']}",
@@ -448,17 +439,17 @@ class TikTok:
             )
 
         try:
-            listed, complete = posts_since(read_page, seen, since, VIDEO_LIST_PAGES)
-        except PlatformError as exc:
+            listed, complete = base.posts_since(read_page, seen, since, VIDEO_LIST_PAGES)
+        except base.PlatformError as exc:
             if exc.code in ("scope_not_authorized", "scope_permission_missed"):
-                return Reading(
+                return base.Reading(
                     "unknown",
                     f"@{request.username} did not grant TikTok's video.list permission, "
                     f"so its posts cannot be read ({exc.code}): reconnect the account "
                     "approving every permission, or check the profile yourself",
                     final=True,
                 )
-            return Reading(
+            return base.Reading(
                 "unknown",
                 f"TikTok's video list could not be read: {exc.message}",
                 final=exc.kind == "user",
@@ -474,22 +465,24 @@ class TikTok:
                 f"; the list shows public posts only and this one was sent as "
                 f"{privacy or 'an unknown privacy level'}, so its absence proves nothing"
             )
-        return Reading("listed", evidence, listed=listed, complete=complete, authoritative=public)
+        return base.Reading(
+            "listed", evidence, listed=listed, complete=complete, authoritative=public
+        )
 
     def _reconcile_status(
-        self, token: str, request: PublishRequest, ref: dict[str, Any], publish_id: str
-    ) -> Reading:
+        self, token: str, request: base.PublishRequest, ref: dict[str, Any], publish_id: str
+    ) -> base.Reading:
         try:
             status = self.status(token, request, ref)
-        except PlatformError as exc:
-            return Reading(
+        except base.PlatformError as exc:
+            return base.Reading(
                 "unknown",
                 f"TikTok's publish status of {publish_id} could not be read: {exc.message}",
                 final=exc.kind == "user",
             )
         said = f"TikTok's publish status of {publish_id} is {status.platform_status}"
         if status.state in ("posted", "delivered"):
-            return Reading(
+            return base.Reading(
                 "posted",
                 said,
                 post_id=status.post_id,
@@ -499,11 +492,13 @@ class TikTok:
         if status.state == "failed":
             failure = status.failure
             if failure is not None and failure.kind == "retryable":
-                return Reading(
+                return base.Reading(
                     "absent", f"{said} ({failure.code}): nothing was published", failure=failure
                 )
-            return Reading("failed", said, failure=failure, platform_status=status.platform_status)
-        return Reading("processing", said, platform_status=status.platform_status)
+            return base.Reading(
+                "failed", said, failure=failure, platform_status=status.platform_status
+            )
+        return base.Reading("processing", said, platform_status=status.platform_status)
 
     # -- reading (analytics; ``reads.py``) --------------------------------------------------
 

@@ -12,7 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slideforge.publishing.platforms.base import PlatformError
-from slideforge.publishing.platforms.metrics import PostMetrics, ProfileMetrics, hashtags_of
+from slideforge.publishing.platforms.metrics import (
+    PostMetrics,
+    ProfileMetrics,
+    counter,
+    hashtags_of,
+)
 
 Call = Callable[..., dict[str, Any]]
 
@@ -55,13 +60,9 @@ def _read_errors(scope: str) -> Iterator[None]:
         raise
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def post_metrics(video: dict[str, Any]) -> PostMetrics:
     """One Display API video object as PostMetrics."""
-    created = _int(video.get("create_time"))
+    created = counter(video.get("create_time"))
     caption = video.get("video_description")
     title = video.get("title")
     return PostMetrics(
@@ -70,13 +71,13 @@ def post_metrics(video: dict[str, Any]) -> PostMetrics:
         published_at=datetime.fromtimestamp(created, UTC) if created is not None else None,
         caption=caption if isinstance(caption, str) else None,
         title=title if isinstance(title, str) and title else None,
-        views=_int(video.get("view_count")),
-        likes=_int(video.get("like_count")),
-        comments=_int(video.get("comment_count")),
-        shares=_int(video.get("share_count")),
-        duration=_int(video.get("duration")),
+        views=counter(video.get("view_count")),
+        likes=counter(video.get("like_count")),
+        comments=counter(video.get("comment_count")),
+        shares=counter(video.get("share_count")),
+        duration=counter(video.get("duration")),
         hashtags=hashtags_of(caption if isinstance(caption, str) else None),
-        extra={name: value for name in COUNTS if (value := _int(video.get(name))) is not None},
+        extra={name: value for name in COUNTS if (value := counter(video.get(name))) is not None},
     )
 
 
@@ -90,10 +91,10 @@ def read_profile(call: Call, token: str) -> ProfileMetrics:
         username=str(user.get("username") or ""),
         display_name=user.get("display_name") or None,
         avatar_url=user.get("avatar_url") or None,
-        followers=_int(user.get("follower_count")),
-        following=_int(user.get("following_count")),
-        likes=_int(user.get("likes_count")),
-        posts=_int(user.get("video_count")),
+        followers=counter(user.get("follower_count")),
+        following=counter(user.get("following_count")),
+        likes=counter(user.get("likes_count")),
+        posts=counter(user.get("video_count")),
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse
 
 from slideforge.analytics import experiments, query, summary, targets, trends
@@ -19,43 +19,43 @@ Text = Annotated[str | None, Query(max_length=2000)]
 JsonObject = Annotated[dict[str, Any], Body()]
 
 
-def _filters(
-    runtime: RuntimeDep,
-    first_seen: Any,
-    range_: str | None,
-    start: str | None,
-    end: str | None,
-    platforms: str | None,
-    accounts: str | None,
-) -> query.Filters:
-    return query.filters(
-        runtime.clock.now(),
-        range_=range_,
-        start=start,
-        end=end,
-        platforms_raw=platforms,
-        accounts_raw=accounts,
-        first_seen=first_seen,
-    )
+def _filters(default_range: str) -> Any:
+    """The shared query of the analytics reads as a dependency: a period (``range`` or
+    ``start``+``end``), ``platforms`` (alias ``platform``), tracked account ids ``accounts``
+    (alias ``account_ids``)."""
+
+    def dependency(
+        caller: CallerDep,
+        session: SessionDep,
+        runtime: RuntimeDep,
+        range: Text = None,
+        start: Text = None,
+        end: Text = None,
+        platforms: Text = None,
+        platform: Text = None,
+        accounts: Text = None,
+        account_ids: Text = None,
+    ) -> query.Filters:
+        return query.filters(
+            runtime.clock.now(),
+            range_=range,
+            start=start,
+            end=end,
+            platforms_raw=platforms or platform,
+            accounts_raw=accounts or account_ids,
+            default=default_range,
+            first_seen=summary.first_published(session, caller),
+        )
+
+    return dependency
+
+
+FiltersDep = Annotated[query.Filters, Depends(_filters("30d"))]
+AllTimeFiltersDep = Annotated[query.Filters, Depends(_filters("all"))]
 
 
 @router.get("/analytics/summary")
-def get_summary(
-    caller: CallerDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    range: Text = None,
-    start: Text = None,
-    end: Text = None,
-    platforms: Text = None,
-    platform: Text = None,
-    accounts: Text = None,
-    account_ids: Text = None,
-) -> JSONResponse:
-    first = summary.first_published(session, caller)
-    filters = _filters(
-        runtime, first, range, start, end, platforms or platform, accounts or account_ids
-    )
+def get_summary(caller: CallerDep, session: SessionDep, filters: FiltersDep) -> JSONResponse:
     return respond(summary.summary(session, caller, filters))
 
 
@@ -63,25 +63,14 @@ def get_summary(
 def get_summary_posts(
     caller: CallerDep,
     session: SessionDep,
-    runtime: RuntimeDep,
+    filters: FiltersDep,
     limit: Text = None,
     offset: Text = None,
-    range: Text = None,
-    start: Text = None,
-    end: Text = None,
-    platforms: Text = None,
-    platform: Text = None,
-    accounts: Text = None,
-    account_ids: Text = None,
     sortBy: Text = None,
     sort_by: Text = None,
     sortOrder: Text = None,
     sort_order: Text = None,
 ) -> JSONResponse:
-    first = summary.first_published(session, caller)
-    filters = _filters(
-        runtime, first, range, start, end, platforms or platform, accounts or account_ids
-    )
     result = summary.list_posts(
         session,
         caller,
@@ -167,19 +156,13 @@ def experiment_results(
     caller: CallerDep,
     session: SessionDep,
     runtime: RuntimeDep,
+    filters: AllTimeFiltersDep,
     group_by: Text = None,
     groupBy: Text = None,
     metric: Text = None,
     age: Text = None,
     experiment_id: Text = None,
-    range: Text = None,
-    start: Text = None,
-    end: Text = None,
-    platforms: Text = None,
-    accounts: Text = None,
 ) -> JSONResponse:
-    first = summary.first_published(session, caller)
-    filters = _filters(runtime, first, range or "all", start, end, platforms, accounts)
     result = experiments.results(
         session,
         caller,

@@ -18,11 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from slideforge.analytics import query
-from slideforge.analytics.targets import visible
+from slideforge.analytics.targets import of_visible_target, visible
 from slideforge.auth.service import Caller
 from slideforge.kit.clock import as_utc, isoformat
-from slideforge.kit.errors import not_found
-from slideforge.kit.ids import parse_id
 from slideforge.models import AnalyticsPost, AnalyticsTarget, MetricSnapshot
 
 SORTS = ("published_at", "views", "likes", "comments", "shares")
@@ -272,18 +270,9 @@ def list_posts(
 
 def post_detail(session: Session, caller: Caller, analytics_id: object) -> dict[str, Any]:
     """One post's row and its snapshots, oldest first (the time series)."""
-    parsed = parse_id(analytics_id)
-    row = (
-        session.scalar(
-            sa.select(AnalyticsPost)
-            .join(AnalyticsTarget, AnalyticsTarget.id == AnalyticsPost.target_id)
-            .where(AnalyticsPost.id == parsed, visible(caller))
-        )
-        if parsed
-        else None
+    row = of_visible_target(
+        session, caller, AnalyticsPost, analytics_id, "analytics_post_not_found"
     )
-    if row is None:
-        raise not_found("analytics post", "analytics_post_not_found")
     snapshots = session.scalars(
         sa.select(MetricSnapshot)
         .where(MetricSnapshot.analytics_post_id == row.id)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -523,20 +523,30 @@ def request_refresh(
     return {"refresh": refresh_out(refresh), "wasFree": free}
 
 
-def get_refresh(session: Session, caller: Caller, refresh_id: object) -> dict[str, Any]:
-    parsed = parse_id(refresh_id)
-    row = (
-        session.scalar(
-            sa.select(AnalyticsRefresh)
-            .join(AnalyticsTarget, AnalyticsTarget.id == AnalyticsRefresh.target_id)
-            .where(AnalyticsRefresh.id == parsed, visible(caller))
+OfTarget = TypeVar("OfTarget", AnalyticsRefresh, AnalyticsPost)
+
+
+def of_visible_target(
+    session: Session, caller: Caller, model: type[OfTarget], raw_id: object, code: str
+) -> OfTarget:
+    """The row of a target in the caller's scope (a refresh, a post), or 404 ``code``."""
+    parsed = parse_id(raw_id)
+    row = None
+    if parsed is not None:
+        row = session.scalar(
+            sa.select(model)
+            .join(AnalyticsTarget, AnalyticsTarget.id == model.target_id)
+            .where(model.id == parsed, visible(caller))
         )
-        if parsed
-        else None
-    )
     if row is None:
-        raise not_found("analytics refresh", "refresh_not_found")
-    return refresh_out(row)
+        raise not_found(model.__tablename__.replace("_", " "), code)
+    return row
+
+
+def get_refresh(session: Session, caller: Caller, refresh_id: object) -> dict[str, Any]:
+    return refresh_out(
+        of_visible_target(session, caller, AnalyticsRefresh, refresh_id, "refresh_not_found")
+    )
 
 
 def policy_refreshes(session: Session, now: datetime) -> int:

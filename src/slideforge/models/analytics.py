@@ -81,7 +81,19 @@ class ProfileSnapshot(IdMixin, WorkspaceScoped, Base):
     posts: Mapped[int | None] = mapped_column(nullable=True)
 
 
-class AnalyticsPost(IdMixin, WorkspaceScoped, Base):
+class Counters:
+    """A post's counters (``publishing.platforms.metrics.COUNTERS``); None: not measured."""
+
+    views: Mapped[int | None] = mapped_column(nullable=True)
+    likes: Mapped[int | None] = mapped_column(nullable=True)
+    comments: Mapped[int | None] = mapped_column(nullable=True)
+    shares: Mapped[int | None] = mapped_column(nullable=True)
+    saves: Mapped[int | None] = mapped_column(nullable=True)
+    reach: Mapped[int | None] = mapped_column(nullable=True)
+    clicks: Mapped[int | None] = mapped_column(nullable=True)
+
+
+class AnalyticsPost(Counters, IdMixin, WorkspaceScoped, Base):
     """A post seen on a target: one of ours (``post_target_id`` set, from the moment it is
     posted, even before the platform shows its public id) or one read from a profile."""
 
@@ -119,14 +131,7 @@ class AnalyticsPost(IdMixin, WorkspaceScoped, Base):
     pack_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     experiment_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True, index=True)
     variant: Mapped[str | None] = mapped_column(sa.String(120), nullable=True)
-    # The latest counters (copied from the newest snapshot, for lists and sorting).
-    views: Mapped[int | None] = mapped_column(nullable=True)
-    likes: Mapped[int | None] = mapped_column(nullable=True)
-    comments: Mapped[int | None] = mapped_column(nullable=True)
-    shares: Mapped[int | None] = mapped_column(nullable=True)
-    saves: Mapped[int | None] = mapped_column(nullable=True)
-    reach: Mapped[int | None] = mapped_column(nullable=True)
-    clicks: Mapped[int | None] = mapped_column(nullable=True)
+    # The latest counters (Counters: copied from the newest snapshot, for lists and sorting).
     metrics_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # Milestones of ours not yet taken ("1h", "24h", …), the next due first.
     milestones_due: Mapped[list[str]] = mapped_column(default=list)
@@ -134,7 +139,7 @@ class AnalyticsPost(IdMixin, WorkspaceScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class MetricSnapshot(IdMixin, WorkspaceScoped, Base):
+class MetricSnapshot(Counters, IdMixin, WorkspaceScoped, Base):
     """A post's counters at one moment."""
 
     __tablename__ = "metric_snapshot"
@@ -147,13 +152,6 @@ class MetricSnapshot(IdMixin, WorkspaceScoped, Base):
     age_seconds: Mapped[int | None] = mapped_column(nullable=True)
     # 1h | 24h | 48h | 7d | 30d (a scheduled one), refresh, on_demand
     milestone: Mapped[str] = mapped_column(sa.String(12))
-    views: Mapped[int | None] = mapped_column(nullable=True)
-    likes: Mapped[int | None] = mapped_column(nullable=True)
-    comments: Mapped[int | None] = mapped_column(nullable=True)
-    shares: Mapped[int | None] = mapped_column(nullable=True)
-    saves: Mapped[int | None] = mapped_column(nullable=True)
-    reach: Mapped[int | None] = mapped_column(nullable=True)
-    clicks: Mapped[int | None] = mapped_column(nullable=True)
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 

@@ -336,7 +336,6 @@ def _variant_slideshow(
     """The variant's slideshow id, its rendered slide URLs and its hook."""
     from slideforge.slideshows import rendering
     from slideforge.slideshows import service as slideshows
-    from slideforge.slideshows import slides as sl
 
     where = f"variants[{index}]"
     if variant.get("slideshow_id"):
@@ -369,18 +368,13 @@ def _variant_slideshow(
         )
     elements[0]["content"] = hook.strip()
     slides[0] = {**slides[0], "text_elements": elements}
-    copy = slideshows.create_slideshow(
+    copy = slideshows.copy_slideshow(
         session,
         runtime,
         caller,
-        title=f"{base.title} · {variant.get('name') or hook[:40]}"[:200],
-        slides=[sl.clear_render(s) for s in slides],
-        settings=dict(base.settings or {}),
-        slideshow_type=base.slideshow_type,
-        language=base.language,
-        product_id=base.product_id,
-        template_id=base.template_id,
-        original_prompt=base.original_prompt,
+        base,
+        title=f"{base.title} · {variant.get('name') or hook[:40]}",
+        slides=slides,
         source="experiment",
     )
     rendered = rendering.render_slideshow(session, runtime, caller, copy.id)

@@ -329,24 +329,39 @@ def create_slideshow(
     return row
 
 
-def duplicate_slideshow(
-    session: Session, runtime: Runtime, caller: Caller, slideshow_id: object
-) -> SlideshowOut:
-    source = get_row(session, caller, slideshow_id)
-    copy = create_slideshow(
+def copy_slideshow(
+    session: Session,
+    runtime: Runtime,
+    caller: Caller,
+    original: Slideshow,
+    *,
+    title: str,
+    slides: list[dict[str, Any]] | None = None,
+    source: str | None = None,
+) -> Slideshow:
+    """A new, unrendered slideshow with ``original``'s settings and references, its slides
+    (or ``slides``) without their renders."""
+    return create_slideshow(
         session,
         runtime,
         caller,
-        title=f"Copy of {source.title}"[:200],
-        slides=[sl.clear_render(s) for s in source.slides or []],
-        settings=dict(source.settings or {}),
-        slideshow_type=source.slideshow_type,
-        language=source.language,
-        product_id=source.product_id,
-        template_id=source.template_id,
-        original_prompt=source.original_prompt,
-        source=source.source,
+        title=title[:200],
+        slides=[sl.clear_render(s) for s in (original.slides if slides is None else slides) or []],
+        settings=dict(original.settings or {}),
+        slideshow_type=original.slideshow_type,
+        language=original.language,
+        product_id=original.product_id,
+        template_id=original.template_id,
+        original_prompt=original.original_prompt,
+        source=source or original.source,
     )
+
+
+def duplicate_slideshow(
+    session: Session, runtime: Runtime, caller: Caller, slideshow_id: object
+) -> SlideshowOut:
+    original = get_row(session, caller, slideshow_id)
+    copy = copy_slideshow(session, runtime, caller, original, title=f"Copy of {original.title}")
     return slideshow_out(copy)
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -235,14 +236,15 @@ def run_refresh(
 
 
 SNAPSHOT_AGES = (1.0, 24.0, 48.0, 7 * 24.0, 30 * 24.0)  # hours: the scheduled milestones
+MILESTONE_OF = dict(zip(SNAPSHOT_AGES, ("1h", "24h", "48h", "7d", "30d"), strict=True))
 
 
 def seed_summary_workspace(
     pipeline: _pipeline.Pipeline, args: argparse.Namespace
 ) -> tuple[str, list[str], int]:
     """A workspace with its key, ``accounts`` targets, ``summary_posts`` posts published over
-    90 days with up to ``snapshots`` snapshots each (the milestones passed by now; the oldest
-    ones first so the count is exact). Returns the key, the target ids, the snapshot count."""
+    90 days with ``snapshots`` snapshots each (the milestones passed by now, and on-demand
+    ones for younger posts). Returns the key, the target ids, the snapshot count."""
     import sqlalchemy as sa
 
     from slideforge.auth import service as auth
@@ -279,7 +281,13 @@ def seed_summary_workspace(
             post_id = uuid.uuid4()
             final = int(rng.lognormvariate(8.5, 1.4))
             counters: dict[str, int] = {}
+            # The milestones passed by now; a young post's other snapshots are on-demand
+            # refreshes taken since it was published.
             ages = [h for h in SNAPSHOT_AGES[: args.snapshots] if timedelta(hours=h) <= age]
+            hours_old = age.total_seconds() / 3600
+            while len(ages) < args.snapshots:
+                ages.append(rng.uniform(0.1, hours_old))
+            ages.sort()
             for hours in ages:
                 grown = min(1.0, (hours / (30 * 24.0)) ** 0.35)
                 views = max(1, int(final * grown))
@@ -296,7 +304,7 @@ def seed_summary_workspace(
                         "analytics_post_id": post_id,
                         "taken_at": published + timedelta(hours=hours),
                         "age_seconds": int(hours * 3600),
-                        "milestone": f"{hours:g}h" if hours < 168 else f"{hours / 24:g}d",
+                        "milestone": MILESTONE_OF.get(hours, "refresh"),
                         **counters,
                     }
                 )
@@ -546,6 +554,7 @@ def main(argv: list[str]) -> int:
         }
     )
     refresh = summary = None
+    load_before = os.getloadavg()[0]
     try:
         console.print(
             f"[bold]slideforge serve (API + workers), {args.database}; TikTok web sandbox "
@@ -560,9 +569,18 @@ def main(argv: list[str]) -> int:
     finally:
         pipeline.stop()
         site.stop()
+    load_after = os.getloadavg()[0]
     print_tables(refresh, summary)
+    console.print(
+        f"machine: {os.cpu_count()} cores, load average {load_before:.2f} before, "
+        f"{load_after:.2f} after (the server, its workers, the sandbox and this client share them)"
+    )
     chart(refresh, summary, args.out)
-    figures: dict[str, Any] = {"database": args.database}
+    figures: dict[str, Any] = {
+        "database": args.database,
+        "cores": os.cpu_count(),
+        "load_average_before_after": [round(load_before, 2), round(load_after, 2)],
+    }
     if refresh:
         figures["refresh"] = {
             "accounts": args.accounts,

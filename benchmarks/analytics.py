@@ -41,6 +41,7 @@ import random
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ from platform_sandbox.tiktok_web import create_app as tiktok_web_app
 
 console = Console()
 COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+CLIENTS = 4  # requests in flight while starting the refreshes
 HASHTAGS = ("skincare", "morningroutine", "budget", "studytips", "fitness", "travel", "recipes")
 
 
@@ -113,14 +115,24 @@ def wait_refreshes(
 def refresh_round(
     client: httpx.Client, label: str, start: Any, items: list[str], posts: int
 ) -> dict[str, Any]:
-    """Start one refresh per item with ``start(item) -> refresh id``; time them to the end."""
+    """Start one refresh per item with ``start(item) -> refresh id`` (``CLIENTS`` requests at
+    a time, as a dashboard or an agent's script would); time them to the end."""
+    request_ms: list[float] = []
+
+    def timed(item: str) -> str:
+        at = time.perf_counter()
+        refresh_id = start(item)
+        request_ms.append(1000 * (time.perf_counter() - at))
+        progress.advance(task)
+        return refresh_id
+
     began = time.monotonic()
-    refresh_ids = []
-    with Progress(*COLUMNS, console=console, transient=True) as progress:
+    with (
+        Progress(*COLUMNS, console=console, transient=True) as progress,
+        ThreadPoolExecutor(CLIENTS) as pool,
+    ):
         task = progress.add_task(f"{label}: requests", total=len(items))
-        for item in items:
-            refresh_ids.append(start(item))
-            progress.advance(task)
+        refresh_ids = list(pool.map(timed, items))
     requested = time.monotonic() - began
     done, last_seen = wait_refreshes(client, refresh_ids, label, timeout=600)
     wall = last_seen - began
@@ -148,6 +160,8 @@ def refresh_round(
         "wrong_post_counts": sum(1 for r in completed if r["posts_read"] != posts),
         "errors": sorted({str(r["error"]) for r in rows if r["status"] == "failed"})[:3],
         "requests_s": requested,
+        "request_p50_ms": _pipeline.percentile(request_ms, 0.5),
+        "request_p99_ms": _pipeline.percentile(request_ms, 0.99),
         "wall_s": wall,
         "server_wall_s": server_wall,
         "latency_p50_s": _pipeline.percentile(latencies, 0.5),
@@ -467,17 +481,22 @@ def print_tables(refresh: dict[str, Any] | None, summary: dict[str, Any] | None)
         table = Table(
             "round",
             "completed",
+            "requests s (each p50 / p99 ms)",
             "wall s",
             "latency p50 / p99 s",
             "run p50 / p99 s",
             "posts stored",
             "posts/s",
-            title="Refreshing tracked public TikTok profiles (web sandbox, HTTP)",
+            title=(
+                "Refreshing tracked public TikTok profiles (web sandbox, HTTP; "
+                f"{CLIENTS} requests in flight)"
+            ),
         )
         for r in refresh["rounds"]:
             table.add_row(
                 r["round"],
                 f"{r['completed']}/{r['refreshes']}",
+                f"{r['requests_s']:.1f} ({r['request_p50_ms']:.0f} / {r['request_p99_ms']:.0f})",
                 f"{r['wall_s']:.1f}",
                 f"{r['latency_p50_s']:.2f} / {r['latency_p99_s']:.2f}",
                 f"{r['run_p50_s']:.2f} / {r['run_p99_s']:.2f}",

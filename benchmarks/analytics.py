@@ -291,7 +291,8 @@ def seed_summary_workspace(
         # Oldest first: a post 90 days old has all its milestones, a post an hour old one.
         for i in range(args.summary_posts):
             age = timedelta(days=90) * (args.summary_posts - i) / args.summary_posts
-            published = now - age + timedelta(minutes=rng.uniform(-30, 0))
+            age -= timedelta(minutes=rng.uniform(0, 30))  # within the 90 days
+            published = now - age
             post_id = uuid.uuid4()
             final = int(rng.lognormvariate(8.5, 1.4))
             counters: dict[str, int] = {}

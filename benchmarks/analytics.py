@@ -13,7 +13,8 @@ loopback in this process.
    what ``/analytics/targets`` is for (our own posts are read by the snapshot sweep), and a
    public profile is the heavier path: a profile page plus the item list, parsed from
    TikTok's page JSON, through SafeHttp. Each profile is tracked with
-   ``POST /analytics/targets`` (whose initial refresh reads it at once); ``GET
+   ``POST /analytics/targets``, four requests at a time (its initial refresh reads it at
+   once); ``GET
    /analytics/refreshes/{id}`` is polled until every refresh has ended. Then a second round:
    ``POST /analytics/targets/{id}/refresh`` on every target (known posts are updated and
    snapshotted again). Per round: the wall time from the first request to the last refresh

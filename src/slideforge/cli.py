@@ -57,6 +57,16 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
+def _freeze_startup_objects() -> None:
+    """Move what startup made (modules, the app, fonts: ~230k objects) out of the garbage
+    collector's sight: a full collection walks them all, ~150 ms that a request would wait
+    (the tail of `slideforge bench analytics`)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def _wait_for_interrupt(stop: Callable[[], object]) -> None:
     """Block until Ctrl-C, then ``stop`` (also when the wait ends otherwise)."""
     try:
@@ -157,6 +167,7 @@ def serve(
     console.print(f"slideforge API  {base}/api/partner/v1")
     console.print(f"API docs        {base}/docs")
     console.print(f"OpenAPI         {base}/openapi.json")
+    _freeze_startup_objects()
     try:
         uvicorn.run(api, host=host, port=port, log_level="info", access_log=False)
     finally:
@@ -174,6 +185,7 @@ def worker() -> None:
     logging.basicConfig(level=settings.log_level)
     runtime = _runtime(settings)
     dbos_workers.start(runtime, listen=True)
+    _freeze_startup_objects()
     console.print("slideforge worker running; Ctrl-C to stop")
     _wait_for_interrupt(dbos_workers.stop)
 

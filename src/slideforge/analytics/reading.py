@@ -222,6 +222,7 @@ def store_posts(
         row = known.get(metrics.platform_post_id)
         if row is None:
             row = AnalyticsPost(
+                id=uuid.uuid4(),  # known now: its snapshot refers to it before any flush
                 workspace_id=target.workspace_id,
                 target_id=target.id,
                 platform=target.platform,
@@ -231,7 +232,6 @@ def store_posts(
             session.add(row)
             known[metrics.platform_post_id] = row
         _apply(row, metrics)
-        session.flush()
         snapshot(session, row, metrics, now, milestone)
     return len(posts)
 

@@ -13,9 +13,11 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 import socket
+import ssl
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -215,13 +217,20 @@ class _GuardedBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context for every client: loading the CA bundle costs ~30 ms, and a
+    context may be shared by threads."""
+    return httpx.create_ssl_context()
+
+
 class _GuardedTransport(httpx.HTTPTransport):
     def __init__(self, policy: AddressPolicy, proxy: str | None = None) -> None:
-        super().__init__(proxy=proxy, trust_env=False)
+        super().__init__(proxy=proxy, trust_env=False, verify=_ssl_context())
         backend = _GuardedBackend(policy)
         if proxy is None:
             self._pool = httpcore.ConnectionPool(
-                ssl_context=httpx.create_ssl_context(),
+                ssl_context=_ssl_context(),
                 max_connections=20,
                 max_keepalive_connections=10,
                 keepalive_expiry=5.0,

@@ -115,7 +115,7 @@ def test_summary_kpis_deltas_series_streak(
         "start=2026-02-30&end=2026-03-01",
         "platforms=tiktok,myspace",
         "accounts=not-a-uuid",
-        f"accounts={uuid.uuid4()}",
+        "accounts=0b1e9c1e-5d2c-4c56-9a53-7e0f3c1d2a4b",  # a tracked account of nobody
     ],
 )
 def test_summary_refuses_bad_queries(api: ApiClient, query: str) -> None:

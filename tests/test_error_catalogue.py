@@ -62,6 +62,10 @@ PASS_THROUGH: dict[tuple[str, str], str] = {
     ): "TikTok's own OAuth error, passed on",
     ("publishing/platforms/tiktok/adapter.py", "continue_upload"): 'f"http_{status}" (DYNAMIC)',
     ("publishing/platforms/instagram/adapter.py", "send"): "re-raises a PlatformError's own code",
+    (
+        "publishing/platforms/tiktok/reads.py",
+        "_read_errors",
+    ): "TikTok's own 429 code, passed on with a retry delay",
     ("publishing/workflows.py", "_error"): "a PlatformError's code as a dict (scanned there)",
 }
 

@@ -32,6 +32,11 @@ GROUPS = {
     "posts": ("/api/partner/v1/posts", "/ugc", "/oauth"),
     "ayrshare": ("/ayrshare/api",),
     "webhooks": ("/api/partner/v1/webhooks",),
+    "analytics": (
+        "/api/partner/v1/analytics",
+        "/api/partner/v1/experiments",
+        "/api/partner/v1/trends",
+    ),
 }
 # examples per operation; `make fuzz` raises it for a longer hunt
 EXAMPLES = int(os.environ.get("SLIDEFORGE_FUZZ_EXAMPLES", "30"))
@@ -96,6 +101,18 @@ SEMANTIC: dict[str, dict[int, set[str | int]]] = {
     "POST /ayrshare/api/hook/webhook": {400: {114}},
     "DELETE /ayrshare/api/hook/webhook": {400: {114}},
     "POST /api/partner/v1/accounts/connect": {422: {"platform_not_configured"}},
+    # start without end, end before start, tracked account ids of nobody; an age over 90 d.
+    "GET /api/partner/v1/analytics/summary": {422: {"invalid_query"}},
+    "GET /api/partner/v1/analytics/summary/posts": {422: {"invalid_query"}},
+    "GET /api/partner/v1/analytics/experiments": {422: {"invalid_query"}},
+    # A handle the platform does not allow; a public profile that cannot be read.
+    "POST /api/partner/v1/analytics/targets": {
+        422: {"invalid_identifier", "platform_not_supported"}
+    },
+    "POST /api/partner/v1/experiments": {
+        400: POST_REFUSALS[400],
+        422: {"invalid_variant", "slideshow_not_rendered", "no_hook_slot", "invalid_scheduled_at"},
+    },
     "POST /api/partner/v1/webhooks": {422: {"invalid_webhook_url", "webhook_url_not_public"}},
     "GET /oauth/{platform}/callback": {
         400: {

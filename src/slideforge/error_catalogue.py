@@ -791,6 +791,15 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "List experiments with GET /experiments.",
     ),
     _api(
+        "invalid_variant",
+        A.ANALYTICS,
+        (422,),
+        "An experiment variant has neither slideshow_id nor hook, two variants share a name, "
+        "or hook variants came without the base slideshow_id.",
+        "Give each variant a unique name and either a rendered slideshow_id or a hook (with "
+        "the experiment's slideshow_id).",
+    ),
+    _api(
         "slideshow_not_rendered",
         A.ANALYTICS,
         (422,),

@@ -156,9 +156,9 @@ def test_posts_rows_sorting_and_aliases(
     assert [p["likes"] for p in aliased["posts"]] == [5, 50]
     newest = ok(api.get("/analytics/summary/posts"))
     assert [p["analyticsId"] for p in newest["posts"]] == ids
-    err(api.get("/analytics/summary/posts?limit=0"), 422, "invalid_query")
-    err(api.get("/analytics/summary/posts?limit=101"), 422, "invalid_query")
-    err(api.get("/analytics/summary/posts?offset=10001"), 422, "invalid_query")
+    err(api.get("/analytics/summary/posts?limit=0"), 422, "invalid_payload")
+    err(api.get("/analytics/summary/posts?limit=101"), 422, "invalid_payload")
+    err(api.get("/analytics/summary/posts?offset=10001"), 422, "invalid_payload")
     err(api.get("/analytics/summary/posts?sortBy=saves"), 422, "invalid_query")
     err(api.get("/analytics/summary/posts?sortOrder=up"), 422, "invalid_query")
 
@@ -212,7 +212,7 @@ def test_trend_brief_from_observed_posts(
     assert len(again["evidence"]["sample_videos"]) == 3
     err(api.get("/trends/brief?platform=instagram&keyword=x"), 422, "invalid_query")
     err(api.get("/trends/brief?keyword=x&range=1y"), 422, "invalid_query")
-    err(api.get("/trends/brief?keyword=x&limit=31"), 422, "invalid_query")
+    err(api.get("/trends/brief?keyword=x&limit=31"), 422, "invalid_payload")
 
 
 def test_experiment_ranking_recomputes(api: ApiClient, runtime: Runtime, noon: ManualClock) -> None:

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from platform_sandbox.tiktok_web import TikTokWebSandbox
 from slideforge.billing import service as billing
 from slideforge.kit.clock import ManualClock
 from slideforge.runtime import Runtime
@@ -140,9 +141,11 @@ def test_refresh_conflict_while_one_runs(api: ApiClient, runtime: Runtime) -> No
 
 
 def test_refresh_is_free_once_a_day_then_paid(
-    api: ApiClient, runtime: Runtime, clock: ManualClock
+    api: ApiClient, runtime: Runtime, clock: ManualClock, tiktok_web: TikTokWebSandbox
 ) -> None:
-    target_id = make_target(api)
+    tiktok_web.add_profile("paid.rival", followers=10)
+    target_id = make_target(api, "paid.rival")  # its first read, at creation, is not the free one
+    clock.advance(seconds=runtime.settings.analytics_refresh_cooldown_seconds + 1)
     first = ok(api.post(f"/analytics/targets/{target_id}/refresh"))
     assert first["wasFree"] is True
     assert first["refresh"]["free_refresh_used"] is True
@@ -160,6 +163,7 @@ def test_refresh_is_free_once_a_day_then_paid(
     paid = ok(api.post(f"/analytics/targets/{target_id}/refresh"))
     assert paid["wasFree"] is False
     assert paid["refresh"]["credits_used"] == runtime.settings.analytics_refresh_credits
+    assert settle(api, target_id)["last_refresh"]["status"] == "completed"
     subscription = ok(api.get("/subscription"))["subscription"]
     assert subscription["credits"]["used_this_period"] >= paid["refresh"]["credits_used"]
 

@@ -1,22 +1,42 @@
 """HTTP of /analytics, /trends and /experiments (contract §8, §9; experiments are ours).
 
 Query values arrive as the contract's client sends them (raw comma lists, camelCase with
-snake_case aliases); the services parse them and refuse with ``422 invalid_query``."""
+snake_case aliases); ``analytics.query`` parses them and refuses with ``422 invalid_query``.
+Their accepted values are documented in ``schemas.py``."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from slideforge.analytics import experiments, query, summary, targets, trends
+from slideforge.analytics.schemas import (
+    AgeQuery,
+    DateQuery,
+    ExperimentCreate,
+    GroupQuery,
+    IdsQuery,
+    KeywordQuery,
+    LimitQuery,
+    MetricQuery,
+    OffsetQuery,
+    OrderQuery,
+    PlatformsQuery,
+    RangeQuery,
+    SortByQuery,
+    TargetCreate,
+    TargetUpdate,
+    Text,
+    TrendLimitQuery,
+    TrendPlatformQuery,
+    TrendRangeQuery,
+)
 from slideforge.auth.deps import CallerDep, RuntimeDep, SessionDep
 from slideforge.kit.envelope import respond
 
 router = APIRouter(tags=["analytics"])
-Text = Annotated[str | None, Query(max_length=2000)]
-JsonObject = Annotated[dict[str, Any], Body()]
 
 
 def _filters(default_range: str) -> Any:
@@ -28,13 +48,13 @@ def _filters(default_range: str) -> Any:
         caller: CallerDep,
         session: SessionDep,
         runtime: RuntimeDep,
-        range: Text = None,
-        start: Text = None,
-        end: Text = None,
-        platforms: Text = None,
-        platform: Text = None,
-        accounts: Text = None,
-        account_ids: Text = None,
+        range: RangeQuery = None,
+        start: DateQuery = None,
+        end: DateQuery = None,
+        platforms: PlatformsQuery = None,
+        platform: PlatformsQuery = None,
+        accounts: IdsQuery = None,
+        account_ids: IdsQuery = None,
     ) -> query.Filters:
         return query.filters(
             runtime.clock.now(),
@@ -56,6 +76,7 @@ AllTimeFiltersDep = Annotated[query.Filters, Depends(_filters("all"))]
 
 @router.get("/analytics/summary")
 def get_summary(caller: CallerDep, session: SessionDep, filters: FiltersDep) -> JSONResponse:
+    """KPIs with deltas, daily series, posting heatmap and streak, content mix."""
     return respond(summary.summary(session, caller, filters))
 
 
@@ -64,19 +85,20 @@ def get_summary_posts(
     caller: CallerDep,
     session: SessionDep,
     filters: FiltersDep,
-    limit: Text = None,
-    offset: Text = None,
-    sortBy: Text = None,
-    sort_by: Text = None,
-    sortOrder: Text = None,
-    sort_order: Text = None,
+    limit: LimitQuery = 50,
+    offset: OffsetQuery = 0,
+    sortBy: SortByQuery = None,
+    sort_by: SortByQuery = None,
+    sortOrder: OrderQuery = None,
+    sort_order: OrderQuery = None,
 ) -> JSONResponse:
+    """The posts of the period with their latest counters and what joins them to ours."""
     result = summary.list_posts(
         session,
         caller,
         filters,
-        limit=query.bounded_int("limit", limit, 50, 1, 100),
-        offset=query.bounded_int("offset", offset, 0, 0, 10_000),
+        limit=limit,
+        offset=offset,
         sort_by=query.choice("sortBy", sortBy or sort_by, "published_at", summary.SORTS),
         sort_order=query.choice("sortOrder", sortOrder or sort_order, "desc", ("asc", "desc")),
     )
@@ -96,8 +118,9 @@ def list_targets(caller: CallerDep, session: SessionDep, runtime: RuntimeDep) ->
 
 @router.post("/analytics/targets", status_code=201)
 def create_target(
-    body: JsonObject, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
+    body: TargetCreate, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
 ) -> JSONResponse:
+    """Track an account (201 ``created: true``), or get the one already tracked (200)."""
     target, created = targets.create_target(session, caller, body, runtime.clock.now())
     if created:
         return respond({"target": target, "created": True}, "Target created", 201)
@@ -108,13 +131,13 @@ def create_target(
 def get_target(
     target_id: str, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
 ) -> JSONResponse:
-    return respond(targets.target_detail(session, caller, target_id, runtime.clock.now()))
+    return respond(summary.target_detail(session, caller, target_id, runtime.clock.now()))
 
 
 @router.patch("/analytics/targets/{target_id}")
 def update_target(
     target_id: str,
-    body: JsonObject,
+    body: TargetUpdate,
     caller: CallerDep,
     session: SessionDep,
     runtime: RuntimeDep,
@@ -135,6 +158,7 @@ def delete_target(
 def refresh_target(
     target_id: str, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
 ) -> JSONResponse:
+    """Read the target again (no body): free once a day, then credits."""
     result = targets.request_refresh(
         session, caller, target_id, runtime.clock.now(), runtime.settings
     )
@@ -157,12 +181,13 @@ def experiment_results(
     session: SessionDep,
     runtime: RuntimeDep,
     filters: AllTimeFiltersDep,
-    group_by: Text = None,
-    groupBy: Text = None,
-    metric: Text = None,
-    age: Text = None,
+    group_by: GroupQuery = None,
+    groupBy: GroupQuery = None,
+    metric: MetricQuery = None,
+    age: AgeQuery = None,
     experiment_id: Text = None,
 ) -> JSONResponse:
+    """Our posts grouped and ranked by their value at an age, with 95 % intervals."""
     result = experiments.results(
         session,
         caller,
@@ -178,8 +203,9 @@ def experiment_results(
 
 @router.post("/experiments", status_code=201)
 def create_experiment(
-    body: JsonObject, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
+    body: ExperimentCreate, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
 ) -> JSONResponse:
+    """Declare variants; the server renders and schedules them over accounts and slots."""
     return respond(experiments.create(session, caller, body, runtime), "Experiment scheduled", 201)
 
 
@@ -200,18 +226,20 @@ def trend_brief(
     caller: CallerDep,
     session: SessionDep,
     runtime: RuntimeDep,
-    platform: Text = None,
-    keyword: Text = None,
-    limit: Text = None,
-    range: Text = None,
+    platform: TrendPlatformQuery = None,
+    keyword: KeywordQuery = None,
+    limit: TrendLimitQuery = 10,
+    range: TrendRangeQuery = None,
 ) -> JSONResponse:
+    """What the server observed on TikTok for a keyword: hashtags, sounds, creators,
+    windows, sample videos, hook angles (cached 3 h)."""
     result = trends.brief(
         session,
         caller,
         runtime.clock.now(),
         platform=platform,
         keyword=keyword,
-        limit=query.bounded_int("limit", limit, 10, 1, 30),
+        limit=limit,
         range_=range,
     )
     return respond(result)

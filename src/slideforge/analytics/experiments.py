@@ -33,11 +33,12 @@ from sqlalchemy.orm import Session
 from slideforge.analytics import query
 from slideforge.analytics.chart import Point
 from slideforge.analytics.reading import MILESTONES, hook_of
+from slideforge.analytics.schemas import ExperimentCreate, Variant
 from slideforge.analytics.summary import engagement_rate
 from slideforge.analytics.targets import visible
 from slideforge.auth.service import Caller
 from slideforge.kit.clock import as_utc, isoformat, parse_timestamp
-from slideforge.kit.errors import ApiError, invalid_payload, not_found
+from slideforge.kit.errors import ApiError, not_found
 from slideforge.kit.ids import parse_id
 from slideforge.models import (
     Account,
@@ -325,21 +326,29 @@ def _get(session: Session, caller: Caller, experiment_id: object) -> Experiment:
     return row
 
 
+def _invalid_variant(where: str, rule: str) -> ApiError:
+    return ApiError(
+        "invalid_variant",
+        f"{where}: {rule}",
+        422,
+        data={"errors": [{"field": where, "message": rule}]},
+    )
+
+
 def _variant_slideshow(
     session: Session,
     runtime: Runtime,
     caller: Caller,
-    variant: dict[str, Any],
+    variant: Variant,
     base_id: str | None,
-    index: int,
+    where: str,
 ) -> tuple[str, list[str], str | None]:
     """The variant's slideshow id, its rendered slide URLs and its hook."""
     from slideforge.slideshows import rendering
     from slideforge.slideshows import service as slideshows
 
-    where = f"variants[{index}]"
-    if variant.get("slideshow_id"):
-        row = slideshows.get_row(session, caller, variant["slideshow_id"])
+    if variant.slideshow_id:
+        row = slideshows.get_row(session, caller, variant.slideshow_id)
         urls = slideshows.rendered_urls(row.slides or [])
         if not urls or len(urls) != len(row.slides or []):
             raise ApiError(
@@ -349,11 +358,11 @@ def _variant_slideshow(
                 422,
             )
         return str(row.id), urls, hook_of(row.slides or [])
-    hook = variant.get("hook")
-    if not isinstance(hook, str) or not hook.strip() or len(hook) > 500:
-        raise invalid_payload(where, "give slideshow_id, or hook (1–500 characters)")
+    hook = (variant.hook or "").strip()
+    if not hook:
+        raise _invalid_variant(where, "give slideshow_id, or hook (1–500 characters)")
     if not base_id:
-        raise invalid_payload(
+        raise _invalid_variant(
             "slideshow_id", "hook variants need the base slideshow whose slide 1 they replace"
         )
     base = slideshows.get_row(session, caller, base_id)
@@ -366,81 +375,60 @@ def _variant_slideshow(
             f"slideshow {base.id}'s slide 1 has no text element for the hook: add one first",
             422,
         )
-    elements[0]["content"] = hook.strip()
+    elements[0]["content"] = hook
     slides[0] = {**slides[0], "text_elements": elements}
     copy = slideshows.copy_slideshow(
         session,
         runtime,
         caller,
         base,
-        title=f"{base.title} · {variant.get('name') or hook[:40]}",
+        title=f"{base.title} · {variant.name or hook[:40]}",
         slides=slides,
         source="experiment",
     )
     rendered = rendering.render_slideshow(session, runtime, caller, copy.id)
     urls = [s.rendered_image_url for s in rendered.slides if s.rendered_image_url]
-    return str(copy.id), urls, hook.strip()
-
-
-def _body_int(body: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
-    value = body.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise invalid_payload(name, f"a whole number from {low} to {high}")
-    return value
+    return str(copy.id), urls, hook
 
 
 def create(
-    session: Session, caller: Caller, body: dict[str, Any], runtime: Runtime
+    session: Session, caller: Caller, body: ExperimentCreate, runtime: Runtime
 ) -> dict[str, Any]:
     from slideforge.posts import service as posts
-    from slideforge.posts.schemas import AccountSelection, PostInput
+    from slideforge.posts.schemas import PostInput
 
     now = runtime.clock.now()
-    name = body.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise invalid_payload("name", "1–200 characters")
-    caption = body.get("caption")
-    if not isinstance(caption, str) or len(caption) > 2200:
-        raise invalid_payload("caption", "the post caption, at most 2,200 characters")
-    variants = body.get("variants")
-    if not isinstance(variants, list) or not 2 <= len(variants) <= 10:
-        raise invalid_payload(
-            "variants", "2–10 variants, each {name, slideshow_id} or {name, hook}"
-        )
-    names = []
-    for i, variant in enumerate(variants):
-        if not isinstance(variant, dict):
-            raise invalid_payload(f"variants[{i}]", "an object")
-        label = str(variant.get("name") or chr(ord("A") + i)).strip()[:120]
+    names: list[str] = []
+    for i, variant in enumerate(body.variants):
+        label = (variant.name or chr(ord("A") + i)).strip()
         if label in names:
-            raise invalid_payload(f"variants[{i}].name", f"{label!r} is used twice")
+            raise _invalid_variant(f"variants[{i}].name", f"{label!r} is used twice")
         names.append(label)
-    per_variant = _body_int(body, "posts_per_variant", 3, 1, 20)
-    spacing = _body_int(body, "spacing_minutes", 60, 0, 24 * 60)
-    age_hours = _body_int(body, "age_hours", 48, 1, 24 * 30)
-    metric = body.get("metric", "views")
-    if metric not in METRICS:
-        raise invalid_payload("metric", f"one of {', '.join(METRICS)}")
     start = now
-    if body.get("start_at") is not None:
-        if not isinstance(body["start_at"], str):
-            raise invalid_payload("start_at", "an ISO 8601 time")
+    if body.start_at is not None:
         try:
-            start = max(parse_timestamp(body["start_at"]), now)
+            start = max(parse_timestamp(body.start_at), now)
         except ValueError:
-            raise invalid_payload("start_at", "an ISO 8601 time with its offset") from None
-    selection_raw = body.get("account_selection") or {}
-    if not isinstance(selection_raw, dict):
-        raise invalid_payload("account_selection", "an object as in POST /posts")
-    selection = AccountSelection.model_validate(selection_raw)
-    options = {k: body[k] for k in ("tiktok", "pinterest") if body.get(k) is not None}
+            raise ApiError(
+                "invalid_scheduled_at",
+                f"start_at {body.start_at!r} is not an ISO 8601 time with its offset",
+                422,
+            ) from None
+    selection = (
+        body.account_selection.model_dump(exclude_none=True) if body.account_selection else {}
+    )
+    options = {
+        name: value.model_dump(exclude_none=True)
+        for name, value in (("tiktok", body.tiktok), ("pinterest", body.pinterest))
+        if value is not None
+    }
     experiment = Experiment(
         workspace_id=caller.workspace_id,
         member_id=caller.member_id,
-        name=name.strip(),
+        name=body.name.strip(),
         status="scheduled",
-        metric=metric,
-        age_hours=age_hours,
+        metric=body.metric,
+        age_hours=body.age_hours,
         created_at=now,
         updated_at=now,
     )
@@ -448,35 +436,35 @@ def create(
     session.flush()
     experiment_id = experiment.id
     made = []
-    for i, variant in enumerate(variants):
+    for i, variant in enumerate(body.variants):
         slideshow_id, urls, hook = _variant_slideshow(
-            session, runtime, caller, variant, body.get("slideshow_id"), i
+            session, runtime, caller, variant, body.slideshow_id, f"variants[{i}]"
         )
         made.append({"name": names[i], "slideshow_id": slideshow_id, "hook": hook, "urls": urls})
     planned = []
-    for round_ in range(per_variant):
-        for i, variant in enumerate(made):
-            when = start + timedelta(minutes=spacing * (round_ * len(made) + i))
+    for round_ in range(body.posts_per_variant):
+        for i, variant_made in enumerate(made):
+            when = start + timedelta(minutes=body.spacing_minutes * (round_ * len(made) + i))
             post_body = PostInput.model_validate(
                 {
-                    "caption": caption,
-                    "media": {"type": "slideshow", "urls": variant["urls"]},
-                    "account_selection": selection.model_dump(exclude_none=True),
+                    "caption": body.caption,
+                    "media": {"type": "slideshow", "urls": variant_made["urls"]},
+                    "account_selection": selection,
                     "scheduled_at": isoformat(when) if when > now else None,
-                    "external_id": f"exp-{experiment_id}-{variant['name']}-{round_ + 1}"[:128],
+                    "external_id": f"exp-{experiment_id}-{variant_made['name']}-{round_ + 1}"[:128],
                     **options,
                 }
             )
             created = posts.create_post(session, runtime, caller, post_body, source="experiment")
             session.add(
                 ExperimentPost(
-                    post_id=created.id, experiment_id=experiment_id, variant=variant["name"]
+                    post_id=created.id, experiment_id=experiment_id, variant=variant_made["name"]
                 )
             )
             planned.append(
                 {
                     "post_id": str(created.id),
-                    "variant": variant["name"],
+                    "variant": variant_made["name"],
                     "scheduled_at": created.scheduled_at,
                     "accounts": created.accounts,
                 }

@@ -141,18 +141,6 @@ def filters(
     )
 
 
-def bounded_int(parameter: str, raw: str | None, default: int, low: int, high: int) -> int:
-    if raw is None or not raw.strip():
-        return default
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise invalid_query(parameter, f"{raw!r} is not a whole number") from None
-    if not low <= value <= high:
-        raise invalid_query(parameter, f"must be between {low} and {high}")
-    return value
-
-
 def choice(parameter: str, raw: str | None, default: str, allowed: tuple[str, ...]) -> str:
     if raw is None or not raw.strip():
         return default

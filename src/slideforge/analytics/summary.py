@@ -18,10 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from slideforge.analytics import query
-from slideforge.analytics.targets import of_visible_target, visible
+from slideforge.analytics.targets import get_target, of_visible_target, target_out, visible
 from slideforge.auth.service import Caller
 from slideforge.kit.clock import as_utc, isoformat
-from slideforge.models import AnalyticsPost, AnalyticsTarget, MetricSnapshot
+from slideforge.kit.errors import not_found
+from slideforge.models import AnalyticsPost, AnalyticsTarget, MetricSnapshot, ProfileSnapshot
 
 SORTS = ("published_at", "views", "likes", "comments", "shares")
 INTERACTIONS = ("likes", "comments", "shares", "saves")
@@ -287,9 +288,9 @@ def list_posts(
 
 def post_detail(session: Session, caller: Caller, analytics_id: object) -> dict[str, Any]:
     """One post's row and its snapshots, oldest first (the time series)."""
-    row = of_visible_target(
-        session, caller, AnalyticsPost, analytics_id, "analytics_post_not_found"
-    )
+    row = of_visible_target(session, caller, AnalyticsPost, analytics_id)
+    if row is None:
+        raise not_found("analytics post", "analytics_post_not_found")
     snapshots = session.scalars(
         sa.select(MetricSnapshot)
         .where(MetricSnapshot.analytics_post_id == row.id)
@@ -313,3 +314,44 @@ def post_detail(session: Session, caller: Caller, analytics_id: object) -> dict[
             for s in snapshots
         ],
     }
+
+
+def target_detail(
+    session: Session, caller: Caller, target_id: object, now: datetime
+) -> dict[str, Any]:
+    """The target with its summary: profile, totals, follower timeline, top posts, refresh."""
+    row = get_target(session, caller, target_id)
+    out = target_out(session, row, now)
+    posts = session.scalars(sa.select(AnalyticsPost).where(AnalyticsPost.target_id == row.id)).all()
+    totals = {
+        name: sum(getattr(p, name) or 0 for p in posts)
+        for name in ("views", "likes", "comments", "shares", "saves")
+    }
+    interactions = totals["likes"] + totals["comments"] + totals["shares"] + totals["saves"]
+    totals["posts"] = len(posts)
+    totals["engagementRate"] = (
+        round(100 * interactions / totals["views"], 2) if totals["views"] else None
+    )
+    timeline = session.scalars(
+        sa.select(ProfileSnapshot)
+        .where(ProfileSnapshot.target_id == row.id)
+        .order_by(ProfileSnapshot.taken_at)
+    ).all()
+    top = sorted(posts, key=lambda p: p.views or 0, reverse=True)[:10]
+    out["summary"] = {
+        "profile": row.profile or None,
+        "totals": totals,
+        "timeline": [
+            {
+                "taken_at": isoformat(s.taken_at),
+                "followers": s.followers,
+                "following": s.following,
+                "likes": s.likes,
+                "posts": s.posts,
+            }
+            for s in timeline
+        ],
+        "top_posts": [post_row(p) for p in top],
+        "refresh_status": out["last_refresh"]["status"] if out["last_refresh"] else None,
+    }
+    return out

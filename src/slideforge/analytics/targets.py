@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from slideforge import jobs
+from slideforge.analytics.schemas import TargetCreate, TargetUpdate
 from slideforge.auth.service import Caller
 from slideforge.billing import service as billing
 from slideforge.config import Settings
@@ -35,7 +36,6 @@ from slideforge.models import (
     AnalyticsRefresh,
     AnalyticsTarget,
     Member,
-    ProfileSnapshot,
 )
 
 TARGET_PLATFORMS = ("tiktok", "instagram", "youtube", "pinterest")
@@ -52,7 +52,6 @@ PROFILE_URL = {
     "pinterest": re.compile(r"^https?://(?:www\.)?pinterest\.[a-z.]+/([^/?#]+)/?$", re.I),
     "youtube": re.compile(r"^https?://(?:www\.|m\.)?youtube\.com/@([^/?#]+)/?(?:[?#].*)?$", re.I),
 }
-POLICY_KEYS = {"freeDailyRefresh": bool, "maxPosts": int}
 RUNNING = ("pending", "processing")
 
 
@@ -233,18 +232,13 @@ def list_targets(session: Session, caller: Caller, now: datetime) -> dict[str, A
 
 
 def create_target(
-    session: Session, caller: Caller, body: dict[str, Any], now: datetime
+    session: Session, caller: Caller, body: TargetCreate, now: datetime
 ) -> tuple[dict[str, Any], bool]:
     """The new target and True, or the scope's existing one and False. A new target is read
     at once (its first refresh is free and counts against nothing)."""
-    platform = body.get("platform")
-    if not isinstance(platform, str) or platform.strip().lower() not in TARGET_PLATFORMS:
-        raise invalid_payload("platform", f"one of {', '.join(TARGET_PLATFORMS)}")
-    platform = platform.strip().lower()
-    handle = normalize_identifier(platform, body.get("identifier"))
-    alias = body.get("alias", body.get("display_name"))
-    if alias is not None and (not isinstance(alias, str) or len(alias.strip()) > 200):
-        raise invalid_payload("alias", "a display name of at most 200 characters")
+    platform = body.platform
+    handle = normalize_identifier(platform, body.identifier)
+    alias = (body.alias or "").strip() or None
     existing = session.scalar(
         sa.select(AnalyticsTarget).where(
             visible(caller),
@@ -263,9 +257,9 @@ def create_target(
         member_id=None if caller.is_workspace_key else caller.member_id,
         scope_key=scope_key(caller),
         platform=platform,
-        identifier=str(body["identifier"]).strip(),
+        identifier=body.identifier.strip(),
         normalized_identifier=handle,
-        display_name=(alias or "").strip() or (account.display_name if account else None),
+        display_name=alias or (account.display_name if account else None),
         account_id=account.id if account else None,
         created_at=now,
         updated_at=now,
@@ -321,58 +315,25 @@ def track_account(session: Session, account: Account, now: datetime) -> Analytic
     return row
 
 
-def _policy(raw: object) -> dict[str, Any] | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        raise invalid_payload(
-            "refreshPolicy", "an object like {freeDailyRefresh, maxPosts}, or null"
-        )
-    unknown = sorted(set(raw) - set(POLICY_KEYS))
-    if unknown:
-        raise invalid_payload(
-            "refreshPolicy", f"unknown key {unknown[0]!r}: use freeDailyRefresh, maxPosts"
-        )
-    free = raw.get("freeDailyRefresh")
-    if free is not None and not isinstance(free, bool):
-        raise invalid_payload("refreshPolicy.freeDailyRefresh", "true or false")
-    posts = raw.get("maxPosts")
-    if posts is not None and (
-        isinstance(posts, bool) or not isinstance(posts, int) or not 1 <= posts <= 100
-    ):
-        raise invalid_payload("refreshPolicy.maxPosts", "a whole number from 1 to 100")
-    return {key: raw[key] for key in POLICY_KEYS if key in raw}
-
-
 def update_target(
-    session: Session, caller: Caller, target_id: object, body: dict[str, Any], now: datetime
+    session: Session, caller: Caller, target_id: object, body: TargetUpdate, now: datetime
 ) -> dict[str, Any]:
     row = get_target(session, caller, target_id)
-    known = {"displayName", "display_name", "favorite", "refreshPolicy", "refresh_policy"}
-    if not body:
+    sent = body.model_fields_set
+    if not sent:
         raise invalid_payload("body", "send at least one of displayName, favorite, refreshPolicy")
-    unknown = sorted(set(body) - known)
-    if unknown:
-        raise invalid_payload(
-            unknown[0], "not a field of a target: use displayName, favorite, refreshPolicy"
-        )
-    for key in ("displayName", "display_name"):
-        if key in body:
-            name = body[key]
-            if name is not None and (not isinstance(name, str) or len(name.strip()) > 200):
-                raise invalid_payload("displayName", "a string of at most 200 characters, or null")
-            row.display_name = name.strip() or None if isinstance(name, str) else None
-    if "favorite" in body:
-        if not isinstance(body["favorite"], bool):
+    if "displayName" in sent:
+        row.display_name = (body.displayName or "").strip() or None
+    if "favorite" in sent:
+        if body.favorite is None:
             raise invalid_payload("favorite", "true or false")
-        row.favorite = body["favorite"]
-    for key in ("refreshPolicy", "refresh_policy"):
-        if key in body:
-            row.refresh_policy = _policy(body[key])
+        row.favorite = body.favorite
+    if "refreshPolicy" in sent:
+        policy = body.refreshPolicy
+        row.refresh_policy = policy.model_dump(exclude_none=True) if policy else None
     row.updated_at = now
     session.flush()
-    out = target_out(session, row, now)
-    return out
+    return target_out(session, row, now)
 
 
 def delete_target(
@@ -388,49 +349,6 @@ def delete_target(
     session.delete(row)
     session.flush()
     return {"id": str(row.id), "deleted": True}
-
-
-def target_detail(
-    session: Session, caller: Caller, target_id: object, now: datetime
-) -> dict[str, Any]:
-    """The target with its summary: profile, totals, follower timeline, top posts, refresh."""
-    from slideforge.analytics.summary import post_row
-
-    row = get_target(session, caller, target_id)
-    out = target_out(session, row, now)
-    posts = session.scalars(sa.select(AnalyticsPost).where(AnalyticsPost.target_id == row.id)).all()
-    totals = {
-        name: sum(getattr(p, name) or 0 for p in posts)
-        for name in ("views", "likes", "comments", "shares", "saves")
-    }
-    interactions = totals["likes"] + totals["comments"] + totals["shares"] + totals["saves"]
-    totals["posts"] = len(posts)
-    totals["engagementRate"] = (
-        round(100 * interactions / totals["views"], 2) if totals["views"] else None
-    )
-    timeline = session.scalars(
-        sa.select(ProfileSnapshot)
-        .where(ProfileSnapshot.target_id == row.id)
-        .order_by(ProfileSnapshot.taken_at)
-    ).all()
-    top = sorted(posts, key=lambda p: p.views or 0, reverse=True)[:10]
-    out["summary"] = {
-        "profile": row.profile or None,
-        "totals": totals,
-        "timeline": [
-            {
-                "taken_at": isoformat(s.taken_at),
-                "followers": s.followers,
-                "following": s.following,
-                "likes": s.likes,
-                "posts": s.posts,
-            }
-            for s in timeline
-        ],
-        "top_posts": [post_row(p) for p in top],
-        "refresh_status": out["last_refresh"]["status"] if out["last_refresh"] else None,
-    }
-    return out
 
 
 # -- refreshes ----------------------------------------------------------------------------
@@ -527,26 +445,24 @@ OfTarget = TypeVar("OfTarget", AnalyticsRefresh, AnalyticsPost)
 
 
 def of_visible_target(
-    session: Session, caller: Caller, model: type[OfTarget], raw_id: object, code: str
-) -> OfTarget:
-    """The row of a target in the caller's scope (a refresh, a post), or 404 ``code``."""
+    session: Session, caller: Caller, model: type[OfTarget], raw_id: object
+) -> OfTarget | None:
+    """The row (a refresh, a post) with this id of a target in the caller's scope."""
     parsed = parse_id(raw_id)
-    row = None
-    if parsed is not None:
-        row = session.scalar(
-            sa.select(model)
-            .join(AnalyticsTarget, AnalyticsTarget.id == model.target_id)
-            .where(model.id == parsed, visible(caller))
-        )
-    if row is None:
-        raise not_found(model.__tablename__.replace("_", " "), code)
-    return row
+    if parsed is None:
+        return None
+    return session.scalar(
+        sa.select(model)
+        .join(AnalyticsTarget, AnalyticsTarget.id == model.target_id)
+        .where(model.id == parsed, visible(caller))
+    )
 
 
 def get_refresh(session: Session, caller: Caller, refresh_id: object) -> dict[str, Any]:
-    return refresh_out(
-        of_visible_target(session, caller, AnalyticsRefresh, refresh_id, "refresh_not_found")
-    )
+    row = of_visible_target(session, caller, AnalyticsRefresh, refresh_id)
+    if row is None:
+        raise not_found("analytics refresh", "refresh_not_found")
+    return refresh_out(row)
 
 
 def policy_refreshes(session: Session, now: datetime) -> int:
@@ -605,7 +521,6 @@ __all__ = [
     "get_refresh",
     "list_targets",
     "request_refresh",
-    "target_detail",
     "track_account",
     "update_target",
     "workspace_suggestions",

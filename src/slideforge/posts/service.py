@@ -32,7 +32,7 @@ from slideforge.kit.clock import TimestampRangeError, isoformat, parse_timestamp
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
 from slideforge.kit.pagination import newest_first, oldest_first
-from slideforge.models import Account, Post, PostRequest, PostTarget
+from slideforge.models import Account, File, Post, PostRequest, PostTarget
 from slideforge.models.post import PostStatus, TargetStatus
 from slideforge.posts import scheduling
 from slideforge.posts.schemas import (
@@ -706,7 +706,7 @@ def ingest_media(
     media: dict[str, Any],
     *,
     store: bool = True,
-) -> tuple[list[post_media.MediaItem], list[Any]]:
+) -> tuple[list[post_media.MediaItem], list[File]]:
     """Fetch and check the media (stored unless ``store`` is false), its warnings on the
     draft. Call with no transaction open."""
     items, files, warnings = post_media.ingest(

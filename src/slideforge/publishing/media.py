@@ -281,6 +281,15 @@ def _same_shape(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return abs(a[0] / a[1] - b[0] / b[1]) <= 0.01 * (b[0] / b[1])
 
 
+def _reshaped(items: list[MediaItem], size: tuple[int, int]) -> list[int]:
+    """The numbers of the slides whose shape differs from ``size`` (padded or cropped)."""
+    return [
+        item.index + 1
+        for item in items
+        if item.width and item.height and not _same_shape((item.width, item.height), size)
+    ]
+
+
 def _ratio(size: tuple[int, int]) -> str:
     width, height = size
     for label, value in (("4:5", 0.8), ("1:1", 1.0), ("1.91:1", 1.91), ("9:16", 9 / 16)):
@@ -306,11 +315,7 @@ def variant_warnings(
         if shape is not None:
             checks.append((rules.title, shape[0], shape[1]))
     for title, size, why in checks:
-        changed = [
-            item.index + 1
-            for item in items
-            if item.width and item.height and not _same_shape((item.width, item.height), size)
-        ]
+        changed = _reshaped(items, size)
         if changed:
             slides = ", ".join(str(n) for n in changed)
             out.append(
@@ -352,12 +357,8 @@ def variant_notes(
             out[name] = notes
             continue
         caps = rules.capabilities["media"]["slideshow"]
-        converted = [
-            item.index + 1
-            for item in items
-            if item.content_type.removeprefix("image/") not in caps.get("formats", ["jpeg"])
-        ]
-        if rules.reencodes_images:
+        if rules.reencodes_images:  # variants are JPEGs (variants.store_variant)
+            converted = [item.index + 1 for item in items if item.content_type != "image/jpeg"]
             notes.append(
                 "every slide is re-encoded as a JPEG"
                 + (f" ({_slides(converted)} converted from another format)" if converted else "")
@@ -374,19 +375,11 @@ def variant_notes(
         shape = rules.variant_shape(items)
         if shape is not None:
             (width, height), why = shape
-            changed = [
-                item.index + 1
-                for item in items
-                if item.width
-                and item.height
-                and not _same_shape((item.width, item.height), shape[0])
-            ]
+            changed = _reshaped(items, shape[0])
             notes.append(
                 f"every slide is made {width}x{height} ({_ratio(shape[0])}): {why}"
                 + (f"; {_slides(changed)} {done} (SLIDEFORGE_IMAGE_FIT)" if changed else "")
             )
-        if caps.get("max_bytes"):
-            notes.append(f"each image at most {int(caps['max_bytes']) // (1024 * 1024)} MB")
         out[name] = notes
     return out
 

@@ -14,6 +14,7 @@ from mcp.types import ImageContent
 from PIL import Image
 
 from platform_sandbox.server import RunningServer
+from slideforge.kit.clock import ManualClock
 from tests.conftest import Web
 from tests.helpers import ApiClient
 from tests.mcp_server.support import call, data, over_http, refusal, run
@@ -130,6 +131,32 @@ def test_validate_and_plan_refuse_as_post_does(
                 refused = refusal(await call(session, tool, **arguments, **extra))
                 assert refused["status"] == 422, tool
                 assert {k: refused[k] for k in expected} == expected, tool
+            assert data(await call(session, "list_posts"))["posts"] == []
+
+    run(work)
+
+
+def test_a_plan_token_expires_after_ten_minutes(
+    server: RunningServer, api: ApiClient, tiktok: TikTokEnv, web: Web, clock: ManualClock
+) -> None:
+    account = tiktok.connect(api)
+    post = body(web, [account], tiktok={"post_mode": "DIRECT_POST", "privacy_level": "SELF_ONLY"})
+    arguments = {**post, "accounts": [account], "external_id": f"exp-{uuid.uuid4().hex[:8]}"}
+
+    async def work() -> None:
+        async with over_http(server, api.key) as session:
+            planned = data(await call(session, "schedule_post", **arguments))
+            clock.advance(minutes=10, seconds=1)
+            late = refusal(
+                await call(
+                    session,
+                    "schedule_post",
+                    **arguments,
+                    confirm=True,
+                    plan_token=planned["plan_token"],
+                )
+            )
+            assert late["error_code"] == "plan_token_invalid" and "expired" in late["message"]
             assert data(await call(session, "list_posts"))["posts"] == []
 
     run(work)

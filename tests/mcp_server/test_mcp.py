@@ -20,6 +20,7 @@ from platform_sandbox.server import RunningServer
 from slideforge.accounts import service as accounts
 from slideforge.auth import service as auth
 from slideforge.config import Settings
+from slideforge.kit.clock import ManualClock
 from slideforge.migrations import upgrade
 from slideforge.runtime import build_runtime
 from tests.conftest import Web
@@ -210,3 +211,49 @@ def test_stdio(tmp_path: Path) -> None:
         stdin=subprocess.DEVNULL,
     )
     assert started.returncode == 1 and "Unknown API key" in started.stderr
+
+
+def test_reading_tools_answer_what_the_api_answers(
+    server: RunningServer, api: ApiClient, web: Web, clock: ManualClock
+) -> None:
+    """Each reading tool is its REST call: the same data for the same key (the clock stands
+    still, so the analytics periods are the same too)."""
+    pack_id, _ = make_pack(api, web, count=1)
+    same = {
+        "list_packs": "/packs",
+        "list_templates": "/templates",
+        "get_subscription": "/subscription",
+        "list_accounts": "/accounts",
+        "get_experiment_results": "/analytics/experiments",
+    }
+
+    async def work() -> None:
+        async with over_http(server, api.key) as session:
+            for tool, path in same.items():
+                assert data(await call(session, tool)) == ok(api.get(path)), tool
+            learned = data(await call(session, "get_analytics", range="14d"))
+            assert learned["summary"] == ok(api.get("/analytics/summary", params={"range": "14d"}))
+            assert learned["posts"] == ok(
+                api.get("/analytics/summary/posts", params={"range": "14d", "limit": 20})
+            )
+            bad_range = refusal(await call(session, "get_analytics", range="forever"))
+            assert bad_range["status"] in (400, 422) and "range" in bad_range["message"]
+            made = data(
+                await call(
+                    session,
+                    "generate_slideshow",
+                    **manual(pack_id, slide_config={"total_slides": 1, "slide_texts": {"0": "x"}}),
+                )
+            )
+            renamed = data(
+                await call(
+                    session,
+                    "update_slideshow",
+                    slideshow_id=made["id"],
+                    changes={"title": "Renamed"},
+                )
+            )
+            assert renamed["title"] == "Renamed"
+            assert ok(api.get(f"/slideshows/{made['id']}"))["title"] == "Renamed"
+
+    run(work)

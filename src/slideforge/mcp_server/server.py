@@ -465,7 +465,9 @@ def build_server(app: ASGIApp, runtime: Runtime, *, authorization: str | None = 
     @server.tool(annotations=read_only("Analytics"))
     async def get_analytics(
         ctx: Context,
-        range: Annotated[str | None, Field(description="7d, 30d, 90d, 1y or all")] = None,
+        range: Annotated[
+            str | None, Field(description="14d, 30d, 90d, 1y or all (default 30d)")
+        ] = None,
         platforms: str | None = None,
         limit: Annotated[int, Field(ge=1, le=100)] = 20,
     ) -> CallToolResult:

@@ -160,3 +160,42 @@ def test_a_plan_token_expires_after_ten_minutes(
             assert data(await call(session, "list_posts"))["posts"] == []
 
     run(work)
+
+
+def test_retry_post_leaves_an_unknown_outcome_alone(
+    server: RunningServer, api: ApiClient, tiktok: TikTokEnv, web: Web
+) -> None:
+    """TikTok took the post but answered 500: the outcome is unknown (it may be live), and
+    retry_post (the REST retry without include_unknown) does not send it again."""
+    account = tiktok.connect(api)
+    open_id = tiktok.open_id(account)
+    tiktok.sandbox.add_failure(
+        kind="http_error",
+        endpoint="content_init",
+        http_status=500,
+        error_code="internal_error",
+        after_commit=True,
+        open_id=open_id,
+    )
+    post = body(web, [account])
+    arguments = {**post, "accounts": [account], "external_id": f"unk-{uuid.uuid4().hex[:8]}"}
+
+    async def work() -> None:
+        async with over_http(server, api.key) as session:
+            token = data(await call(session, "schedule_post", **arguments))["plan_token"]
+            created = data(
+                await call(session, "schedule_post", **arguments, confirm=True, plan_token=token)
+            )
+            deadline = time.monotonic() + 60
+            while (shown := data(await call(session, "get_post", post_id=created["id"])))[
+                "status"
+            ] != "outcome_unknown":
+                assert shown["status"] not in ("posted", "failed"), shown
+                assert time.monotonic() < deadline, shown
+                await anyio.sleep(0.3)
+            retried = data(await call(session, "retry_post", post_id=created["id"]))
+            assert retried["retried"] == 0
+            assert "include_unknown" in retried["errors"][created["id"]]
+
+    run(work)
+    assert len(tiktok.sandbox.publishes(open_id=open_id)) == 1

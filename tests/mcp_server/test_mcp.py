@@ -146,6 +146,13 @@ def test_bad_arguments_and_keys_get_our_error_codes(
         envelope = answer.json()
         assert envelope["ok"] is False and envelope["error_code"] == "unauthorized"
         assert envelope["message"]
+    # Stateless: no GET stream to hang on, no session to DELETE.
+    for method in ("GET", "DELETE"):
+        answer = httpx.request(
+            method, f"{server.base_url}/mcp", headers={"Authorization": f"Bearer {api.key}"}
+        )
+        assert answer.status_code == 405 and answer.headers["allow"] == "POST"
+        assert answer.json()["error_code"] == "method_not_allowed"
 
 
 def test_stdio(tmp_path: Path) -> None:

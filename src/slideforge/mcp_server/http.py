@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from slideforge.auth.service import authenticate
+from slideforge.kit.envelope import error_response
 from slideforge.kit.errors import ApiError
 from slideforge.runtime import Runtime
 
@@ -34,6 +35,17 @@ class McpEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            return
+        if scope["method"] != "POST":
+            # Stateless: no session to end (DELETE), no stream to hold open (GET).
+            refusal = error_response(
+                "method_not_allowed",
+                "The MCP endpoint takes POST (Streamable HTTP, stateless: no GET stream, no "
+                "session to DELETE).",
+                405,
+                headers={"Allow": "POST"},
+            )
+            await refusal(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         refused = await anyio.to_thread.run_sync(self._check_key, headers.get("authorization"))

@@ -243,6 +243,13 @@ def test_reading_tools_answer_what_the_api_answers(
             assert learned["posts"] == ok(
                 api.get("/analytics/summary/posts", params={"range": "14d", "limit": 20})
             )
+            brief = data(await call(session, "trend_brief", keyword="skincare", range="7d"))
+            rest = ok(api.get("/trends/brief", params={"keyword": "skincare", "range": "7d"}))
+            assert rest["cached"] is True  # the tool's call computed and cached it
+            assert {**brief, "cached": True} == rest
+            # The API's bounds, not a second copy of them: limit 31 is its refusal.
+            over = refusal(await call(session, "trend_brief", keyword="skincare", limit=31))
+            assert over["status"] == 422 and over["error_code"] == "invalid_payload"
             bad_range = refusal(await call(session, "get_analytics", range="forever"))
             assert bad_range["status"] in (400, 422) and "range" in bad_range["message"]
             made = data(

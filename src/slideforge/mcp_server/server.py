@@ -431,7 +431,7 @@ def build_server(app: ASGIApp, runtime: Runtime, *, authorization: str | None = 
     async def list_posts(
         ctx: Context,
         status: str | None = None,
-        limit: Annotated[int, Field(ge=1, le=100)] = 50,
+        limit: int = 50,
         since: Annotated[str | None, Field(description="created at or after (ISO 8601)")] = None,
         until: str | None = None,
     ) -> CallToolResult:
@@ -469,7 +469,7 @@ def build_server(app: ASGIApp, runtime: Runtime, *, authorization: str | None = 
             str | None, Field(description="14d, 30d, 90d, 1y or all (default 30d)")
         ] = None,
         platforms: str | None = None,
-        limit: Annotated[int, Field(ge=1, le=100)] = 20,
+        limit: Annotated[int, Field(description="posts of the period (1-100)")] = 20,
     ) -> CallToolResult:
         """KPIs with deltas and series, and the period's posts with their latest counters."""
 
@@ -508,7 +508,7 @@ def build_server(app: ASGIApp, runtime: Runtime, *, authorization: str | None = 
         ctx: Context,
         keyword: str | None = None,
         platform: str | None = None,
-        limit: Annotated[int, Field(ge=1, le=50)] = 10,
+        limit: Annotated[int, Field(description="sample videos (1-30)")] = 10,
         range: str | None = None,
     ) -> CallToolResult:
         """What is working on TikTok for a keyword: hashtags, sounds, creators, hooks."""

@@ -112,6 +112,12 @@ def test_bad_arguments_and_keys_get_our_error_codes(
 
     async def work() -> None:
         async with over_http(server, api.key) as session:
+            typed = refusal(await call(session, "get_post", post_id=123))
+            assert typed["status"] == 422 and typed["error_code"] == "invalid_payload"
+            assert typed["data"]["errors"][0]["field"] == "post_id"
+            unnamed = refusal(await call(session, "schedule_post", caption="hi"))
+            assert unnamed["error_code"] == "invalid_payload"
+            assert "external_id: is required" in unnamed["message"]
             many = refusal(await call(session, "generate_slideshow", **manual(slide_count=99)))
             assert many["status"] == 422 and many["error_code"] == "invalid_payload"
             assert "slide_count" in many["message"]

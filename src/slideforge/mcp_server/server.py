@@ -11,12 +11,21 @@ from collections.abc import Awaitable
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, ContentBlock, ImageContent, TextContent, ToolAnnotations
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import (
+    CallToolResult,
+    ContentBlock,
+    ImageContent,
+    InputRequiredResult,
+    TextContent,
+    ToolAnnotations,
+)
 from PIL import Image
-from pydantic import Field
+from pydantic import Field, ValidationError
 from starlette.types import ASGIApp
 
 from slideforge import __version__, error_catalogue
+from slideforge.kit.envelope import describe_validation_errors
 from slideforge.kit.errors import ApiError
 from slideforge.mcp_server.plans import check_plan, sign_plan
 from slideforge.mcp_server.rest import Rest, RestError
@@ -117,11 +126,27 @@ def platform_rules() -> Json:
     return out
 
 
+class SlideforgeMCP(MCPServer[Any]):
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        """Arguments that do not fit a tool's schema are refused as the API refuses a body
+        (422 ``invalid_payload``, the same field messages), not in the SDK's words."""
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if not isinstance(exc.__cause__, ValidationError):
+                raise
+            message, details = describe_validation_errors(exc.__cause__.errors())
+            error = RestError("invalid_payload", 422, f"{name}: {message}", {"errors": details})
+            return refusal(error)
+
+
 def build_server(app: ASGIApp, runtime: Runtime, *, authorization: str | None = None) -> MCPServer:
     """The MCP server over ``app`` (the FastAPI app). ``authorization`` is the header every
     call sends (stdio); without it each call forwards its HTTP request's own header."""
     rest = Rest(app)
-    server: MCPServer = MCPServer(
+    server = SlideforgeMCP(
         "slideforge", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING"
     )
 
@@ -372,11 +397,7 @@ def build_server(app: ASGIApp, runtime: Runtime, *, authorization: str | None = 
         caption: Caption,
         external_id: Annotated[
             str,
-            Field(
-                min_length=1,
-                max_length=128,
-                description="your id for this post: a retried call with it never posts twice",
-            ),
+            Field(description="your id for this post: a retried call with it never posts twice"),
         ],
         accounts: Accounts = None,
         account_selection: Selection = None,

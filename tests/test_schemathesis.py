@@ -83,6 +83,7 @@ SEMANTIC: dict[str, dict[int, set[str | int]]] = {
         }
     },
     "POST /api/partner/v1/posts": POST_REFUSALS,
+    "POST /api/partner/v1/posts/validate": POST_REFUSALS,  # the same checks, a dry run
     "PATCH /api/partner/v1/posts/{post_id}": POST_REFUSALS,
     "POST /ugc/post/slideshow": POST_REFUSALS,
     "POST /ugc/post/video": POST_REFUSALS,

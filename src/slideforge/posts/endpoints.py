@@ -17,6 +17,7 @@ from slideforge.posts.schemas import (
     PostCreated,
     PostList,
     PostOut,
+    PostPlan,
     PostUpdate,
     RetryRequest,
     RetryResult,
@@ -38,6 +39,17 @@ def create_post(
         return respond(created, "Duplicate of an existing post", 200)
     message = "Post scheduled" if created.status == "scheduled" else "Post queued"
     return respond(created, message, 201)
+
+
+@router.post("/posts/validate", response_model=Envelope[PostPlan])
+def validate_post(
+    body: PostCreate, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
+) -> JSONResponse:
+    """A dry run of POST /posts: the same checks and refusals, the media fetched and checked
+    but not stored, and the plan it would make (accounts and times, what each platform's
+    variant does to the media, warnings); nothing is stored or enqueued and the idempotency
+    key is not taken. ``duplicate_of`` names the post POST /posts would answer instead."""
+    return respond(service.validate_post(session, runtime, caller, body), "Post is valid")
 
 
 @router.get("/posts", response_model=Envelope[PostList])

@@ -267,3 +267,45 @@ class DeleteResult(BaseModel):
     blockedStatuses: list[dict[str, str]]
     skipped: list[str]
     errors: dict[str, str] | None = None
+
+
+class PlannedAccount(BaseModel):
+    account_id: uuid.UUID
+    platform: str
+    username: str | None
+    scheduled_for: str | None = Field(
+        description="When the post would be due on this account (for account_selection: "
+        "the account the server would choose now, and its slot)."
+    )
+    draft: bool = Field(description="Delivered to the creator's inbox as a draft.")
+    waits_until: str | None = Field(
+        default=None,
+        description="For an account whose caps a post at scheduled_for would exceed: about "
+        "when it would be sent (ACCOUNT_CAP warning).",
+    )
+
+
+class MediaVariant(BaseModel):
+    platform: str
+    notes: list[str]
+
+
+class PlannedMedia(BaseModel):
+    type: str
+    count: int
+    variants: list[MediaVariant]
+
+
+class PostPlan(BaseModel):
+    """What POST /posts would do with this body (POST /posts/validate): nothing stored."""
+
+    valid: bool = True
+    scheduled_at: str | None
+    accounts: list[PlannedAccount]
+    media: PlannedMedia
+    warnings: list[PostWarning]
+    duplicate_of: uuid.UUID | None = Field(
+        default=None,
+        description="The post an earlier request with this external_id (or, without one, "
+        "the same body within the dedupe window) made: POST /posts would answer it.",
+    )

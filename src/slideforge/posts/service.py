@@ -32,7 +32,7 @@ from slideforge.kit.clock import TimestampRangeError, isoformat, parse_timestamp
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
 from slideforge.kit.pagination import newest_first, oldest_first
-from slideforge.models import Account, Post, PostRequest, PostTarget
+from slideforge.models import Account, File, Post, PostRequest, PostTarget
 from slideforge.models.post import PostStatus, TargetStatus
 from slideforge.posts import scheduling
 from slideforge.posts.schemas import (
@@ -40,10 +40,14 @@ from slideforge.posts.schemas import (
     AccountState,
     AccountStates,
     DeleteResult,
+    MediaVariant,
+    PlannedAccount,
+    PlannedMedia,
     PostCreated,
     PostInput,
     PostList,
     PostOut,
+    PostPlan,
     PostSummary,
     PostUpdate,
     PostWarning,
@@ -409,6 +413,55 @@ def choose_account(
 # -- create --------------------------------------------------------------------------------
 
 
+def idempotency_key(body: PostInput) -> tuple[str, str, bool]:
+    """The create's idempotency key (its external_id, else its body's hash), the body's
+    hash, and whether the key is an external_id."""
+    digest = body_hash(body)
+    is_external = body.external_id is not None
+    return (f"ext:{body.external_id}" if is_external else f"body:{digest}"), digest, is_external
+
+
+def _request_row(session: Session, caller: Caller, key: str) -> PostRequest | None:
+    return session.scalar(
+        sa.select(PostRequest).where(
+            PostRequest.workspace_id == caller.workspace_id, PostRequest.key == key
+        )
+    )
+
+
+def _expired(row: PostRequest, now: datetime, window: timedelta, is_external: bool) -> bool:
+    """A body key answers only within the dedupe window; an external_id always."""
+    return not is_external and row.created_at < now - window
+
+
+def _answered_by(
+    row: PostRequest, now: datetime, window: timedelta, key: str, digest: str, is_external: bool
+) -> uuid.UUID | None:
+    """The post an earlier, finished request with this key made, when it answers this one;
+    409 create_failed when the external_id was used with another body."""
+    if row.state != "done" or row.post_id is None or _expired(row, now, window, is_external):
+        return None
+    if is_external and row.body_hash != digest:
+        raise ApiError(
+            "create_failed",
+            f"external_id {key[4:]!r} was already used for another post with a "
+            "different body; use a new external_id",
+            409,
+        )
+    return row.post_id
+
+
+def prior_post(
+    session: Session, runtime: Runtime, caller: Caller, key: str, digest: str, is_external: bool
+) -> uuid.UUID | None:
+    """Without reserving anything: the post a create with this key would answer."""
+    row = _request_row(session, caller, key)
+    if row is None:
+        return None
+    window = timedelta(seconds=runtime.settings.post_dedupe_window_seconds)
+    return _answered_by(row, runtime.clock.now(), window, key, digest, is_external)
+
+
 @dataclass
 class Reservation:
     id: uuid.UUID | None
@@ -430,22 +483,12 @@ def _reserve(
     window = timedelta(seconds=runtime.settings.post_dedupe_window_seconds)
     while True:
         now = runtime.clock.now()
-        row = session.scalar(
-            sa.select(PostRequest).where(
-                PostRequest.workspace_id == caller.workspace_id, PostRequest.key == key
-            )
-        )
+        row = _request_row(session, caller, key)
         if row is not None:
-            expired = not is_external and row.created_at < now - window
-            if row.state == "done" and row.post_id is not None and not expired:
-                if is_external and row.body_hash != digest:
-                    raise ApiError(
-                        "create_failed",
-                        f"external_id {key[4:]!r} was already used for another post with a "
-                        "different body; use a new external_id",
-                        409,
-                    )
-                return Reservation(None, existing_post=row.post_id)
+            existing = _answered_by(row, now, window, key, digest, is_external)
+            if existing is not None:
+                return Reservation(None, existing_post=existing)
+            expired = _expired(row, now, window, is_external)
             if (
                 row.state == "in_progress"
                 and not expired
@@ -545,74 +588,26 @@ def create_post(
 ) -> PostCreated:
     """Create a post (see module docstring); its publish workflows start once it committed."""
     now = runtime.clock.now()
-    if body.accounts is None and body.account_selection is None:
-        raise ApiError(
-            "missing_accounts",
-            "send accounts (1–10 account ids) or account_selection (to let the server choose)",
-            400,
-        )
-    if body.accounts is not None and body.account_selection is not None:
-        raise bad("send accounts or account_selection, not both", "accounts")
-    scheduled_at = parse_schedule(body.scheduled_at, now, runtime.settings.schedule_horizon_days)
-    accounts = resolve_accounts(session, caller, body.accounts) if body.accounts else []
-    draft = Draft(body, accounts, body.account_selection, scheduled_at)
-    media = body.media.model_dump(exclude_none=True)
-    platforms = {a.platform for a in accounts}
-    if body.account_selection is not None:
-        # The platform is known once the account is chosen; options of a platform that
-        # needs every target on it (tiktok settings) imply that platform.
-        chosen = body.account_selection.platform or _implied_platform(body)
-        platforms = {chosen} if chosen else set()
-    check_platform_rules(draft, platforms, media)
-    warn_slides_without_text(session, runtime, caller, draft, media)
-
-    digest = body_hash(body)
-    is_external = body.external_id is not None
-    key = f"ext:{body.external_id}" if is_external else f"body:{digest}"
+    draft, media, platforms = check_request(session, runtime, caller, body, now)
+    key, digest, is_external = idempotency_key(body)
     reservation = _reserve(session, runtime, caller, key, digest, is_external)
     if reservation.existing_post is not None:
-        post = session.get(Post, reservation.existing_post)
-        if post is None or post.workspace_id != caller.workspace_id:
-            raise not_found("post")
+        post = _answered_post(session, caller, reservation.existing_post)
         return created_view(post, _targets(session, post.id), duplicate=True)
 
     post_id = uuid.uuid4()
     try:
         session.commit()  # no transaction may stay open while media is fetched
-        items, files, media_warnings = post_media.ingest(
-            runtime, caller.workspace_id, post_id, media
-        )
-        for warning in media_warnings:
-            draft.warn(warning.field, warning.message, warning.code)
+        items, files = ingest_media(runtime, caller, post_id, draft, media)
         prepared_for = set(platforms)
         # Known platforms: the variants are made before any lock or transaction (light posts
         # only; heavy ones get theirs from the publish workflow, see _variants).
         variants = _variants(runtime, post_id, platforms, items, media["type"]) if platforms else {}
         is_draft = registry.is_draft(post_options(body))
-        when = scheduled_at or now
-        if body.account_selection is not None:
-            account, slot = choose_account(
-                session, caller, body.account_selection, media["type"], is_draft, when, now
-            )
-            draft.accounts = [account]
-            if slot != when:
-                draft.warn(
-                    "scheduled_at",
-                    f"@{account.username} is free at {isoformat(slot)}: the post is scheduled "
-                    "there (strict: false takes the nearest free slot)",
-                    "RESCHEDULED",
-                )
-            when = slot
-            platforms = {account.platform}
-            check_platform_rules(draft, platforms, media)
-        else:
-            lock_accounts(session, [a.id for a in draft.accounts])
-            _warn_caps(session, draft, when, is_draft)
-        post_media.check_media(platforms, items, media["type"], post_options(body))
-        for warning in post_media.variant_warnings(
-            platforms, items, media["type"], runtime.settings.image_fit
-        ):
-            draft.warn(warning.field, warning.message, warning.code)
+        when, platforms, _ = place(
+            session, caller, draft, media, platforms, is_draft, draft.scheduled_at or now, now
+        )
+        check_ingested_media(runtime, draft, platforms, items, media)
         if platforms != prepared_for:  # the platform came with the chosen account
             variants = _variants(runtime, post_id, platforms, items, media["type"])
         immediate = when <= now + IMMEDIATE_WINDOW
@@ -666,6 +661,210 @@ def create_post(
     return created_view(post, targets)
 
 
+def check_request(
+    session: Session, runtime: Runtime, caller: Caller, body: PostInput, now: datetime
+) -> tuple[Draft, dict[str, Any], set[str]]:
+    """The checks of a create that need no media fetched, in their order (accounts,
+    schedule, every targeted platform's rules, slides without text): the draft, the media
+    as requested, and the platforms known so far (none yet for an automatic choice whose
+    platform is not implied)."""
+    if body.accounts is None and body.account_selection is None:
+        raise ApiError(
+            "missing_accounts",
+            "send accounts (1–10 account ids) or account_selection (to let the server choose)",
+            400,
+        )
+    if body.accounts is not None and body.account_selection is not None:
+        raise bad("send accounts or account_selection, not both", "accounts")
+    scheduled_at = parse_schedule(body.scheduled_at, now, runtime.settings.schedule_horizon_days)
+    accounts = resolve_accounts(session, caller, body.accounts) if body.accounts else []
+    draft = Draft(body, accounts, body.account_selection, scheduled_at)
+    media = body.media.model_dump(exclude_none=True)
+    platforms = {a.platform for a in accounts}
+    if body.account_selection is not None:
+        # The platform is known once the account is chosen; options of a platform that
+        # needs every target on it (tiktok settings) imply that platform.
+        chosen = body.account_selection.platform or _implied_platform(body)
+        platforms = {chosen} if chosen else set()
+    check_platform_rules(draft, platforms, media)
+    warn_slides_without_text(session, runtime, caller, draft, media)
+    return draft, media, platforms
+
+
+def _answered_post(session: Session, caller: Caller, post_id: uuid.UUID) -> Post:
+    post = session.get(Post, post_id)
+    if post is None or post.workspace_id != caller.workspace_id:
+        raise not_found("post")
+    return post
+
+
+def ingest_media(
+    runtime: Runtime,
+    caller: Caller,
+    post_id: uuid.UUID,
+    draft: Draft,
+    media: dict[str, Any],
+    *,
+    store: bool = True,
+) -> tuple[list[post_media.MediaItem], list[File]]:
+    """Fetch and check the media (stored unless ``store`` is false), its warnings on the
+    draft. Call with no transaction open."""
+    items, files, warnings = post_media.ingest(
+        runtime, caller.workspace_id, post_id, media, store=store
+    )
+    for warning in warnings:
+        draft.warn(warning.field, warning.message, warning.code)
+    return items, files
+
+
+def place(
+    session: Session,
+    caller: Caller,
+    draft: Draft,
+    media: dict[str, Any],
+    platforms: set[str],
+    is_draft: bool,
+    when: datetime,
+    now: datetime,
+) -> tuple[datetime, set[str], dict[uuid.UUID, datetime]]:
+    """Where and when the post goes: the account the server chooses (``account_selection``,
+    then that platform's rules) or the explicit accounts, locked, with a warning for each
+    whose caps the post would wait for. Returns the time, the platforms, and by account the
+    time those caps let it go."""
+    if draft.selection is not None:
+        account, slot = choose_account(
+            session, caller, draft.selection, media["type"], is_draft, when, now
+        )
+        draft.accounts = [account]
+        if slot != when:
+            draft.warn(
+                "scheduled_at",
+                f"@{account.username} is free at {isoformat(slot)}: the post is scheduled "
+                "there (strict: false takes the nearest free slot)",
+                "RESCHEDULED",
+            )
+        platforms = {account.platform}
+        check_platform_rules(draft, platforms, media)
+        return slot, platforms, {}
+    lock_accounts(session, [a.id for a in draft.accounts])
+    return when, platforms, _warn_caps(session, draft, when, is_draft)
+
+
+def check_ingested_media(
+    runtime: Runtime,
+    draft: Draft,
+    platforms: set[str],
+    items: list[post_media.MediaItem],
+    media: dict[str, Any],
+) -> None:
+    """What the targeted platforms refuse in the fetched media, and what their variants will
+    change in it (warnings on the draft)."""
+    post_media.check_media(platforms, items, media["type"], post_options(draft.body))
+    for warning in post_media.variant_warnings(
+        platforms, items, media["type"], runtime.settings.image_fit
+    ):
+        draft.warn(warning.field, warning.message, warning.code)
+
+
+# -- dry run -------------------------------------------------------------------------------
+
+
+def validate_post(session: Session, runtime: Runtime, caller: Caller, body: PostInput) -> PostPlan:
+    """What ``create_post`` would do with this body, nothing stored: its checks in its order
+    and its refusals, then the plan (accounts and times, media variants, warnings). The
+    idempotency key is read, not reserved: a body ``create_post`` would answer with an
+    earlier post gives that post's plan with ``duplicate_of``. The media is fetched and
+    checked like a create's (same SafeHttp path and limits) but not stored, and no variant
+    is made: their effect is predicted from the sizes."""
+    now = runtime.clock.now()
+    draft, media, platforms = check_request(session, runtime, caller, body, now)
+    existing = prior_post(session, runtime, caller, *idempotency_key(body))
+    if existing is not None:
+        return _duplicate_plan(session, runtime, _answered_post(session, caller, existing))
+    session.commit()  # media fetches happen outside any transaction
+    items, _ = ingest_media(runtime, caller, uuid.uuid4(), draft, media, store=False)
+    when, platforms, waits = place(
+        session,
+        caller,
+        draft,
+        media,
+        platforms,
+        registry.is_draft(post_options(body)),
+        draft.scheduled_at or now,
+        now,
+    )
+    check_ingested_media(runtime, draft, platforms, items, media)
+    immediate = when <= now + IMMEDIATE_WINDOW
+    options = post_options(body)
+    plan = PostPlan(
+        scheduled_at=None if immediate else isoformat(when),
+        accounts=[
+            PlannedAccount(
+                account_id=account.id,
+                platform=account.platform,
+                username=account.username,
+                scheduled_for=isoformat(now if immediate else when),
+                draft=_drafted_on(account.platform, options),
+                waits_until=isoformat(waits.get(account.id)),
+            )
+            for account in draft.accounts
+        ],
+        media=_planned_media(runtime, platforms, items, media["type"]),
+        warnings=draft.warnings,
+    )
+    session.rollback()  # nothing was written; the accounts' locks (place) go at once
+    return plan
+
+
+def _drafted_on(platform: str, options: dict[str, dict[str, Any]]) -> bool:
+    rules = registry.rules(platform)
+    return rules.takes_drafts and rules.is_draft(
+        options.get(rules.option_field) if rules.option_field else None
+    )
+
+
+def _planned_media(
+    runtime: Runtime, platforms: set[str], items: list[post_media.MediaItem], kind: str
+) -> PlannedMedia:
+    notes = post_media.variant_notes(platforms, items, kind, runtime.settings.image_fit)
+    return PlannedMedia(
+        type=kind,
+        count=len(items) if kind == "slideshow" else 1,
+        variants=[MediaVariant(platform=name, notes=notes[name]) for name in sorted(notes)],
+    )
+
+
+def _duplicate_plan(session: Session, runtime: Runtime, post: Post) -> PostPlan:
+    """The plan of the post a create would answer with (its targets as they are now)."""
+    targets = _targets(session, post.id)
+    accounts = {
+        a.id: a
+        for a in session.scalars(
+            sa.select(Account).where(Account.id.in_([t.account_id for t in targets]))
+        )
+    }
+    items = [post_media.MediaItem(**item) for item in post.media_items or []]
+    options = post_options(post)
+    return PostPlan(
+        scheduled_at=isoformat(post.scheduled_at),
+        accounts=[
+            PlannedAccount(
+                account_id=t.account_id,
+                platform=t.platform,
+                username=accounts[t.account_id].username if t.account_id in accounts else None,
+                scheduled_for=isoformat(t.scheduled_for),
+                draft=_drafted_on(t.platform, options),
+            )
+            for t in targets
+        ],
+        media=_planned_media(
+            runtime, {t.platform for t in targets}, items, str((post.media or {}).get("type"))
+        ),
+        warnings=[PostWarning(**w) for w in post.warnings or []],
+        duplicate_of=post.id,
+    )
+
+
 def _variants(
     runtime: Runtime,
     post_id: uuid.UUID,
@@ -682,8 +881,12 @@ def _variants(
     return post_media.prepare_variants(runtime, post_id, platforms, items, kind)
 
 
-def _warn_caps(session: Session, draft: Draft, when: datetime, is_draft: bool) -> None:
-    """Explicit accounts are not moved: say when a post will wait for an account's caps."""
+def _warn_caps(
+    session: Session, draft: Draft, when: datetime, is_draft: bool
+) -> dict[uuid.UUID, datetime]:
+    """Explicit accounts are not moved: say when a post will wait for an account's caps
+    (and return, by account, until about when)."""
+    waits: dict[uuid.UUID, datetime] = {}
     ids = [a.id for a in draft.accounts]
     bookings = _bookings(session, ids, when - timedelta(days=1), when + timedelta(days=1))
     for account in draft.accounts:
@@ -695,12 +898,14 @@ def _warn_caps(session: Session, draft: Draft, when: datetime, is_draft: bool) -
         )
         if blocked:
             reason, until = blocked[0]
+            waits[account.id] = until
             draft.warn(
                 "accounts",
                 f"@{account.username}: {reason}; this post will wait until about "
                 f"{isoformat(until)} to stay within the platform's cap",
                 "ACCOUNT_CAP",
             )
+    return waits
 
 
 # -- read ----------------------------------------------------------------------------------

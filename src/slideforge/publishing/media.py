@@ -118,12 +118,29 @@ def _readable_size(runtime: Runtime, data: bytes) -> tuple[int, int]:
     return size
 
 
+def _kept(runtime: Runtime, store: bool, **file: Any) -> File | None:
+    """The stored File row of ingested bytes, or None in a dry run (nothing is written)."""
+    return stored_file(runtime, **file) if store else None
+
+
+def _ref(row: File | None) -> tuple[str, str]:
+    """An item's file id and storage key ("" in a dry run: the bytes were not kept)."""
+    return (str(row.id), row.storage_key) if row is not None else ("", "")
+
+
 def ingest(
-    runtime: Runtime, workspace_id: uuid.UUID, post_id: uuid.UUID, media: dict[str, Any]
+    runtime: Runtime,
+    workspace_id: uuid.UUID,
+    post_id: uuid.UUID,
+    media: dict[str, Any],
+    *,
+    store: bool = True,
 ) -> tuple[list[MediaItem], list[File], list[Warning_]]:
     """Fetch, check and store the post's media (no database work: the File rows come back
     unsaved). Raises 400 media_unreachable naming the URL or 400 validation_failed naming
-    the slide."""
+    the slide. With ``store`` false (the dry run, ``posts.service.validate_post``) every
+    fetch and check runs alike and nothing is written: no File rows, items without a file
+    id or key."""
     items: list[MediaItem] = []
     rows: list[File] = []
     warnings: list[Warning_] = []
@@ -140,8 +157,9 @@ def ingest(
                 width, height = _readable_size(runtime, data)
             except ImageError as exc:
                 raise invalid(field, f"slide {index + 1} ({url}) cannot be used: {exc}") from exc
-            row = stored_file(
+            row = _kept(
                 runtime,
+                store,
                 workspace_id=workspace_id,
                 data=data,
                 content_type=f"image/{fmt}",
@@ -151,14 +169,13 @@ def ingest(
                 width=width,
                 height=height,
             )
-            rows.append(row)
+            rows += [row] if row is not None else []
             items.append(
                 MediaItem(
                     index,
                     url,
-                    str(row.id),
-                    row.storage_key,
-                    row.content_type,
+                    *_ref(row),
+                    f"image/{fmt}",
                     width,
                     height,
                     len(data),
@@ -191,8 +208,9 @@ def ingest(
     check_cover(info.duration_seconds, "media.cover_timestamp_ms", media.get("cover_timestamp_ms"))
     content_type = VIDEO_CONTAINERS[container]
     ext = {"mp4": "mp4", "mov": "mov", "avi": "avi"}[container]
-    row = stored_file(
+    row = _kept(
         runtime,
+        store,
         workspace_id=workspace_id,
         data=data,
         content_type=content_type,
@@ -202,13 +220,12 @@ def ingest(
         width=info.width,
         height=info.height,
     )
-    rows.append(row)
+    rows += [row] if row is not None else []
     items.append(
         MediaItem(
             0,
             url,
-            str(row.id),
-            row.storage_key,
+            *_ref(row),
             content_type,
             info.width,
             info.height,
@@ -220,15 +237,15 @@ def ingest(
     if warning:
         warnings.append(warning)
     if media.get("cover_url"):
-        cover = _ingest_cover(runtime, workspace_id, post_id, str(media["cover_url"]))
-        rows.append(cover[1])
-        items.append(cover[0])
+        item, cover = _ingest_cover(runtime, workspace_id, post_id, str(media["cover_url"]), store)
+        rows += [cover] if cover is not None else []
+        items.append(item)
     return items, rows, warnings
 
 
 def _ingest_cover(
-    runtime: Runtime, workspace_id: uuid.UUID, post_id: uuid.UUID, url: str
-) -> tuple[MediaItem, File]:
+    runtime: Runtime, workspace_id: uuid.UUID, post_id: uuid.UUID, url: str, store: bool
+) -> tuple[MediaItem, File | None]:
     """A video's cover image, stored as a JPEG (what Instagram's cover_url takes)."""
     field = "media.cover_url"
     data = fetch(runtime, url, MAX_IMAGE_FETCH_BYTES, field)
@@ -244,8 +261,9 @@ def _ingest_cover(
     except ImageError as exc:
         raise invalid(field, f"{url} cannot be used: {exc}") from exc
     width, height = image.size
-    row = stored_file(
+    row = _kept(
         runtime,
+        store,
         workspace_id=workspace_id,
         data=jpeg,
         content_type="image/jpeg",
@@ -255,12 +273,21 @@ def _ingest_cover(
         width=width,
         height=height,
     )
-    item = MediaItem(1, url, str(row.id), row.storage_key, "image/jpeg", width, height, len(jpeg))
+    item = MediaItem(1, url, *_ref(row), "image/jpeg", width, height, len(jpeg))
     return item, row
 
 
 def _same_shape(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return abs(a[0] / a[1] - b[0] / b[1]) <= 0.01 * (b[0] / b[1])
+
+
+def _reshaped(items: list[MediaItem], size: tuple[int, int]) -> list[int]:
+    """The numbers of the slides whose shape differs from ``size`` (padded or cropped)."""
+    return [
+        item.index + 1
+        for item in items
+        if item.width and item.height and not _same_shape((item.width, item.height), size)
+    ]
 
 
 def _ratio(size: tuple[int, int]) -> str:
@@ -288,11 +315,7 @@ def variant_warnings(
         if shape is not None:
             checks.append((rules.title, shape[0], shape[1]))
     for title, size, why in checks:
-        changed = [
-            item.index + 1
-            for item in items
-            if item.width and item.height and not _same_shape((item.width, item.height), size)
-        ]
+        changed = _reshaped(items, size)
         if changed:
             slides = ", ".join(str(n) for n in changed)
             out.append(
@@ -305,6 +328,59 @@ def variant_warnings(
                     f"{title.upper()}_{done.upper()}",
                 )
             )
+    return out
+
+
+def _slides(numbers: list[int]) -> str:
+    return f"slide{'s' if len(numbers) > 1 else ''} {', '.join(str(n) for n in numbers)}"
+
+
+def variant_notes(
+    platforms: set[str], items: list[MediaItem], kind: str, fit: str
+) -> dict[str, list[str]]:
+    """Per platform, what its variant will do to the media, predicted from the ingested
+    sizes and formats and the platform's rules (``capabilities["media"]``,
+    ``reencodes_images``, ``variant_shape``): what a dry run shows before anything is
+    made."""
+    out: dict[str, list[str]] = {}
+    done = "padded" if fit == "pad" else "cropped"
+    for name in sorted(platforms):
+        rules = registry.rules(name)
+        notes: list[str] = []
+        if kind == "video":
+            notes.append("the video is published as sent (not re-encoded)")
+            if len(items) > 1:
+                notes.append(
+                    f"the cover image is a JPEG, shorter side {COVER_SHORT_SIDE} px "
+                    f"({items[1].width}x{items[1].height})"
+                )
+            out[name] = notes
+            continue
+        caps = rules.capabilities["media"]["slideshow"]
+        if rules.reencodes_images:  # variants are JPEGs (variants.store_variant)
+            converted = [item.index + 1 for item in items if item.content_type != "image/jpeg"]
+            notes.append(
+                "every slide is re-encoded as a JPEG"
+                + (f" ({_slides(converted)} converted from another format)" if converted else "")
+            )
+        short = caps.get("max_short_side_px")
+        if short:
+            scaled = [
+                item.index + 1
+                for item in items
+                if item.width and item.height and min(item.width, item.height) > short
+            ]
+            if scaled:
+                notes.append(f"{_slides(scaled)} resized to a shorter side of {short} px")
+        shape = rules.variant_shape(items)
+        if shape is not None:
+            (width, height), why = shape
+            changed = _reshaped(items, shape[0])
+            notes.append(
+                f"every slide is made {width}x{height} ({_ratio(shape[0])}): {why}"
+                + (f"; {_slides(changed)} {done} (SLIDEFORGE_IMAGE_FIT)" if changed else "")
+            )
+        out[name] = notes
     return out
 
 
@@ -370,5 +446,6 @@ __all__ = [
     "prepare_in_request",
     "prepare_variants",
     "variant_cost",
+    "variant_notes",
     "variant_warnings",
 ]

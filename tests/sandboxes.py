@@ -80,8 +80,10 @@ class TikTokEnv:
         tags: list[str] | None = None,
         user_group: str | None = None,
         policy: dict[str, object] | None = None,
+        scopes: list[str] | None = None,
     ) -> str:
-        """A sandbox creator authorised for the app, and its slideforge account."""
+        """A sandbox creator authorised for the app (``scopes``: only these granted), and
+        its slideforge account."""
         username = username or f"creator_{uuid.uuid4().hex[:8]}"
         open_id = f"oid-{uuid.uuid4().hex}"
         self.sandbox.add_user(
@@ -90,7 +92,7 @@ class TikTokEnv:
             display_name=username.title(),
             private_account=private,
         )
-        body = self.sandbox.issue_tokens(open_id)
+        body = self.sandbox.issue_tokens(open_id, scopes=scopes)
         now = datetime.now(UTC)
         with self.runtime.db.session() as session:
             row = accounts.create_account(

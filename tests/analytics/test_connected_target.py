@@ -6,50 +6,16 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from slideforge.accounts import service as accounts
-from slideforge.accounts.tokens import store_tokens
 from slideforge.kit.clock import ManualClock
-from slideforge.publishing.platforms.base import TokenSet
 from slideforge.runtime import Runtime
 from tests.analytics.test_targets import settle
 from tests.conftest import Web
 from tests.helpers import ApiClient, ok
 from tests.posts.test_publish import slides
 from tests.sandboxes import TikTokEnv
-
-
-def connect_with_scopes(tiktok: TikTokEnv, api: ApiClient, scopes: list[str]) -> str:
-    """A sandbox creator whose authorisation grants only ``scopes``; its username."""
-    username = f"scoped_{uuid.uuid4().hex[:8]}"
-    open_id = f"oid-{uuid.uuid4().hex}"
-    tiktok.sandbox.add_user(open_id=open_id, username=username, display_name=username)
-    body = tiktok.sandbox.issue_tokens(open_id, scopes=scopes)
-    runtime: Runtime = tiktok.runtime
-    now = datetime.now(UTC)
-    with runtime.db.session() as session:
-        row = accounts.create_account(
-            session,
-            api.workspace_id,
-            platform="tiktok",
-            username=username,
-            platform_user_id=open_id,
-        )
-        store_tokens(
-            runtime,
-            row,
-            TokenSet(
-                access_token=body["access_token"],
-                access_expires_at=now + timedelta(seconds=int(body["expires_in"])),
-                refresh_token=body["refresh_token"],
-                refresh_expires_at=now + timedelta(seconds=int(body["refresh_expires_in"])),
-                scopes=body["scope"],
-            ),
-        )
-    return username
 
 
 def test_our_account_is_read_through_the_api(api: ApiClient, tiktok: TikTokEnv) -> None:
@@ -69,9 +35,8 @@ def test_our_account_is_read_through_the_api(api: ApiClient, tiktok: TikTokEnv) 
 def test_a_token_without_the_read_scopes_fails_the_refresh_plainly(
     api: ApiClient, tiktok: TikTokEnv
 ) -> None:
-    username = connect_with_scopes(
-        tiktok, api, ["user.info.basic", "video.publish", "video.upload"]
-    )
+    username = f"scoped_{uuid.uuid4().hex[:8]}"
+    tiktok.connect(api, username, scopes=["user.info.basic", "video.publish", "video.upload"])
     created = ok(
         api.post("/analytics/targets", json={"platform": "tiktok", "identifier": username}), 201
     )

@@ -113,7 +113,6 @@ def test_summary_kpis_deltas_series_streak(
         "end=2026-11-01",
         "start=2026-11-05&end=2026-11-01",
         "start=2026-02-30&end=2026-03-01",
-        "platforms=tiktok,myspace",
         "accounts=not-a-uuid",
         "accounts=0b1e9c1e-5d2c-4c56-9a53-7e0f3c1d2a4b",  # a tracked account of nobody
     ],
@@ -265,7 +264,9 @@ def test_experiment_ranking_recomputes(api: ApiClient, runtime: Runtime, noon: M
     assert {g["key"] for g in engagement["groups"]} == set(views)
     err(api.get("/analytics/experiments?group_by=colour"), 422, "invalid_query")
     err(api.get("/analytics/experiments?metric=fame"), 422, "invalid_query")
-    err(api.get("/analytics/experiments?age=soon"), 422, "invalid_query")
+    err(api.get("/analytics/experiments?age=soon"), 422, "invalid_payload")
+    err(api.get("/analytics/experiments?age=9999d"), 422, "invalid_query")
+    err(api.get("/analytics/summary?platforms=tiktok,myspace"), 422, "invalid_payload")
     err(
         api.get(f"/analytics/experiments?experiment_id={uuid.uuid4()}"), 404, "experiment_not_found"
     )

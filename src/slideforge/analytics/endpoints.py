@@ -6,6 +6,7 @@ Their accepted values are documented in ``schemas.py``."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -34,9 +35,21 @@ from slideforge.analytics.schemas import (
     TrendRangeQuery,
 )
 from slideforge.auth.deps import CallerDep, RuntimeDep, SessionDep
-from slideforge.kit.envelope import respond
+from slideforge.kit.envelope import error_responses, respond
 
 router = APIRouter(tags=["analytics"])
+_errors = partial(
+    error_responses,
+    {
+        402: "Out of credits (insufficient_credits)",
+        409: "A refresh of this target is running (analytics_conflict)",
+    },
+)
+
+
+def _given(value: str | None, alias: str | None) -> str | None:
+    """A parameter sent under its name, else under its alias (an empty value counts)."""
+    return alias if value is None else value
 
 
 def _filters(default_range: str) -> Any:
@@ -99,8 +112,10 @@ def get_summary_posts(
         filters,
         limit=limit,
         offset=offset,
-        sort_by=query.choice("sortBy", sortBy or sort_by, "published_at", summary.SORTS),
-        sort_order=query.choice("sortOrder", sortOrder or sort_order, "desc", ("asc", "desc")),
+        sort_by=query.choice("sortBy", _given(sortBy, sort_by), "published_at", summary.SORTS),
+        sort_order=query.choice(
+            "sortOrder", _given(sortOrder, sort_order), "desc", ("asc", "desc")
+        ),
     )
     return respond(result)
 
@@ -116,7 +131,11 @@ def list_targets(caller: CallerDep, session: SessionDep, runtime: RuntimeDep) ->
     return respond(targets.list_targets(session, caller, runtime.clock.now()))
 
 
-@router.post("/analytics/targets", status_code=201)
+@router.post(
+    "/analytics/targets",
+    status_code=201,
+    responses={200: {"description": "Already tracked by this scope: created false"}},
+)
 def create_target(
     body: TargetCreate, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
 ) -> JSONResponse:
@@ -154,7 +173,7 @@ def delete_target(
     return respond(result, "Target deleted")
 
 
-@router.post("/analytics/targets/{target_id}/refresh")
+@router.post("/analytics/targets/{target_id}/refresh", responses=_errors(402, 409))
 def refresh_target(
     target_id: str, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
 ) -> JSONResponse:
@@ -193,7 +212,7 @@ def experiment_results(
         caller,
         filters,
         runtime.clock.now(),
-        group_by=group_by or groupBy,
+        group_by=_given(group_by, groupBy),
         metric=metric,
         age=age,
         experiment_id=experiment_id,
@@ -201,7 +220,7 @@ def experiment_results(
     return respond(result)
 
 
-@router.post("/experiments", status_code=201)
+@router.post("/experiments", status_code=201, responses=_errors(402))
 def create_experiment(
     body: ExperimentCreate, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
 ) -> JSONResponse:

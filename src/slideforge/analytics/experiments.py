@@ -68,9 +68,9 @@ def t95(df: int) -> float:
 
 def parse_age(raw: str | None, default_hours: int = 48) -> int:
     """``48h``, ``7d`` or a number of hours -> hours."""
-    if raw is None or not raw.strip():
+    if raw is None:
         return default_hours
-    text = raw.strip().lower()
+    text = raw
     if text in AGES:
         return AGES[text]
     try:

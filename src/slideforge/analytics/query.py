@@ -5,6 +5,7 @@ Every refusal is ``422 invalid_query`` naming the parameter and what it accepts.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -55,9 +56,17 @@ class Filters:
     target_ids: tuple[uuid.UUID, ...]  # empty: all
 
 
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Periods the answers can be computed for (a period's previous one is as long again).
+FIRST_DAY, LAST_DAY = date(2010, 1, 1), date(2100, 12, 31)
+MAX_DAYS = 3660
+
+
 def _date(parameter: str, raw: str) -> date:
     try:
-        return date.fromisoformat(raw.strip())
+        if not DATE.fullmatch(raw):
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
     except ValueError:
         raise invalid_query(parameter, f"{raw!r} is not a date: use YYYY-MM-DD") from None
 
@@ -80,12 +89,20 @@ def period(
         first, last = _date("start", start), _date("end", end)
         if last < first:
             raise invalid_query("end", f"{end} is before start {start}")
+        if first < FIRST_DAY:
+            raise invalid_query("start", f"{start} is before {FIRST_DAY.isoformat()}")
+        if last > LAST_DAY:
+            raise invalid_query("end", f"{end} is after {LAST_DAY.isoformat()}")
+        if (last - first).days >= MAX_DAYS:
+            raise invalid_query(
+                "end", f"a period is at most {MAX_DAYS} days: choose a start closer to the end"
+            )
         return Period(
             datetime.combine(first, time(), UTC),
             datetime.combine(last + timedelta(days=1), time(), UTC),
             None,
         )
-    name = (range_ or default).strip().lower()
+    name = default if range_ is None else range_
     if name not in RANGES:
         raise invalid_query(
             "range", f"{range_!r} is not a range: use one of {', '.join(RANGES)}, or start+end"
@@ -102,7 +119,7 @@ def period(
 
 
 def platforms(raw: str | None) -> tuple[str, ...]:
-    values = [v.lower() for v in split_list(raw)]
+    values = split_list(raw)
     unknown = [v for v in values if v not in PLATFORMS]
     if unknown:
         raise invalid_query(
@@ -142,9 +159,9 @@ def filters(
 
 
 def choice(parameter: str, raw: str | None, default: str, allowed: tuple[str, ...]) -> str:
-    if raw is None or not raw.strip():
+    if raw is None:
         return default
-    value = raw.strip()
+    value = raw
     if value not in allowed:
         raise invalid_query(parameter, f"{raw!r}: use one of {', '.join(allowed)}")
     return value

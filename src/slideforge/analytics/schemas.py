@@ -12,6 +12,7 @@ from fastapi import Query
 from pydantic import ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from slideforge.kit.pagination import comma_list_pattern
 from slideforge.kit.validation import NOT_BLANK, RequestBody
 from slideforge.posts.schemas import AccountSelection, PinterestSettings, TikTokSettings
 
@@ -30,9 +31,10 @@ DateQuery = Annotated[
 ]
 PlatformsQuery = Annotated[
     str | None,
-    text_query(
-        "comma list of tiktok, instagram, pinterest, youtube",
-        pattern=r"^(tiktok|instagram|pinterest|youtube)(,(tiktok|instagram|pinterest|youtube))*$",
+    Query(
+        max_length=200,
+        pattern=comma_list_pattern("tiktok", "instagram", "pinterest", "youtube"),
+        description="comma list of tiktok, instagram, pinterest, youtube",
     ),
 ]
 IdsQuery = Annotated[str | None, text_query("comma list of tracked account (target) ids")]
@@ -61,7 +63,12 @@ MetricQuery = Annotated[
     ),
 ]
 AgeQuery = Annotated[
-    str | None, text_query("1h | 24h | 48h | 7d | 30d, or hours", pattern=r"^[0-9]{1,4}[hd]?$")
+    str | None,
+    Query(
+        max_length=5,
+        pattern=r"^[0-9]{1,4}[hd]?$",
+        description="1h | 24h | 48h | 7d | 30d, or a number of hours",
+    ),
 ]
 TrendRangeQuery = Annotated[str | None, text_query("24h | 7d | 30d", enum=["24h", "7d", "30d"])]
 TrendPlatformQuery = Annotated[str | None, text_query("tiktok", enum=["tiktok"])]

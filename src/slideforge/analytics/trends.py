@@ -210,7 +210,7 @@ def brief(
     limit: int,
     range_: str | None,
 ) -> dict[str, Any]:
-    chosen = (platform or "tiktok").strip().lower()
+    chosen = "tiktok" if platform is None else platform
     if chosen != "tiktok":
         raise query.invalid_query("platform", "trend briefs are made for tiktok only")
     period = query.choice("range", range_, "7d", tuple(RANGES))

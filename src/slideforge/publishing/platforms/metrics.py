@@ -18,9 +18,11 @@ are different answers."""
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -88,3 +90,29 @@ def counter(value: Any) -> int | None:
     """A counter as a platform's JSON gives it: an integer (a bool is not one), else None
     (not measured)."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class Reads(Protocol):
+    """A platform's reading calls, bound to its adapter's HTTP (``<platform>/reads.py``)."""
+
+    def read_profile(self, token: str) -> ProfileMetrics: ...
+
+    def read_posts(self, token: str, post_ids: Sequence[str]) -> dict[str, PostMetrics]: ...
+
+    def recent_posts(self, token: str, limit: int) -> list[PostMetrics]: ...
+
+
+class ReadsThrough(ABC):
+    """An adapter whose reading calls are those of the ``Reads`` object ``_reads`` builds."""
+
+    @abstractmethod
+    def _reads(self) -> Reads: ...
+
+    def read_profile(self, token: str) -> ProfileMetrics:
+        return self._reads().read_profile(token)
+
+    def read_posts(self, token: str, post_ids: Sequence[str]) -> dict[str, PostMetrics]:
+        return self._reads().read_posts(token, post_ids)
+
+    def recent_posts(self, token: str, limit: int) -> list[PostMetrics]:
+        return self._reads().recent_posts(token, limit)

@@ -12,7 +12,6 @@ publishes the same container."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +20,7 @@ from slideforge.publishing.platforms.instagram.errors import container_error
 from slideforge.publishing.platforms.instagram.login import InstagramLogin
 from slideforge.publishing.platforms.instagram.reads import InstagramReads
 from slideforge.publishing.platforms.instagram.rules import RULES, caption_problems
-from slideforge.publishing.platforms.metrics import PostMetrics, ProfileMetrics
+from slideforge.publishing.platforms.metrics import ReadsThrough
 
 # Containers re-created within one attempt after they expired, before giving up.
 MAX_RECREATE = 3
@@ -31,7 +30,7 @@ VIDEO_POLL_SECONDS = 3.0
 MEDIA_LIST_PAGES = 10
 
 
-class Instagram(InstagramLogin):
+class Instagram(InstagramLogin, ReadsThrough):
     # -- publishing ------------------------------------------------------------------------
 
     def _where(self, request: base.PublishRequest) -> tuple[str, str]:
@@ -361,15 +360,6 @@ class Instagram(InstagramLogin):
         return InstagramReads(
             self._read, self._graph_base("instagram"), self._graph_base("facebook")
         )
-
-    def read_profile(self, token: str) -> ProfileMetrics:
-        return self._reads().read_profile(token)
-
-    def read_posts(self, token: str, post_ids: Sequence[str]) -> dict[str, PostMetrics]:
-        return self._reads().read_posts(token, post_ids)
-
-    def recent_posts(self, token: str, limit: int) -> list[PostMetrics]:
-        return self._reads().recent_posts(token, limit)
 
 
 __all__ = ["Instagram"]

@@ -20,7 +20,6 @@ hashtags (the description, tags included, holds 800 characters)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -30,7 +29,7 @@ import httpx
 from slideforge.config import Settings
 from slideforge.kit.clock import Clock, SystemClock
 from slideforge.publishing.platforms import base
-from slideforge.publishing.platforms.metrics import PostMetrics, ProfileMetrics
+from slideforge.publishing.platforms.metrics import ReadsThrough
 from slideforge.publishing.platforms.pinterest.errors import api_error
 from slideforge.publishing.platforms.pinterest.reads import PinterestReads
 from slideforge.publishing.platforms.pinterest.rules import (
@@ -49,7 +48,7 @@ def pin_url(pin_id: str) -> str:
     return f"https://www.pinterest.com/pin/{pin_id}/"
 
 
-class Pinterest:
+class Pinterest(ReadsThrough):
     name = "pinterest"
 
     def __init__(self, settings: Settings, timeout: float = 30.0) -> None:
@@ -428,15 +427,6 @@ class Pinterest:
 
     def _reads(self) -> PinterestReads:
         return PinterestReads(self._call, self.clock, pin_url)
-
-    def read_profile(self, token: str) -> ProfileMetrics:
-        return self._reads().read_profile(token)
-
-    def read_posts(self, token: str, post_ids: Sequence[str]) -> dict[str, PostMetrics]:
-        return self._reads().read_posts(token, post_ids)
-
-    def recent_posts(self, token: str, limit: int) -> list[PostMetrics]:
-        return self._reads().recent_posts(token, limit)
 
 
 __all__ = ["Pinterest", "pin_url"]

@@ -57,6 +57,15 @@ def api_router() -> APIRouter:
     return router
 
 
+def mount_mcp(app: FastAPI, runtime: Runtime) -> None:
+    """The MCP server at ``/mcp`` (Streamable HTTP): its tools call this app in-process."""
+    from slideforge.mcp_server.http import McpEndpoint
+    from slideforge.mcp_server.server import build_server
+
+    endpoint = McpEndpoint(build_server(app, runtime), runtime)
+    app.router.add_route("/mcp", endpoint, include_in_schema=False)  # type: ignore[arg-type]
+
+
 def create_app(runtime: Runtime) -> FastAPI:
     settings = runtime.settings
     app = FastAPI(
@@ -88,6 +97,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(callback_router, responses=ERROR_RESPONSES)
     app.include_router(upload_router)
     app.include_router(media_router)
+    mount_mcp(app, runtime)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

@@ -1,4 +1,4 @@
-"""The ``slideforge`` command: serve | worker | migrate | workspaces | keys | accounts |
+"""The ``slideforge`` command: serve | mcp | worker | migrate | workspaces | keys | accounts |
 credits | render | doctor | bench."""
 
 from __future__ import annotations
@@ -174,6 +174,56 @@ def serve(
         dbos_workers.stop()
         if sandboxes is not None:
             sandboxes.stop()
+
+
+@app.command()
+def mcp(
+    stdio: Annotated[
+        bool, typer.Option("--stdio", help="Serve MCP over stdin/stdout (local agent hosts).")
+    ] = False,
+    workers: Annotated[
+        bool, typer.Option(help="Run the DBOS queue workers in this process.")
+    ] = True,
+) -> None:
+    """The MCP server for agent hosts (Claude, Cursor …). Over HTTP it is /mcp of
+    `slideforge serve`; --stdio serves it here with the key in SLIDEFORGE_API_KEY."""
+    import os
+
+    if not stdio:
+        base = Settings().public_base_url
+        console.print(f"MCP over Streamable HTTP: {base}/mcp (started by `slideforge serve`)")
+        console.print("For a local host: slideforge mcp --stdio, with SLIDEFORGE_API_KEY set")
+        return
+    import anyio
+
+    from slideforge import workers as dbos_workers
+    from slideforge.app import create_app
+    from slideforge.auth.service import authenticate
+    from slideforge.kit.errors import ApiError
+    from slideforge.mcp_server.server import build_server
+
+    errors = Console(stderr=True)  # stdout carries the protocol: nothing else is printed there
+    key = os.environ.get("SLIDEFORGE_API_KEY", "").strip()
+    if not key:
+        errors.print("error: set SLIDEFORGE_API_KEY to an API key (slideforge keys create)")
+        raise typer.Exit(1)
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per in-process call
+    runtime = _runtime(settings)
+    with runtime.db.session() as session:
+        try:
+            authenticate(session, f"Bearer {key}", runtime.clock.now())
+        except ApiError as exc:
+            errors.print(f"error: SLIDEFORGE_API_KEY: {exc.message}")
+            raise typer.Exit(1) from exc
+        session.commit()
+    dbos_workers.start(runtime, listen=workers and settings.in_process_workers)
+    server = build_server(create_app(runtime), runtime, authorization=f"Bearer {key}")
+    try:
+        anyio.run(server.run_stdio_async)
+    finally:
+        dbos_workers.stop()
 
 
 @app.command()

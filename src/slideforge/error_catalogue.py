@@ -281,6 +281,15 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "Send e.g. 2026-12-01T15:00:00Z, or omit it to publish now.",
     ),
     _api(
+        "plan_token_invalid",
+        A.POSTS,
+        (422,),
+        "MCP schedule_post with confirm: true came without the plan_token of its confirm: "
+        "false call, with one for other arguments, or with one older than 10 minutes.",
+        "Call schedule_post with confirm: false, then with confirm: true, that plan_token and "
+        "the same arguments.",
+    ),
+    _api(
         "invalid_since",
         A.POSTS,
         (400,),

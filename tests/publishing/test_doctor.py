@@ -73,6 +73,7 @@ def test_a_production_setup_lists_the_redirect_uris(env: pytest.MonkeyPatch) -> 
     assert "verify the domain cdn.example.com" in out
     assert "instagram_business_content_publish" in out and "pins:write" in out
     assert "Pillow shapes complex scripts" in out
+    assert "https://slides.example.com/mcp" in out  # the MCP endpoint for agent hosts
     assert "0 problem(s)" in out
     env.setenv("SLIDEFORGE_INSTAGRAM_LOGIN", "facebook")
     env.setenv("SLIDEFORGE_PINTEREST_API_BASE_URL", "http://127.0.0.1:9")

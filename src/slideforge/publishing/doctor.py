@@ -65,6 +65,14 @@ def _urls(settings: Settings) -> list[Check]:
         )
     else:
         out.append(Check("public URL", "ok", f"{settings.public_base_url} is public https"))
+    out.append(
+        Check(
+            "MCP",
+            "info",
+            f"agent hosts connect to {settings.public_base_url}/mcp (Streamable HTTP, "
+            "Authorization: Bearer <API key>) or run `slideforge mcp --stdio` (docs/mcp.md)",
+        )
+    )
     if settings.oauth_redirect_base_url:
         problem = public_url_problem(settings.oauth_redirect_base_url)
         level: Level = "fail" if problem else "ok"

@@ -812,8 +812,10 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "slideshow_not_rendered",
         A.ANALYTICS,
         (422,),
-        "An experiment variant names a slideshow whose slides are not all rendered.",
-        "Render it with POST /slideshows/{id}/render, then create the experiment.",
+        "A slideshow whose slides are not all rendered was given to post (an experiment "
+        "variant, or the MCP tools' slideshow_id).",
+        "Render it with POST /slideshows/{id}/render (or the render_slideshow tool), then "
+        "try again.",
     ),
     _api(
         "no_hook_slot",

@@ -35,7 +35,7 @@ from slideforge.analytics.chart import Point
 from slideforge.analytics.reading import MILESTONES, hook_of
 from slideforge.analytics.schemas import ExperimentCreate, Variant
 from slideforge.analytics.summary import engagement_rate
-from slideforge.analytics.targets import visible
+from slideforge.analytics.targets import label, targets_by_id, visible
 from slideforge.auth.service import Caller
 from slideforge.kit.clock import as_utc, isoformat, parse_timestamp
 from slideforge.kit.errors import ApiError, not_found
@@ -175,12 +175,7 @@ def rank(
     hours: int,
     now: datetime,
 ) -> dict[str, Any]:
-    accounts = {
-        t.id: f"{t.platform}:@{t.normalized_identifier}"
-        for t in session.scalars(
-            sa.select(AnalyticsTarget).where(AnalyticsTarget.id.in_({r.target_id for r in rows}))
-        )
-    }
+    accounts = {t.id: label(t) for t in targets_by_id(session, {r.target_id for r in rows})}
     at_age = values_at_age(session, rows, hours, now)
     groups: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"values": [], "posts": [], "pending": 0, "missing": 0}
@@ -602,12 +597,7 @@ def growth_points(
     if experiment_id is not None:
         stmt = stmt.where(AnalyticsPost.experiment_id == experiment_id)
     rows = {r.id: r for r in session.scalars(stmt)}
-    accounts = {
-        t.id: f"{t.platform}:@{t.normalized_identifier}"
-        for t in session.scalars(
-            sa.select(AnalyticsTarget).where(AnalyticsTarget.workspace_id == workspace_id)
-        )
-    }
+    accounts = {t.id: label(t) for t in targets_by_id(session, workspace_id=workspace_id)}
     hours = {name: after.total_seconds() / 3600 for name, after in MILESTONES.items()}
     points = []
     for snap in session.scalars(

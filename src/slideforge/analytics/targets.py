@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any, TypeVar
 
@@ -201,6 +202,23 @@ def target_out(session: Session, row: AnalyticsTarget, now: datetime) -> dict[st
 
 
 # -- reading and writing targets ----------------------------------------------------------
+
+
+def targets_by_id(
+    session: Session, ids: Iterable[uuid.UUID] | None = None, workspace_id: uuid.UUID | None = None
+) -> Sequence[AnalyticsTarget]:
+    """The targets with these ids (or every target of the workspace)."""
+    stmt = sa.select(AnalyticsTarget)
+    if ids is not None:
+        stmt = stmt.where(AnalyticsTarget.id.in_(set(ids)))
+    if workspace_id is not None:
+        stmt = stmt.where(AnalyticsTarget.workspace_id == workspace_id)
+    return session.scalars(stmt).all()
+
+
+def label(target: AnalyticsTarget) -> str:
+    """``tiktok:@handle``: how groups and charts name a tracked account."""
+    return f"{target.platform}:@{target.normalized_identifier}"
 
 
 def get_target(session: Session, caller: Caller, target_id: object) -> AnalyticsTarget:

@@ -8,7 +8,6 @@ sample videos)."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,22 +17,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from slideforge.analytics import query
-from slideforge.analytics.targets import visible
+from slideforge.analytics.targets import targets_by_id, visible
 from slideforge.auth.service import Caller
 from slideforge.kit.clock import as_utc, isoformat
 from slideforge.models import AnalyticsPost, AnalyticsTarget, TrendBrief
+from slideforge.publishing.platforms.metrics import HASHTAG, hashtags_of
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 CACHE_FOR = timedelta(hours=3)
 ENOUGH = 10
 TOP = 10
-HASHTAG = re.compile(r"#([\w]+)", re.UNICODE)
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def _hashtags(row: AnalyticsPost) -> list[str]:
-    tags = list(row.hashtags or []) or HASHTAG.findall(row.caption or "")
-    return list(dict.fromkeys(t.lower().lstrip("#") for t in tags if t))
+    if row.hashtags:
+        return list(dict.fromkeys(t.lower().lstrip("#") for t in row.hashtags if t))
+    return list(hashtags_of(row.caption))
 
 
 def _hook(row: AnalyticsPost) -> str | None:
@@ -81,10 +81,7 @@ def compute(
     )
     rows = list(session.scalars(stmt))
     handles = {
-        t.id: t.normalized_identifier
-        for t in session.scalars(
-            sa.select(AnalyticsTarget).where(AnalyticsTarget.id.in_({r.target_id for r in rows}))
-        )
+        t.id: t.normalized_identifier for t in targets_by_id(session, {r.target_id for r in rows})
     }
     term = keyword.strip().lower().lstrip("#")
     if term:

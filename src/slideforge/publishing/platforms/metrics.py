@@ -73,7 +73,7 @@ class PostMetrics:
 COUNTERS = ("views", "likes", "comments", "shares", "saves", "reach", "clicks")
 
 
-_HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
+HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
 
 
 def hashtags_of(*texts: str | None) -> tuple[str, ...]:
@@ -81,7 +81,7 @@ def hashtags_of(*texts: str | None) -> tuple[str, ...]:
     order of appearance."""
     found: dict[str, None] = {}
     for text in texts:
-        for tag in _HASHTAG.findall(text or ""):
+        for tag in HASHTAG.findall(text or ""):
             found.setdefault(tag.lower(), None)
     return tuple(found)
 

@@ -129,18 +129,22 @@ def _day_start(now: datetime) -> datetime:
     return datetime.combine(now.date(), time(), now.tzinfo)
 
 
-def free_refresh_available(session: Session, target: AnalyticsTarget, now: datetime) -> bool:
-    used = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(AnalyticsRefresh)
-        .where(
-            AnalyticsRefresh.target_id == target.id,
-            AnalyticsRefresh.free_refresh_used.is_(True),
-            AnalyticsRefresh.created_at >= _day_start(now),
-            AnalyticsRefresh.status != "failed",
+def _free_used(session: Session, ids: Sequence[uuid.UUID], now: datetime) -> set[uuid.UUID]:
+    """Which of these targets used their free refresh today (UTC); a failed one is given back."""
+    return set(
+        session.scalars(
+            sa.select(AnalyticsRefresh.target_id).where(
+                AnalyticsRefresh.target_id.in_(ids),
+                AnalyticsRefresh.free_refresh_used.is_(True),
+                AnalyticsRefresh.created_at >= _day_start(now),
+                AnalyticsRefresh.status != "failed",
+            )
         )
     )
-    return not used
+
+
+def free_refresh_available(session: Session, target: AnalyticsTarget, now: datetime) -> bool:
+    return target.id not in _free_used(session, [target.id], now)
 
 
 def refresh_out(row: AnalyticsRefresh) -> dict[str, Any]:
@@ -160,22 +164,52 @@ def refresh_out(row: AnalyticsRefresh) -> dict[str, Any]:
     }
 
 
-def _last_refresh(session: Session, target_id: uuid.UUID) -> AnalyticsRefresh | None:
-    return session.scalar(
-        sa.select(AnalyticsRefresh)
-        .where(AnalyticsRefresh.target_id == target_id)
-        # A running one first (two may share a timestamp on a frozen clock).
-        .order_by(
-            AnalyticsRefresh.running_target_id.is_(None),
-            AnalyticsRefresh.created_at.desc(),
-            AnalyticsRefresh.completed_at.desc(),
+def _last_refreshes(
+    session: Session, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, AnalyticsRefresh]:
+    """Each target's latest refresh: a running one first (two may share a timestamp on a
+    frozen clock), else the newest."""
+    rank = (
+        sa.func.row_number()
+        .over(
+            partition_by=AnalyticsRefresh.target_id,
+            order_by=(
+                AnalyticsRefresh.running_target_id.is_(None),
+                AnalyticsRefresh.created_at.desc(),
+                AnalyticsRefresh.completed_at.desc(),
+            ),
         )
-        .limit(1)
+        .label("rank")
     )
+    ranked = (
+        sa.select(AnalyticsRefresh.id, rank).where(AnalyticsRefresh.target_id.in_(ids)).subquery()
+    )
+    rows = session.scalars(
+        sa.select(AnalyticsRefresh)
+        .join(ranked, ranked.c.id == AnalyticsRefresh.id)
+        .where(ranked.c.rank == 1)
+    )
+    return {row.target_id: row for row in rows}
 
 
-def target_out(session: Session, row: AnalyticsTarget, now: datetime) -> dict[str, Any]:
-    last = _last_refresh(session, row.id)
+def _last_refresh(session: Session, target_id: uuid.UUID) -> AnalyticsRefresh | None:
+    return _last_refreshes(session, [target_id]).get(target_id)
+
+
+def target_out(
+    session: Session,
+    row: AnalyticsTarget,
+    now: datetime,
+    *,
+    known: tuple[dict[uuid.UUID, AnalyticsRefresh], set[uuid.UUID]] | None = None,
+) -> dict[str, Any]:
+    """The target as answered; ``known``: the latest refreshes and today's free ones, read
+    once for a whole list."""
+    last_by_target, free_used = known or (
+        _last_refreshes(session, [row.id]),
+        _free_used(session, [row.id], now),
+    )
+    last = last_by_target.get(row.id)
     policy = row.refresh_policy
     return {
         "id": str(row.id),
@@ -193,7 +227,7 @@ def target_out(session: Session, row: AnalyticsTarget, now: datetime) -> dict[st
         "account_id": str(row.account_id) if row.account_id else None,
         "source": "connected_account" if row.account_id else "public_profile",
         "profile": row.profile or None,
-        "free_refresh_available": free_refresh_available(session, row, now),
+        "free_refresh_available": row.id not in free_used,
         "last_refreshed_at": isoformat(row.last_refreshed_at),
         "last_refresh": refresh_out(last) if last else None,
         "created_at": isoformat(row.created_at),
@@ -241,10 +275,12 @@ def list_targets(session: Session, caller: Caller, now: datetime) -> dict[str, A
         .where(visible(caller))
         .order_by(AnalyticsTarget.favorite.desc(), AnalyticsTarget.created_at, AnalyticsTarget.id)
     ).all()
+    ids = [r.id for r in rows]
+    known = (_last_refreshes(session, ids), _free_used(session, ids, now))
     return {
         "workspace_id": str(caller.workspace_id),
         "scope": "workspace" if caller.is_workspace_key else "personal",
-        "targets": [target_out(session, r, now) for r in rows],
+        "targets": [target_out(session, r, now, known=known) for r in rows],
         "total": len(rows),
     }
 

@@ -207,5 +207,10 @@ def test_experiment_with_three_hooks_is_ranked_from_its_snapshots(
     assert means == sorted(means, reverse=True)
     assert [g["rank"] for g in groups] == [1, 2, 3]
     assert result["result"]["verdict"]["leader"] == groups[0]["key"]
+    listed = ok(api.get("/experiments"))["experiments"]
+    assert [(e["id"], e["status"], e["post_count"]) for e in listed] == [
+        (experiment["id"], "completed", 6)
+    ]
+    assert listed[0]["variants"] == ["H1", "H2", "H3"]
     same = ok(api.get(f"/analytics/experiments?experiment_id={experiment['id']}"))
     assert [g["mean"] for g in same["groups"]] == means

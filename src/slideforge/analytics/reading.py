@@ -65,6 +65,8 @@ MILESTONES: dict[str, timedelta] = {
     "7d": timedelta(days=7),
     "30d": timedelta(days=30),
 }
+# Posted targets are tracked within this of their publication (the last milestone, and a day).
+TRACK_WITHIN = MILESTONES["30d"] + timedelta(days=1)
 # An unlinked post is looked for again this often (a draft in the inbox: hourly).
 LINK_RETRY = timedelta(minutes=10)
 DRAFT_RETRY = timedelta(hours=1)
@@ -394,6 +396,8 @@ def track_posted(session: Session, now: datetime, limit: int = 500) -> int:
         .outerjoin(AnalyticsPost, AnalyticsPost.post_target_id == PostTarget.id)
         .where(
             PostTarget.status == TargetStatus.POSTED,
+            # Older posts have passed every milestone: the sweep never scans them again.
+            PostTarget.published_at >= now - TRACK_WITHIN,
             AnalyticsPost.id.is_(None),
             Account.analytics_stopped_at.is_(None),
         )

@@ -39,7 +39,6 @@ from slideforge.models import (
     Member,
 )
 
-TARGET_PLATFORMS = ("tiktok", "instagram", "youtube", "pinterest")
 # What each platform allows in a handle.
 HANDLE = {
     "tiktok": re.compile(r"^[a-z0-9_.]{2,24}$"),

@@ -7,7 +7,6 @@ from __future__ import annotations
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from slideforge.auth.service import authenticate
@@ -50,13 +49,10 @@ class McpEndpoint:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         refused = await anyio.to_thread.run_sync(self._check_key, headers.get("authorization"))
         if refused is not None:
-            body = {
-                "ok": False,
-                "code": refused.status,
-                "message": refused.message,
-                "error_code": refused.error_code,
-            }
-            await JSONResponse(body, refused.status, headers=refused.headers)(scope, receive, send)
+            answer = error_response(
+                refused.error_code, refused.message, refused.status, headers=refused.headers
+            )
+            await answer(scope, receive, send)
             return
         # Stateless: a session manager per request (no session outlives its request, and
         # nothing has to be started with the app's lifespan).

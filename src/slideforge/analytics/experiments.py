@@ -472,14 +472,12 @@ def create(
     return experiment_out(session, experiment, now)
 
 
-def _progress(session: Session, experiment: Experiment, now: datetime) -> dict[str, Any]:
+def _post_statuses(session: Session, experiment: Experiment) -> dict[uuid.UUID, str]:
+    """The status of each post the experiment made."""
     post_ids = [uuid.UUID(p["post_id"]) for p in experiment.posts or []]
-    statuses = (
-        dict(session.execute(sa.select(Post.id, Post.status).where(Post.id.in_(post_ids))).all())
-        if post_ids
-        else {}
-    )
-    return {"statuses": statuses, "rows": experiment_rows(session, experiment)}
+    if not post_ids:
+        return {}
+    return dict(session.execute(sa.select(Post.id, Post.status).where(Post.id.in_(post_ids))).all())
 
 
 def experiment_rows(session: Session, experiment: Experiment) -> list[AnalyticsPost]:
@@ -502,9 +500,8 @@ def experiment_rows(session: Session, experiment: Experiment) -> list[AnalyticsP
 
 
 def experiment_out(session: Session, experiment: Experiment, now: datetime) -> dict[str, Any]:
-    progress = _progress(session, experiment, now)
-    statuses: dict[uuid.UUID, str] = progress["statuses"]
-    rows: list[AnalyticsPost] = progress["rows"]
+    statuses = _post_statuses(session, experiment)
+    rows = experiment_rows(session, experiment)
     result = rank(
         session,
         rows,

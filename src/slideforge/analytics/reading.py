@@ -186,7 +186,7 @@ def snapshot(
 def store_profile(
     session: Session, target: AnalyticsTarget, profile: ProfileMetrics, now: datetime
 ) -> None:
-    target.profile = {k: v for k, v in asdict(profile).items()}
+    target.profile = asdict(profile)
     if not target.display_name and profile.display_name:
         target.display_name = profile.display_name
     session.add(

@@ -47,6 +47,7 @@ PASS_THROUGH: dict[tuple[str, str], str] = {
     ("kit/errors.py", "not_found"): "the helper's own parameter (its callers are scanned)",
     ("kit/envelope.py", "_answer"): "the helper's own parameter",
     ("kit/envelope.py", "_api_error"): "answers an ApiError with its own code",
+    ("mcp_server/http.py", "__call__"): "answers authenticate's ApiError with its own code",
     ("slideshows/service.py", "check_image_url"): "the helper's parameter (callers scanned)",
     ("compat/ugc.py", "_ugc_wording"): "re-raises an ApiError with its own code",
     ("templates/service.py", "_check_product"): "re-raises check_reference's ApiError code",

@@ -42,3 +42,7 @@ class Account(IdMixin, WorkspaceScoped, TimestampMixin, Base):
     # Set when its analytics target is deleted: its posts are no longer measured, until a
     # target for it is created again.
     analytics_stopped_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+# GET /accounts: a workspace's accounts in the order they were added.
+sa.Index("ix_account_workspace_created", Account.workspace_id, Account.created_at, Account.id)

@@ -83,6 +83,18 @@ class Post(IdMixin, WorkspaceScoped, TimestampMixin, Base):
     deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
+# The list's orders (GET /posts: newest first, ties by id; with ?status=), and its per-status
+# counts, read from the index alone (the status index covers the summary).
+sa.Index("ix_post_workspace_created", Post.workspace_id, Post.created_at.desc(), Post.id)
+sa.Index(
+    "ix_post_workspace_status_created",
+    Post.workspace_id,
+    Post.status,
+    Post.created_at.desc(),
+    Post.id,
+)
+
+
 class PostTarget(IdMixin, WorkspaceScoped, TimestampMixin, Base):
     """One post on one account: the unit that is published, exactly once."""
 

@@ -44,3 +44,19 @@ class Slideshow(IdMixin, WorkspaceScoped, TimestampMixin, Base):
     render_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     # Bumped by every edit: optimistic checks of PATCH and of a render that ran meanwhile.
     revision: Mapped[int] = mapped_column(default=1)
+
+
+# GET /slideshows: newest first, ties by id (with and without ?status=).
+sa.Index(
+    "ix_slideshow_workspace_created",
+    Slideshow.workspace_id,
+    Slideshow.created_at.desc(),
+    Slideshow.id,
+)
+sa.Index(
+    "ix_slideshow_workspace_status_created",
+    Slideshow.workspace_id,
+    Slideshow.status,
+    Slideshow.created_at.desc(),
+    Slideshow.id,
+)

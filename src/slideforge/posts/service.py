@@ -911,15 +911,15 @@ def _warn_caps(
 # -- read ----------------------------------------------------------------------------------
 
 
-def post_view(post: Post, targets: list[PostTarget], accounts: dict[uuid.UUID, Account]) -> PostOut:
+def post_view(post: Viewed, targets: Sequence[Viewed], usernames: dict[uuid.UUID, str]) -> PostOut:
+    """A post as the API shows it; ``usernames`` by account id (a deleted account: None)."""
     states = []
     for t in targets:
-        account = accounts.get(t.account_id)
         states.append(
             AccountState(
                 account_id=t.account_id,
                 platform=t.platform,
-                username=account.username if account else None,
+                username=usernames.get(t.account_id),
                 status=t.status,
                 scheduled_for=isoformat(t.scheduled_for),
                 published_at=isoformat(t.published_at),
@@ -950,18 +950,58 @@ def post_view(post: Post, targets: list[PostTarget], accounts: dict[uuid.UUID, A
     )
 
 
-def _views(session: Session, posts: list[Post]) -> list[PostOut]:
+# What a post's view reads (post_view). Lists read these columns as plain rows: no ORM
+# instances, and not the ingested media items, variants and platform progress (JSON decoded
+# per row).
+VIEW_COLUMNS = (
+    Post.id,
+    Post.caption,
+    Post.status,
+    Post.scheduled_at,
+    Post.created_at,
+    Post.updated_at,
+    Post.media,
+    Post.music_url,
+    Post.tiktok,
+    Post.pinterest,
+    Post.external_id,
+    Post.source,
+    Post.warnings,
+)
+TARGET_VIEW_COLUMNS = (
+    PostTarget.post_id,
+    PostTarget.account_id,
+    PostTarget.platform,
+    PostTarget.status,
+    PostTarget.scheduled_for,
+    PostTarget.published_at,
+    PostTarget.published_url,
+    PostTarget.error_message,
+    PostTarget.error_code,
+    PostTarget.last_attempted_at,
+    PostTarget.attempt,
+    PostTarget.platform_status,
+)
+# A post or target as post_view reads it: the ORM row, or a row of the columns above.
+Viewed = Any
+
+
+def _views(session: Session, posts: Sequence[Viewed]) -> list[PostOut]:
     ids = [p.id for p in posts]
-    targets: dict[uuid.UUID, list[PostTarget]] = {i: [] for i in ids}
-    for t in session.scalars(
-        sa.select(PostTarget).where(PostTarget.post_id.in_(ids)).order_by(*oldest_first(PostTarget))
+    targets: dict[uuid.UUID, list[Viewed]] = {i: [] for i in ids}
+    for t in session.execute(
+        sa.select(*TARGET_VIEW_COLUMNS)
+        .where(PostTarget.post_id.in_(ids))
+        .order_by(*oldest_first(PostTarget))
     ):
         targets[t.post_id].append(t)
     account_ids = {t.account_id for ts in targets.values() for t in ts}
-    accounts = {
-        a.id: a for a in session.scalars(sa.select(Account).where(Account.id.in_(account_ids)))
-    }
-    return [post_view(p, targets[p.id], accounts) for p in posts]
+    usernames: dict[uuid.UUID, str] = dict(
+        session.execute(
+            sa.select(Account.id, Account.username).where(Account.id.in_(account_ids))
+        ).all()
+    )
+    return [post_view(p, targets[p.id], usernames) for p in posts]
 
 
 def get_post(session: Session, caller: Caller, post_id: object) -> PostOut:
@@ -1013,9 +1053,7 @@ def list_posts(
     since: str | None,
     until: str | None,
 ) -> PostList:
-    query = sa.select(Post).where(
-        Post.workspace_id == caller.workspace_id, Post.status != "deleted"
-    )
+    conditions = [Post.workspace_id == caller.workspace_id, Post.status != "deleted"]
     for raw, code, op in ((since, "invalid_since", "ge"), (until, "invalid_until", "le")):
         if raw is None:
             continue
@@ -1028,14 +1066,13 @@ def list_posts(
                 "2026-01-01T00:00:00Z or 2026-01-01T00:00:00+02:00",
                 400,
             ) from exc
-        query = query.where(Post.created_at >= when if op == "ge" else Post.created_at <= when)
-    sub = query.subquery()
-    counts: Counter[str] = Counter(
-        dict(session.execute(sa.select(sub.c.status, sa.func.count()).group_by(sub.c.status)).all())
-    )
+        conditions.append(Post.created_at >= when if op == "ge" else Post.created_at <= when)
+    counted = sa.select(Post.status, sa.func.count()).where(*conditions).group_by(Post.status)
+    counts: Counter[str] = Counter(dict(session.execute(counted).all()))
     if status:
-        query = query.where(Post.status == status)
-    posts = list(session.scalars(query.order_by(*newest_first(Post)).limit(limit)))
+        conditions.append(Post.status == status)
+    page = sa.select(*VIEW_COLUMNS).where(*conditions).order_by(*newest_first(Post))
+    posts = session.execute(page.limit(limit)).all()
     by_status: dict[str, int] = {
         str(name): counts.get(name, 0) for name in POST_STATUSES if name != PostStatus.DELETED
     }

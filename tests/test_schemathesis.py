@@ -22,6 +22,7 @@ from tests.helpers import ApiClient
 # that every documented operation belongs to one group.
 GROUPS = {
     "files": ("/api/partner/v1/files",),
+    "folders": ("/api/partner/v1/folders",),
     "packs": ("/api/partner/v1/packs",),
     "products": ("/api/partner/v1/products",),
     "accounts": ("/api/partner/v1/accounts",),

@@ -263,7 +263,7 @@ def _folder_outs(
                 sa.select(Folder.parent_folder_id, sa.func.count())
                 .where(Folder.workspace_id == caller.workspace_id, Folder.parent_folder_id.in_(ids))
                 .group_by(Folder.parent_folder_id)
-            ).tuples()
+            )
             if parent is not None
         }
         visible_items = (
@@ -271,11 +271,12 @@ def _folder_outs(
             .outerjoin(Slideshow, Slideshow.id == FolderItem.slideshow_id)
             .where(_item_visible(caller), FolderItem.folder_id.in_(ids))
         )
-        items = dict(
-            session.execute(
+        items = {
+            folder_id: count
+            for folder_id, count in session.execute(
                 visible_items.add_columns(sa.func.count()).group_by(FolderItem.folder_id)
-            ).tuples()
-        )
+            )
+        }
         ranked = (
             visible_items.add_columns(
                 FolderItem.id.label("member_id"),
@@ -290,7 +291,7 @@ def _folder_outs(
             .where(ranked.c.rank <= PREVIEW_COUNT)
             .order_by(FolderItem.folder_id, *_newest_added())
         )
-        for member, file, slideshow in session.execute(chosen).tuples():
+        for member, file, slideshow in session.execute(chosen):
             previews[member.folder_id].append(_item_out(runtime, member, file, slideshow))
     return [
         FolderOut(
@@ -504,17 +505,15 @@ def delete_folder(session: Session, caller: Caller, folder_id: str) -> FolderDel
             .execution_options(synchronize_session=False)
         ),
     ).rowcount
-    # Children first is not needed: the parent links cascade within the one statement.
-    deleted = cast(
-        CursorResult[Any],
-        session.execute(
-            sa.delete(Folder)
-            .where(Folder.workspace_id == caller.workspace_id, Folder.id.in_(ids))
-            .execution_options(synchronize_session=False)
-        ),
-    ).rowcount
+    # One statement; the subfolders' parent links cascade too (SQLite's rowcount leaves the
+    # cascaded rows out, so the count is the subtree's, read under the lock).
+    session.execute(
+        sa.delete(Folder)
+        .where(Folder.workspace_id == caller.workspace_id, Folder.id.in_(ids))
+        .execution_options(synchronize_session=False)
+    )
     session.expunge(row)
-    return FolderDeleted(id=row.id, deleted_folder_count=deleted, removed_item_count=removed)
+    return FolderDeleted(id=row.id, deleted_folder_count=len(ids), removed_item_count=removed)
 
 
 def ancestors(session: Session, caller: Caller, folder_id: str) -> Ancestors:
@@ -545,7 +544,7 @@ def list_items(
     row = _get(session, caller, folder_id)
     query = _memberships(caller).where(FolderItem.folder_id == row.id)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    page = session.execute(query.order_by(*_newest_added()).limit(limit).offset(offset)).tuples()
+    page = session.execute(query.order_by(*_newest_added()).limit(limit).offset(offset))
     return ItemList(
         folder_id=row.id,
         media_type=cast(MediaType, row.media_type),

@@ -22,6 +22,7 @@ from tests.helpers import ApiClient
 # that every documented operation belongs to one group.
 GROUPS = {
     "files": ("/api/partner/v1/files",),
+    "folders": ("/api/partner/v1/folders",),
     "packs": ("/api/partner/v1/packs",),
     "products": ("/api/partner/v1/products",),
     "accounts": ("/api/partner/v1/accounts",),
@@ -55,6 +56,7 @@ POST_REFUSALS = {
     },
     422: {"invalid_scheduled_at"},
 }
+FOLDER_ITEM_REFUSALS = {422: {"invalid_path", "invalid_folder_media_type", "item_not_ready"}}
 # /ayrshare/api answers in Ayrshare's error shape (its SDK parses that, not our envelope): its
 # refusals are numeric codes (compat/ayrshare/errors.CODES); 101 is the schema's own rule, never here.
 AYRSHARE = "/ayrshare/api"
@@ -101,6 +103,10 @@ SEMANTIC: dict[str, dict[int, set[str | int]]] = {
     "PUT /ayrshare/api/post/retry": {400: {113}},
     "POST /ayrshare/api/hook/webhook": {400: {114}},
     "DELETE /ayrshare/api/hook/webhook": {400: {114}},
+    # An item id that is blank after trimming or not an id (schema: any text, as the contract's
+    # client sends them untrimmed); items of another type than the folder's; files never PUT.
+    "POST /api/partner/v1/folders/{folder_id}/items": FOLDER_ITEM_REFUSALS,
+    "DELETE /api/partner/v1/folders/{folder_id}/items": {422: {"invalid_path"}},
     "POST /api/partner/v1/accounts/connect": {422: {"platform_not_configured"}},
     # start without end, end before start, tracked account ids of nobody; an age over 90 d.
     "GET /api/partner/v1/analytics/summary": {422: {"invalid_query"}},

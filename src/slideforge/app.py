@@ -40,6 +40,7 @@ def api_router() -> APIRouter:
     from slideforge.billing.endpoints import router as billing
     from slideforge.copy_tiktok.endpoints import router as copy_tiktok
     from slideforge.files.endpoints import router as files
+    from slideforge.folders.endpoints import router as folders
     from slideforge.packs.endpoints import router as packs
     from slideforge.posts.endpoints import router as posts
     from slideforge.products.endpoints import router as products
@@ -51,7 +52,7 @@ def api_router() -> APIRouter:
     features = [accounts, files, packs, products, billing, posts]
     # copy_tiktok before slideshows: /slideshows/copy-tiktok/… is not a slideshow id
     features += [copy_tiktok, slideshows, templates]
-    features += [webhooks, analytics]
+    features += [folders, webhooks, analytics]
     for feature in features:
         router.include_router(feature)
     return router

@@ -32,6 +32,7 @@ class Area(StrEnum):
     ACCOUNTS = "Accounts and connecting them"
     POSTS = "Posts"
     FILES = "Files and uploads"
+    FOLDERS = "Folders"
     SLIDESHOWS = "Slideshows, packs, products and AI texts"
     TEMPLATES = "Templates"
     COPY_TIKTOK = "Copying a TikTok slideshow"
@@ -737,6 +738,80 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         (404,),
         "No webhook with this id in the workspace.",
         "Send an id from GET /webhooks.",
+    ),
+    # -- folders -----------------------------------------------------------------------------
+    _api(
+        "invalid_query_parameter",
+        A.FOLDERS,
+        (400,),
+        "A query parameter of GET /folders or GET /folders/{id}/items is missing or not one "
+        "it accepts (media_type other than ai_image/ai_video/upload/slideshow, limit outside "
+        "1–100, a negative offset, a parent_folder_id of another media type).",
+        "Change the parameter the message names to a value it accepts.",
+    ),
+    _api(
+        "folder_not_found",
+        A.FOLDERS,
+        (404,),
+        "No folder with this id in the workspace (a path id, parent_folder_id; ids of other "
+        "workspaces answer the same).",
+        "Send the id of one of your folders (GET /folders?media_type=…).",
+    ),
+    _api(
+        "folder_name_conflict",
+        A.FOLDERS,
+        (409,),
+        "Another folder at the same level (same parent and media type) already has this name; "
+        "names compare trimmed and case-insensitively.",
+        "Choose another name, or use the existing folder.",
+    ),
+    _api(
+        "folder_move_conflict",
+        A.FOLDERS,
+        (409,),
+        "The move would put the folder inside itself or one of its own subfolders, or the "
+        "destination already holds a folder of that name.",
+        "Move it to a folder outside its own subtree (or to the root with parent_folder_id "
+        "null), or rename one of the two folders first.",
+    ),
+    _api(
+        "invalid_parent_folder",
+        A.FOLDERS,
+        (422,),
+        "The parent folder holds another media type: a folder's subfolders share its type.",
+        "Pick a parent folder of the same media_type, or create the folder at the root.",
+    ),
+    _api(
+        "invalid_path",
+        A.FOLDERS,
+        (422,),
+        "An entry of item_ids is empty after trimming or is not an id (a UUID); "
+        "data.errors names each one as item_ids[i].",
+        "Send the ids of files (or of slideshows, for a slideshow folder), comma lists split.",
+    ),
+    _api(
+        "item_not_found",
+        A.FOLDERS,
+        (404,),
+        "Some item_ids are neither a file nor a slideshow of this workspace; the message and "
+        "data.missing_ids list them.",
+        "Send ids from GET /files?context=all or GET /slideshows.",
+    ),
+    _api(
+        "invalid_folder_media_type",
+        A.FOLDERS,
+        (422,),
+        "An item does not fit the folder's media type (slideshow folders hold slideshows; "
+        "ai_image folders ai-studio images; ai_video folders ai-studio videos; upload "
+        "folders every other file); data.mismatched lists each id with what it is.",
+        "Add each item to a folder of its own media type.",
+    ),
+    _api(
+        "item_not_ready",
+        A.FOLDERS,
+        (422,),
+        "A file's bytes were never uploaded (its upload URL was issued but not PUT to).",
+        "PUT the file to its uploadUrl first, then add it to the folder.",
     ),
     # -- analytics ---------------------------------------------------------------------------
     _api(

@@ -15,6 +15,7 @@ from slideforge.models.base import Base
 from slideforge.models.copy_preview import CopyPreview
 from slideforge.models.credit import CreditEntry
 from slideforge.models.file import File
+from slideforge.models.folder import Folder, FolderItem
 from slideforge.models.pack import Pack, PackImage
 from slideforge.models.post import OAuthState, Post, PostRequest, PostTarget
 from slideforge.models.process import ProcessLease
@@ -36,6 +37,8 @@ __all__ = [
     "Experiment",
     "ExperimentPost",
     "File",
+    "Folder",
+    "FolderItem",
     "Member",
     "MetricSnapshot",
     "OAuthState",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import shlex
 import subprocess
 import sys
 import threading
@@ -271,7 +272,7 @@ def sandbox_command(
         console.print(f"{name:<11} {running_server.base_url}  (admin: /__sandbox/state)")
     console.print("\nStart slideforge with:")
     for key, value in running.env().items():
-        console.print(f"export {key}={value}", markup=False, highlight=False)
+        console.print(f"export {key}={shlex.quote(value)}", markup=False, highlight=False)
     _wait_for_interrupt(running.stop)
 
 

@@ -33,6 +33,7 @@ GROUPS = {
     "posts": ("/api/partner/v1/posts", "/ugc", "/oauth"),
     "ayrshare": ("/ayrshare/api",),
     "webhooks": ("/api/partner/v1/webhooks",),
+    "studio": ("/api/partner/v1/studio",),
     "analytics": (
         "/api/partner/v1/analytics",
         "/api/partner/v1/experiments",
@@ -121,6 +122,9 @@ SEMANTIC: dict[str, dict[int, set[str | int]]] = {
         422: {"invalid_variant", "slideshow_not_rendered", "no_hook_slot", "invalid_scheduled_at"},
     },
     "POST /api/partner/v1/webhooks": {422: {"invalid_webhook_url", "webhook_url_not_public"}},
+    # The server's studio providers are configuration (none in this run).
+    "POST /api/partner/v1/studio/images/generate": {422: {"studio_not_configured"}},
+    "POST /api/partner/v1/studio/videos/generate": {422: {"studio_not_configured"}},
     "GET /oauth/{platform}/callback": {
         400: {
             "invalid_oauth_state",

@@ -5,6 +5,7 @@ without any real platform)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,7 +26,12 @@ class Sandboxes:
     def env(self) -> dict[str, str]:
         out = {}
         for name, value in self.settings.items():
-            text = ",".join(value) if isinstance(value, list) else str(value)
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                text = ",".join(value)
+            elif isinstance(value, list | dict):
+                text = json.dumps(value)
+            else:
+                text = str(value)
             out[f"SLIDEFORGE_{name.upper()}"] = text
         return out
 
@@ -38,10 +44,11 @@ def start_sandboxes(
     host: str = "127.0.0.1",
     port: int | None = None,
 ) -> Sandboxes:
-    """TikTok (Content Posting API and web pages), Instagram and Pinterest sandboxes, on
-    ``port``, ``port+1``… (free ports when None). The TikTok app trusts the media base URL as
-    a verified prefix, knows our OAuth callback, and approves as its demo creator."""
-    from platform_sandbox import instagram, pinterest, tiktok_web
+    """TikTok (Content Posting API and web pages), Instagram and Pinterest sandboxes and the
+    AI studio's provider stand-in, on ``port``, ``port+1``… (free ports when None). The
+    TikTok app trusts the media base URL as a verified prefix, knows our OAuth callback, and
+    approves as its demo creator."""
+    from platform_sandbox import ai_studio, instagram, pinterest, tiktok_web
     from platform_sandbox.tiktok_api import SandboxApp, TikTokSandbox
     from platform_sandbox.tiktok_api import create_app as tiktok_app
 
@@ -72,6 +79,8 @@ def start_sandboxes(
     )
     running.servers["instagram"] = serve_in_thread(instagram.create_app(ig_sandbox), host, at(2))
     running.servers["pinterest"] = serve_in_thread(pinterest.create_app(pin_sandbox), host, at(3))
+    studio = ai_studio.AiStudioSandbox()
+    running.servers["ai-studio"] = serve_in_thread(ai_studio.create_app(studio), host, at(4))
     ig_base = running.servers["instagram"].base_url
     pin_base = running.servers["pinterest"].base_url
     tiktok_base = running.servers["tiktok"].base_url
@@ -94,8 +103,72 @@ def start_sandboxes(
         "pinterest_client_secret": pin_app.client_secret,
         "pinterest_authorize_url": f"{pin_base}/oauth/",
         "pinterest_api_base_url": pin_base,
+        "studio_providers": studio_providers(
+            running.servers["ai-studio"].base_url + "/v1", studio.options.api_keys[0]
+        ),
         # Only the web sandbox's port is opened to the page fetcher, not the whole loopback.
         "ssrf_allow": [f"{urlsplit(web.base_url).hostname}:{web.port}"],
     }
     del public_base_url  # the sandboxes reach us through media and OAuth URLs only
     return running
+
+
+def studio_providers(base_url: str, api_key: str) -> list[dict[str, Any]]:
+    """``SLIDEFORGE_STUDIO_PROVIDERS`` pointing at the AI studio stand-in: two image models
+    and two video models, with costs in credits."""
+    return [
+        {
+            "name": "openai",
+            "kind": "images",
+            "base_url": base_url,
+            "api_key": api_key,
+            "models": [
+                {
+                    "id": "gpt-image-1",
+                    "name": "GPT Image 1 (sandbox)",
+                    "description": "Text to image, and edits of up to 16 input images.",
+                    "cost": 4,
+                    "image_input": "optional",
+                    "max_images": 16,
+                    "sizes": ["1024x1536", "1024x1024", "1536x1024"],
+                    "output_formats": ["png", "jpeg", "webp"],
+                    "raw_params": ["quality", "background"],
+                },
+                {
+                    "id": "dall-e-3",
+                    "name": "DALL·E 3 (sandbox)",
+                    "description": "Text to image.",
+                    "cost": 3,
+                    "sizes": ["1024x1792", "1024x1024", "1792x1024"],
+                    "response_format": "b64_json",
+                },
+            ],
+        },
+        {
+            "name": "openai",
+            "kind": "videos",
+            "base_url": base_url,
+            "api_key": api_key,
+            "models": [
+                {
+                    "id": "sora-2",
+                    "name": "Sora 2 (sandbox)",
+                    "description": "Text or first frame to video, 4-12 s.",
+                    "cost": 10,
+                    "cost_per_second": 2,
+                    "image_input": "optional",
+                    "sizes": ["720x1280", "1280x720"],
+                    "durations": [4, 8, 12],
+                },
+                {
+                    "id": "sora-2-pro",
+                    "name": "Sora 2 Pro (sandbox)",
+                    "description": "Text to video, larger sizes.",
+                    "cost": 20,
+                    "cost_per_second": 5,
+                    "sizes": ["720x1280", "1280x720", "1024x1792", "1792x1024"],
+                    "durations": [4, 8, 12],
+                },
+            ],
+        },
+    ]

@@ -45,6 +45,7 @@ def api_router() -> APIRouter:
     from slideforge.posts.endpoints import router as posts
     from slideforge.products.endpoints import router as products
     from slideforge.slideshows.endpoints import router as slideshows
+    from slideforge.studio.endpoints import router as studio
     from slideforge.templates.endpoints import router as templates
     from slideforge.webhooks.endpoints import router as webhooks
 
@@ -52,7 +53,7 @@ def api_router() -> APIRouter:
     features = [accounts, files, packs, products, billing, posts]
     # copy_tiktok before slideshows: /slideshows/copy-tiktok/… is not a slideshow id
     features += [copy_tiktok, slideshows, templates]
-    features += [folders, webhooks, analytics]
+    features += [folders, webhooks, analytics, studio]
     for feature in features:
         router.include_router(feature)
     return router

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import shlex
 import subprocess
 import sys
 import threading
@@ -16,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from slideforge.config import Settings
+from slideforge.config import Settings, StudioProvider
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -124,7 +125,8 @@ def serve(
     sandbox: Annotated[
         bool,
         typer.Option(
-            help="Also run the platform sandboxes (TikTok, Instagram, Pinterest) in this "
+            help="Also run the platform sandboxes (TikTok, Instagram, Pinterest, the AI "
+            "studio's provider) in this "
             "process and use them instead of the real platforms."
         ),
     ] = False,
@@ -152,6 +154,10 @@ def serve(
         )
         overrides = dict(sandboxes.settings)
         overrides["ssrf_allow"] = [*settings.ssrf_allow, *overrides["ssrf_allow"]]
+        # The AI studio stand-in, unless the operator configured real providers.
+        overrides["studio_providers"] = settings.studio_providers or [
+            StudioProvider.model_validate(p) for p in overrides["studio_providers"]
+        ]
         settings = settings.model_copy(update=overrides)
         for name, server in sandboxes.servers.items():
             console.print(f"sandbox {name:<11} {server.base_url}  (admin: /__sandbox/state)")
@@ -266,7 +272,7 @@ def sandbox_command(
         console.print(f"{name:<11} {running_server.base_url}  (admin: /__sandbox/state)")
     console.print("\nStart slideforge with:")
     for key, value in running.env().items():
-        console.print(f"export {key}={value}", markup=False, highlight=False)
+        console.print(f"export {key}={shlex.quote(value)}", markup=False, highlight=False)
     _wait_for_interrupt(running.stop)
 
 

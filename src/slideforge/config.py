@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -15,6 +16,74 @@ def _split_list(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+_SIZE = r"^[1-9][0-9]{1,4}x[1-9][0-9]{1,4}$"
+
+
+class StudioModel(BaseModel):
+    """One model of a studio provider, as the operator configures it. The API shows it as
+    ``<provider>/<id>`` (e.g. ``openai/gpt-image-1``); ``id`` is what the provider calls it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
+    name: str | None = None
+    description: str = ""
+    # Credits one generation costs; a video adds cost_per_second for each second asked for.
+    cost: int = Field(default=1, ge=0)
+    cost_per_second: int = Field(default=0, ge=0)
+    notes: str | None = None
+    # Input images: none, optional (images: /images/edits when given; videos:
+    # input_reference) or required; at most max_images of them (videos: 1).
+    image_input: Literal["none", "optional", "required"] = "none"
+    max_images: int = Field(default=1, ge=1, le=16)
+    # Output sizes the model makes ("WIDTHxHEIGHT"), the first the default; videos: the
+    # lengths in seconds it makes, the first the default; images: output formats it writes.
+    sizes: list[str] = Field(default_factory=list)
+    durations: list[int] = Field(default_factory=list)
+    output_formats: list[str] = Field(default_factory=list)
+    # Images: the response_format to send. None (default): none is sent, as OpenAI's
+    # gpt-image models want (they refuse the parameter and answer b64_json); "b64_json" for
+    # dall-e-2/3 and APIs that answer URLs otherwise. Answers with a url are fetched too.
+    response_format: Literal["b64_json", "url"] | None = None
+    # Names of raw_params passed through to the provider as they are (e.g. quality).
+    raw_params: list[str] = Field(default_factory=list)
+
+    @field_validator("sizes")
+    @classmethod
+    def _sizes(cls, value: list[str]) -> list[str]:
+        for size in value:
+            if not re.fullmatch(_SIZE, size):
+                raise ValueError(f"{size!r} is not a size like 1024x1536")
+        return value
+
+
+class StudioProvider(BaseModel):
+    """An OpenAI-compatible images API (``POST {base_url}/images/generations`` and
+    ``/images/edits``) or videos API (``POST {base_url}/videos``, ``GET /videos/{id}``,
+    ``GET /videos/{id}/content``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
+    kind: Literal["images", "videos"]
+    base_url: str = Field(pattern=r"^https?://")  # e.g. https://api.openai.com/v1
+    api_key: SecretStr | None = None  # a secret: never logged nor shown
+    timeout_seconds: float = Field(default=180.0, gt=0, le=600)
+    models: list[StudioModel] = Field(min_length=1)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _unique(self) -> StudioProvider:
+        ids = [m.id for m in self.models]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"provider {self.name}: model ids repeat")
+        return self
 
 
 class Settings(BaseSettings):
@@ -114,6 +183,17 @@ class Settings(BaseSettings):
     ai_model: str = "gpt-4o-mini"
     ai_vision_model: str | None = None
 
+    # The AI studio (contract §10): OpenAI-compatible images and videos APIs, a JSON list of
+    # StudioProvider (SLIDEFORGE_STUDIO_PROVIDERS='[{"name": "openai", "kind": "images",
+    # "base_url": "https://api.openai.com/v1", "api_key": "sk-…", "models": [{"id":
+    # "gpt-image-1", "cost": 4, …}]}, …]'). Empty: no studio models, generate answers 422
+    # studio_not_configured. A video is given up (and refunded) after
+    # studio_video_timeout_seconds; after its first half minute it is polled every
+    # studio_video_poll_seconds.
+    studio_providers: list[StudioProvider] = Field(default_factory=list)
+    studio_video_timeout_seconds: int = Field(default=1800, ge=10)
+    studio_video_poll_seconds: float = Field(default=10.0, gt=0, le=300)
+
     # Copy-a-TikTok fetching. The base URLs point the fetcher at the TikTok web sandbox in
     # tests and dry runs; a proxy, a Netscape cookies file and browser TLS impersonation
     # (curl-cffi, if installed) help where TikTok refuses a server.
@@ -205,6 +285,19 @@ class Settings(BaseSettings):
     @classmethod
     def _split(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("studio_providers")
+    @classmethod
+    def _unique_providers(cls, value: list[StudioProvider]) -> list[StudioProvider]:
+        # One images and one videos provider may share a name (openai/gpt-image-1 and
+        # openai/sora-2); the ids the API shows, <provider>/<model>, are unique.
+        kinds = [(p.name, p.kind) for p in value]
+        if len(kinds) != len(set(kinds)):
+            raise ValueError("two studio providers of one kind have the same name")
+        ids = [f"{p.name}/{m.id}" for p in value for m in p.models]
+        if len(ids) != len(set(ids)):
+            raise ValueError("a studio model id (<provider>/<model>) repeats")
+        return value
 
     @field_validator("public_base_url", "media_base_url")
     @classmethod

@@ -39,6 +39,7 @@ class Area(StrEnum):
     WEBHOOKS = "Webhooks"
     BILLING = "Credits"
     ANALYTICS = "Analytics, trends and experiments"
+    STUDIO = "AI studio (images and videos)"
     PUBLISHING = "Publishing (codes on post targets)"
 
 
@@ -567,15 +568,16 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "image_url_not_allowed",
         A.SLIDESHOWS,
         (422,),
-        "A slide's image URL points at an address the server never fetches (private, loopback …).",
+        "An image URL (a slide's, or a studio input's image_urls / image_url) points at an "
+        "address the server never fetches (private, loopback …).",
         "Use a public http(s) URL or upload the image with POST /files.",
     ),
     _api(
         "image_fetch_failed",
         A.SLIDESHOWS,
         (422,),
-        "A slide's image could not be downloaded.",
-        "Fix the URL (PATCH the slide) and render again.",
+        "An image (a slide's, or a studio input) could not be downloaded.",
+        "Fix the URL (PATCH the slide, or send another image URL) and try again.",
     ),
     _api(
         "images_too_large",
@@ -818,9 +820,10 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "invalid_query",
         A.ANALYTICS,
         (422,),
-        "A query parameter of an analytics, trends or experiments call is not one it accepts "
-        "(a range other than 14d/30d/90d/1y/all, start without end, an unknown platform or "
-        "tracked account id, a limit out of bounds).",
+        "A query parameter of an analytics, trends, experiments or studio call is not one it "
+        "accepts (a range other than 14d/30d/90d/1y/all, start without end, an unknown "
+        "platform or tracked account id, a limit out of bounds, a studio mode other than "
+        "image/video).",
         "Change the parameter the message names to one of the values it lists.",
     ),
     _api(
@@ -899,6 +902,53 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "Hook variants replace the first text element of slide 1 of the base slideshow, and "
         "it has none.",
         "Add a text element to slide 1 of the base slideshow (PATCH /slideshows/{id}).",
+    ),
+    # -- AI studio ---------------------------------------------------------------------------
+    _api(
+        "studio_not_configured",
+        A.STUDIO,
+        (422,),
+        "No AI model of this kind (image or video) is configured on this server.",
+        "Ask the operator to set SLIDEFORGE_STUDIO_PROVIDERS (OpenAI-compatible providers); "
+        "GET /studio/models lists what is configured.",
+    ),
+    _api(
+        "model_requires_image",
+        A.STUDIO,
+        (422,),
+        "The model makes its output from input images, and none was sent.",
+        "Send image_urls (images) or image_url (videos); GET /studio/models says which.",
+    ),
+    _api(
+        "model_input_not_supported",
+        A.STUDIO,
+        (422,),
+        "The model does not take an input or param that was sent (e.g. speech_text, voice_id "
+        "or audio_url on a model without speech); data.inputs names them.",
+        "Leave the named inputs out; GET /studio/models lists what each model takes.",
+    ),
+    _api(
+        "invalid_input",
+        A.STUDIO,
+        (422,),
+        "An input has a value the model cannot use (a size, duration or aspect ratio it does "
+        "not make, an image URL that is not an image, no prompt).",
+        "Use one of the values the message (and GET /studio/models) lists.",
+    ),
+    _api(
+        "generation_failed",
+        A.STUDIO,
+        (500,),
+        "The AI provider failed or refused (e.g. a content policy, said in the message); the "
+        "credits were refunded.",
+        "A refusal: change the prompt or inputs. Unavailable: retry in a moment.",
+    ),
+    _api(
+        "video_not_found",
+        A.STUDIO,
+        (404,),
+        "No studio video with this id in the workspace.",
+        "Send the video_id POST /studio/videos/generate answered.",
     ),
     # -- credits -----------------------------------------------------------------------------
     _api(

@@ -115,6 +115,9 @@ deliver_webhook: Job[[str, int]] = Job("webhook delivery", "webhooks.workflows.w
 refresh_analytics: Job[[str]] = Job(
     "analytics target refresh", "analytics.workflows.analytics_sweep (every minute)"
 )
+generate_studio_video: Job[[str]] = Job(
+    "studio video generation", "studio.workflows.studio_sweep (every minute)"
+)
 
 
 def publish_targets(session: Session, targets: Iterable[PostTarget]) -> None:

@@ -134,10 +134,12 @@ def _import_workflows() -> None:
     from slideforge.packs import workflows as _packs  # noqa: F401
     from slideforge.publishing import reconcile as _reconcile  # noqa: F401
     from slideforge.publishing import workflows as publishing
+    from slideforge.studio import workflows as studio
     from slideforge.webhooks import workflows as webhooks
 
     QUEUES.update(publishing.queue_options())
     QUEUES[analytics.QUEUE] = analytics.QUEUE_OPTIONS
+    QUEUES[studio.QUEUE] = studio.QUEUE_OPTIONS
     # Woken by enqueues in this process; polled at SLIDEFORGE_QUEUE_POLL_SECONDS otherwise.
     QUEUES[webhooks.QUEUE] = {
         k: v for k, v in webhooks.QUEUE_OPTIONS.items() if k != "polling_interval_sec"
@@ -150,6 +152,7 @@ def _bind_jobs() -> None:
     from slideforge.packs import workflows as packs
     from slideforge.publishing import reconcile
     from slideforge.publishing import workflows as publishing
+    from slideforge.studio import workflows as studio
     from slideforge.webhooks import workflows as webhooks
 
     jobs.publish.bind(publishing.start_attempts)
@@ -158,6 +161,7 @@ def _bind_jobs() -> None:
     jobs.analyse_pack_images.bind(packs.enqueue)
     jobs.deliver_webhook.bind(webhooks.enqueue)
     jobs.refresh_analytics.bind(analytics.enqueue_refresh)
+    jobs.generate_studio_video.bind(studio.enqueue)
 
 
 def start(runtime: Runtime, *, listen: bool = True) -> None:
@@ -202,6 +206,8 @@ def start(runtime: Runtime, *, listen: bool = True) -> None:
     from slideforge.analytics.workflows import SCHEDULE as ANALYTICS_SCHEDULE
     from slideforge.analytics.workflows import analytics_sweep
     from slideforge.publishing.workflows import sweep_due_targets
+    from slideforge.studio.workflows import SCHEDULE as STUDIO_SCHEDULE
+    from slideforge.studio.workflows import studio_sweep
     from slideforge.webhooks.workflows import webhook_sweep
 
     DBOS.apply_schedules(
@@ -220,6 +226,11 @@ def start(runtime: Runtime, *, listen: bool = True) -> None:
                 "schedule_name": "analytics-sweep",
                 "workflow_fn": analytics_sweep,
                 "schedule": ANALYTICS_SCHEDULE,
+            },
+            {
+                "schedule_name": "studio-sweep",
+                "workflow_fn": studio_sweep,
+                "schedule": STUDIO_SCHEDULE,
             },
             {
                 "schedule_name": "account-care",

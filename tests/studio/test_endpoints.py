@@ -123,6 +123,15 @@ def test_generate_image_stores_an_ai_studio_file(api: ApiClient, studio: StudioE
     pack = ok(api.post("/packs", json={"name": "AI", "is_public": False}), 201)
     added = ok(api.post(f"/packs/{pack['id']}/images", json={"image_url": data["output_url"]}), 201)
     assert added["url"] == data["output_url"]
+    # … and into ai_image folders (not upload folders: they hold what people uploaded)
+    folder = ok(api.post("/folders", json={"name": "AI", "media_type": "ai_image"}), 201)
+    added = ok(api.post(f"/folders/{folder['id']}/items", json={"item_ids": [data["file_id"]]}))
+    assert added["added_count"] == 1
+    items = ok(api.get(f"/folders/{folder['id']}/items"))["items"]
+    assert [i["url"] for i in items] == [data["output_url"]]
+    uploads = ok(api.post("/folders", json={"name": "Up", "media_type": "upload"}), 201)
+    refused = api.post(f"/folders/{uploads['id']}/items", json={"item_ids": [data["file_id"]]})
+    assert err(refused, 422, "invalid_folder_media_type")
     charges = ledger(api, "studio-image:")
     assert [e["kind"] for e in charges] == ["charge"] and charges[0]["amount"] == -4
     # the provider got no response_format (gpt-image refuses it) and our key

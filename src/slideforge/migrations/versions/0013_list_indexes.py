@@ -22,7 +22,7 @@ down_revision = "0011"
 branch_labels = None
 depends_on = None
 
-NEWEST = sa.literal_column("created_at DESC")
+NEWEST: sa.ColumnElement[object] = sa.literal_column("created_at DESC")
 
 
 def upgrade() -> None:

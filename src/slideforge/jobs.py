@@ -115,6 +115,9 @@ deliver_webhook: Job[[str, int]] = Job("webhook delivery", "webhooks.workflows.w
 refresh_analytics: Job[[str]] = Job(
     "analytics target refresh", "analytics.workflows.analytics_sweep (every minute)"
 )
+make_video: Job[[str, int]] = Job(
+    "slideshow video", "workers.recover (at the next start of a worker)"
+)
 
 
 def publish_targets(session: Session, targets: Iterable[PostTarget]) -> None:

@@ -20,6 +20,7 @@ from slideforge.models.post import OAuthState, Post, PostRequest, PostTarget
 from slideforge.models.process import ProcessLease
 from slideforge.models.product import Product
 from slideforge.models.slideshow import Slideshow
+from slideforge.models.slideshow_video import SlideshowVideo
 from slideforge.models.template import Template
 from slideforge.models.webhook import WebhookDelivery, WebhookEndpoint
 from slideforge.models.workspace import ApiKey, Member, Workspace
@@ -48,6 +49,7 @@ __all__ = [
     "Product",
     "ProfileSnapshot",
     "Slideshow",
+    "SlideshowVideo",
     "Template",
     "TrendBrief",
     "WebhookDelivery",

@@ -588,8 +588,7 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         A.SLIDESHOWS,
         (409,),
         "A video of this slideshow is queued or rendering; one runs at a time.",
-        "Wait for GET /slideshows/{id} to show video.status succeeded or failed, then post "
-        "again.",
+        "Wait for GET /slideshows/{id} to show video.status succeeded or failed, then post again.",
     ),
     _api(
         "audio_file_not_found",

@@ -368,7 +368,9 @@ def encode_video(
     duration = total_frames / spec.fps
     samples = _audio_samples(audio, duration) if audio is not None else None
 
-    with av.open(os.fspath(out), mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
+    with av.open(
+        os.fspath(out), mode="w", format="mp4", options={"movflags": "+faststart"}
+    ) as container:
         video = container.add_stream("libx264", rate=spec.fps, options=dict(X264_OPTIONS))
         video.width, video.height = width, height
         video.pix_fmt = "yuv420p"

@@ -106,7 +106,7 @@ def video_out(video: SlideshowVideo | None, revision: int) -> VideoOut:
         else None
     )
     return VideoOut(
-        status=video.status,  # type: ignore[arg-type]
+        status=video.status,
         progress=round(video.progress or 0.0, 3),
         url=video.url,
         file_id=str(video.file_id) if video.file_id else None,

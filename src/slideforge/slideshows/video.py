@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import av
@@ -212,14 +213,23 @@ class _ProgressWriter:
     """Writes the video's progress, at most every PROGRESS_EVERY_SECONDS, one short
     transaction each."""
 
-    def __init__(self, runtime: Runtime, video_id: uuid.UUID, attempt: int) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        video_id: uuid.UUID,
+        attempt: int,
+        listener: Callable[[float], None] | None = None,
+    ) -> None:
         self.runtime = runtime
         self.video_id = video_id
         self.attempt = attempt
+        self.listener = listener
         self._last = 0.0
         self._lock = threading.Lock()
 
     def __call__(self, fraction: float, *, force: bool = False) -> None:
+        if self.listener is not None:
+            self.listener(fraction)
         now = time.monotonic()
         with self._lock:
             if not force and now - self._last < PROGRESS_EVERY_SECONDS:
@@ -269,13 +279,18 @@ def _read(runtime: Runtime, url: str, what: str) -> bytes:
         ) from exc
 
 
-def make_video(runtime: Runtime, video_id: str, attempt: int) -> str:
+def make_video(
+    runtime: Runtime,
+    video_id: str,
+    attempt: int,
+    listener: Callable[[float], None] | None = None,
+) -> str:
     """The whole of one attempt; returns the status it ended with ("superseded" when a newer
     attempt or a deletion replaced it). Never raises for the video's own failures: they are
-    recorded on the row."""
+    recorded on the row. ``listener`` hears every progress fraction (the CLI's bar)."""
     vid = uuid.UUID(video_id)
     try:
-        return _make(runtime, vid, attempt)
+        return _make(runtime, vid, attempt, listener)
     except _Superseded:
         return "superseded"
     except ApiError as exc:
@@ -305,8 +320,13 @@ def _fail(runtime: Runtime, video_id: uuid.UUID, attempt: int, code: str, messag
     return "failed"
 
 
-def _make(runtime: Runtime, video_id: uuid.UUID, attempt: int) -> str:
-    progress = _ProgressWriter(runtime, video_id, attempt)
+def _make(
+    runtime: Runtime,
+    video_id: uuid.UUID,
+    attempt: int,
+    listener: Callable[[float], None] | None,
+) -> str:
+    progress = _ProgressWriter(runtime, video_id, attempt, listener)
     with runtime.db.session() as session:
         video = _current(session, video_id, attempt)
         slideshow = session.get(Slideshow, video.slideshow_id)
@@ -421,3 +441,36 @@ def _finish(
         video.finished_at = now
         session.commit()
     return "succeeded"
+
+
+def start_for_cli(
+    session: Session, runtime: Runtime, slideshow_id: object, body: VideoBody
+) -> tuple[str, int]:
+    """``slideforge video``: start a video of any slideshow (the operator's command, so not
+    scoped to a key: the slideshow's own workspace and member); its (video id, attempt),
+    for ``make_video`` in the same process."""
+    parsed = parse_id(slideshow_id)
+    row = session.get(Slideshow, parsed) if parsed is not None else None
+    if row is None:
+        raise not_found("slideshow")
+    caller = Caller(
+        workspace_id=row.workspace_id,
+        key_id=row.id,
+        scope="personal" if row.member_id else "workspace",
+        member_id=row.member_id,
+    )
+    start_video(session, runtime, caller, row.id, body)
+    video = video_row(session, row.id)
+    assert video is not None
+    session.commit()
+    return str(video.id), video.attempt
+
+
+def video_file(session: Session, slideshow_id: object) -> tuple[SlideshowVideo, File | None]:
+    """A slideshow's video row and its MP4's file (the CLI writes it out)."""
+    parsed = parse_id(slideshow_id)
+    video = video_row(session, parsed) if parsed is not None else None
+    if video is None:
+        raise not_found("slideshow video")
+    file = session.get(File, video.file_id) if video.file_id else None
+    return video, file

@@ -609,7 +609,8 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "invalid_audio_file",
         A.SLIDESHOWS,
         (422,),
-        "The audio file is not audio or video, too large, or cannot be decoded.",
+        "The audio file is not audio or video, too large, or cannot be decoded (also an "
+        "audio upload whose bytes hold no readable audio stream).",
         "Upload an MP3, M4A/AAC or WAV file (or a video with sound) under the size limit.",
     ),
     _api(

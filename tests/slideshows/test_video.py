@@ -154,6 +154,47 @@ def test_audio_track_from_an_uploaded_video(api: ApiClient, web: Web) -> None:
     assert info["audio"][1] == pytest.approx(2.0, abs=0.05)
 
 
+def wav(seconds: float, rate: int = 22_050) -> bytes:
+    import wave
+
+    import numpy as np
+
+    t = np.arange(int(seconds * rate)) / rate
+    samples = (8000 * np.sin(2 * np.pi * 330 * t)).astype("<i2")
+    out = io.BytesIO()
+    with wave.open(out, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(rate)
+        writer.writeframes(samples.tobytes())
+    return out.getvalue()
+
+
+def test_audio_uploads_are_checked_and_become_the_soundtrack(api: ApiClient, web: Web) -> None:
+    wav_id = upload(api, wav(1.0), "audio/wav")
+    m4a_id = upload(api, tone(2.0), "audio/x-m4a")
+    files = ok(api.get("/files", params={"type": "audio"}))["files"]
+    durations = {f["id"]: (f["contentType"], f["durationSeconds"]) for f in files}
+    assert durations[wav_id] == ("audio/wav", pytest.approx(1.0, abs=0.01))
+    assert durations[m4a_id][0] == "audio/x-m4a"
+    assert durations[m4a_id][1] == pytest.approx(2.0, abs=0.05)
+    # The bytes must be what was declared, and hold sound.
+    created = ok(api.post("/files", json={"contentType": "audio/mpeg"}), 201)
+    put = httpx.put(created["uploadUrl"], content=wav(0.5), headers={"Content-Type": "audio/mpeg"})
+    assert put.status_code == 415 and put.json()["error_code"] == "content_mismatch"
+    created = ok(api.post("/files", json={"contentType": "audio/wav"}), 201)
+    broken = b"RIFF\x24\x00\x00\x00WAVEjunk" + bytes(64)
+    put = httpx.put(created["uploadUrl"], content=broken, headers={"Content-Type": "audio/wav"})
+    assert put.status_code == 422 and put.json()["error_code"] == "invalid_audio_file"
+
+    slideshow_id = generated(api, web, slides=1)
+    start(api, slideshow_id, seconds_per_slide=3, transition="none", audio_file_id=wav_id)
+    video = wait_video(api, slideshow_id)[-1]
+    assert video["status"] == "succeeded", video
+    info = probe(video["url"])
+    assert info["audio"][0] == "aac" and info["audio"][1] == pytest.approx(3.0, abs=0.05)
+
+
 def test_audio_errors(api: ApiClient, make_api: Callable[..., ApiClient], web: Web) -> None:
     slideshow_id = generated(api, web, slides=1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -245,7 +286,8 @@ def test_video_posts_as_a_tiktok_video_and_a_reel(
 ) -> None:
     slideshow_id = generated(api, web, slides=2)
     # posts take videos of 15-60 s
-    start(api, slideshow_id, seconds_per_slide=8, fps=24, audio_file_id=upload(api, tone(3.0)))
+    audio_id = upload(api, tone(3.0), "audio/mp4")
+    start(api, slideshow_id, seconds_per_slide=8, fps=24, audio_file_id=audio_id)
     video = wait_video(api, slideshow_id)[-1]
     assert video["status"] == "succeeded", video
     tiktok_account = tiktok.connect(api)
@@ -276,3 +318,18 @@ def test_video_posts_as_a_tiktok_video_and_a_reel(
     ig_user = instagram.ig_user_id(instagram_account)
     reels = instagram.sandbox.containers(ig_user_id=ig_user)
     assert [c["media_type"] for c in reels] == ["REELS"]
+
+
+def test_a_render_error_becomes_the_videos_error(api: ApiClient, web: Web) -> None:
+    slideshow_id = generated(api, web, slides=1)
+    slides = ok(api.get(f"/slideshows/{slideshow_id}"))["slides"]
+    slides[0]["image_url"] = web.url("__status/404")
+    ok(api.patch(f"/slideshows/{slideshow_id}", json={"slides": slides}))
+    start(api, slideshow_id, seconds_per_slide=1)
+    video = wait_video(api, slideshow_id)[-1]
+    assert video["status"] == "failed" and video["url"] is None
+    assert video["error"]["code"] == "image_fetch_failed"
+    assert "slide 0" in video["error"]["message"]
+    # A failed video can be posted again at once (no 409).
+    ok(api.post(f"/slideshows/{slideshow_id}/video", json={}), 202)
+    assert wait_video(api, slideshow_id)[-1]["status"] == "failed"

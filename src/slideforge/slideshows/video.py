@@ -294,27 +294,26 @@ def make_video(
     except _Superseded:
         return "superseded"
     except ApiError as exc:
-        return _fail(runtime, vid, attempt, exc.error_code, exc.message)
+        return _fail(runtime, vid, attempt, exc)
     except Exception:
         log.exception("video %s attempt %d failed unexpectedly", video_id, attempt)
-        return _fail(
-            runtime,
-            vid,
-            attempt,
+        error = ApiError(
             "video_encode_failed",
             "the video could not be made (an internal error); post it again",
+            500,
         )
+        return _fail(runtime, vid, attempt, error)
 
 
-def _fail(runtime: Runtime, video_id: uuid.UUID, attempt: int, code: str, message: str) -> str:
+def _fail(runtime: Runtime, video_id: uuid.UUID, attempt: int, error: ApiError) -> str:
     with runtime.db.session() as session:
         try:
             video = _current(session, video_id, attempt)
         except _Superseded:
             return "superseded"
         video.status = "failed"
-        video.error_code = code
-        video.error_message = message
+        video.error_code = error.error_code
+        video.error_message = error.message
         video.finished_at = runtime.clock.now()
         session.commit()
     return "failed"
@@ -380,12 +379,7 @@ def _make(
                 threads=ENCODE_THREADS,
             )
         except VideoInputError as exc:
-            code = {
-                "no_audio_stream": "audio_stream_missing",
-                "unreadable_audio": "invalid_audio_file",
-                "no_slides": "no_slides",
-            }.get(exc.reason, "video_encode_failed")
-            raise ApiError(code, f"the video cannot be made: {exc.message}", 422) from exc
+            raise _input_error(exc) from exc
         size = os.path.getsize(path)
         key = f"{video_prefix(slideshow_id)}{video_id}-{attempt}.mp4"
         with open(path, "rb") as handle:
@@ -393,6 +387,17 @@ def _make(
             handle.seek(0)
             runtime.storage.put_file(key, handle, "video/mp4")
     return _finish(runtime, video_id, attempt, workspace_id, key, size, digest, result, revision)
+
+
+def _input_error(exc: VideoInputError) -> ApiError:
+    message = f"the video cannot be made: {exc.message}"
+    if exc.reason == "no_audio_stream":
+        return ApiError("audio_stream_missing", message, 422)
+    if exc.reason == "unreadable_audio":
+        return ApiError("invalid_audio_file", message, 422)
+    if exc.reason == "no_slides":
+        return ApiError("no_slides", message, 422)
+    return ApiError("video_encode_failed", message, 500)
 
 
 def _finish(

@@ -333,3 +333,22 @@ def test_a_render_error_becomes_the_videos_error(api: ApiClient, web: Web) -> No
     # A failed video can be posted again at once (no 409).
     ok(api.post(f"/slideshows/{slideshow_id}/video", json={}), 202)
     assert wait_video(api, slideshow_id)[-1]["status"] == "failed"
+
+
+def test_a_lost_start_is_found_again_by_recovery(
+    api: ApiClient, web: Web, runtime: Runtime
+) -> None:
+    """The POST commits, the process dies before the workflow starts (here: the job is
+    unbound, as in a process without workers): the next worker start re-enqueues it."""
+    from slideforge import jobs, workers
+    from slideforge.slideshows import workflows
+
+    slideshow_id = generated(api, web, slides=1)
+    jobs.make_video.unbind()
+    try:
+        start(api, slideshow_id, seconds_per_slide=1)
+    finally:
+        jobs.make_video.bind(workflows.enqueue)
+    assert ok(api.get(f"/slideshows/{slideshow_id}"))["video"]["status"] == "queued"
+    workers.recover(runtime)
+    assert wait_video(api, slideshow_id)[-1]["status"] == "succeeded"

@@ -10,7 +10,8 @@ moving to the next slide.
 Cost: a frame that repeats (a static slide) is converted to yuv420p once and that same frame
 is sent to the encoder again; x264 codes it as skipped blocks. A crossfade between static
 slides blends the two yuv420p images in uint8 (``cv2.addWeighted``), never pixel by pixel in
-Python. Only Ken Burns (every frame differs) and the slide transition convert RGB per frame.
+Python; the slide transition and Ken Burns work on the Y, U and V planes too (shifted,
+warped), so no frame is converted from RGB after each slide's first.
 """
 
 from __future__ import annotations

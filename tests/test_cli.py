@@ -131,3 +131,48 @@ def test_serve_first_start(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
     assert "sfk_" not in second
+
+
+def test_video_command_renders_encodes_and_writes_the_mp4(cli_env: Path) -> None:
+    import io
+
+    import av
+    from PIL import Image
+
+    from slideforge.auth import service as auth
+    from slideforge.config import Settings
+    from slideforge.models import Slideshow
+    from slideforge.runtime import build_runtime
+
+    run("migrate")
+    run("workspaces", "create", "acme")
+    runtime = build_runtime(Settings())
+    with runtime.db.session() as session:
+        ws = auth.get_workspace(session, "acme")
+        urls = []
+        for i, color in enumerate([(200, 40, 40), (40, 40, 200)]):
+            jpeg = io.BytesIO()
+            Image.new("RGB", (540, 540), color).save(jpeg, "JPEG")
+            runtime.storage.put(f"files/cli/{i}.jpg", jpeg.getvalue(), "image/jpeg")
+            urls.append(runtime.storage.url(f"files/cli/{i}.jpg"))
+        row = Slideshow(
+            workspace_id=ws.id,
+            title="cli",
+            settings={"aspect_ratio": "1:1"},
+            slides=[{"image_url": url, "text_elements": []} for url in urls],
+        )
+        session.add(row)
+        session.commit()
+        slideshow_id = str(row.id)
+    runtime.db.dispose()
+    out = cli_env / "out" / "video.mp4"
+    bad = runner.invoke(app, ["video", slideshow_id, "--fps", "25"])
+    assert bad.exit_code == 1 and "fps" in bad.output
+    printed = run(
+        "video", slideshow_id, "--seconds-per-slide", "1", "--fps", "24", "--out", str(out)
+    )
+    assert "1080x1080, 2 s" in printed and str(out) in printed.replace("\n", "")
+    with av.open(str(out)) as container:
+        stream = container.streams.video[0]
+        assert (stream.codec_context.name, stream.width, stream.height) == ("h264", 1080, 1080)
+        assert stream.frames == 48

@@ -118,6 +118,7 @@ def test_other_workspace_slideshows_and_templates_answer_404(
         ("PATCH", f"/slideshows/{sid}", {"title": "stolen"}),
         ("POST", f"/slideshows/{sid}/render", None),
         ("POST", f"/slideshows/{sid}/duplicate", None),
+        ("POST", f"/slideshows/{sid}/video", {}),
         ("POST", f"/slideshows/{sid}/slides/0/regenerate", {}),
         ("DELETE", f"/slideshows/{sid}", None),
         ("POST", f"/templates/from-slideshow/{sid}", {}),

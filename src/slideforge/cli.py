@@ -1,5 +1,5 @@
 """The ``slideforge`` command: serve | mcp | worker | migrate | workspaces | keys | accounts |
-credits | render | doctor | bench."""
+credits | render | video | doctor | bench."""
 
 from __future__ import annotations
 
@@ -469,6 +469,66 @@ def analytics_chart(
     draw_growth(points, out, title, metric)
     groups = len({p.group for p in points})
     console.print(f"{len(points)} snapshots of {groups} {by} group(s) drawn to {out}")
+
+
+@app.command()
+def video(
+    slideshow_id: Annotated[str, typer.Argument(help="The slideshow's id.")],
+    seconds_per_slide: Annotated[int, typer.Option(help="1-10 seconds per slide.")] = 3,
+    transition: Annotated[str, typer.Option(help="none | crossfade | slide")] = "crossfade",
+    motion: Annotated[str, typer.Option(help="none | ken_burns")] = "none",
+    fps: Annotated[int, typer.Option(help="24 or 30 frames a second.")] = 30,
+    audio_file_id: Annotated[
+        str | None, typer.Option(help="A file (POST /files) whose sound is the soundtrack.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the MP4 here.")] = None,
+) -> None:
+    """Make a slideshow's video here (rendering its slides first if needed), with a progress
+    bar; the same as POST /slideshows/{id}/video, then GET until it ends."""
+    from pydantic import ValidationError
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
+
+    from slideforge.kit.errors import ApiError
+    from slideforge.slideshows import video as slideshow_video
+    from slideforge.slideshows.schemas import VideoBody
+
+    try:
+        body = VideoBody.model_validate(
+            {
+                "seconds_per_slide": seconds_per_slide,
+                "transition": transition,
+                "motion": motion,
+                "fps": fps,
+                "audio_file_id": audio_file_id,
+            }
+        )
+    except ValidationError as exc:
+        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+    runtime = _runtime()
+    try:
+        with runtime.db.session() as session:
+            video_id, attempt = slideshow_video.start_for_cli(session, runtime, slideshow_id, body)
+    except ApiError as exc:
+        _fail(f"{exc.error_code}: {exc.message}")
+    columns = ("[progress.description]{task.description}", BarColumn(), TaskProgressColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("encoding", total=1.0)
+        status = slideshow_video.make_video(
+            runtime, video_id, attempt, lambda done: bar.update(task, completed=done)
+        )
+    with runtime.db.session() as session:
+        row, file = slideshow_video.video_file(session, slideshow_id)
+        if status != "succeeded" or file is None:
+            _fail(f"the video {status}: {row.error_code}: {row.error_message}")
+        data = runtime.storage.read(file.storage_key)
+        console.print(
+            f"video: {row.url} ({row.width}x{row.height}, {row.duration_seconds:g} s, "
+            f"{len(data) / 1e6:.1f} MB)"
+        )
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        console.print(f"written to {out}")
 
 
 @app.command()

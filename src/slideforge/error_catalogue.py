@@ -587,6 +587,43 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "Use smaller images (about 2000 px is plenty) or fewer distinct ones.",
     ),
     _api(
+        "video_in_progress",
+        A.SLIDESHOWS,
+        (409,),
+        "A video of this slideshow is queued or rendering; one runs at a time.",
+        "Wait for GET /slideshows/{id} to show video.status succeeded or failed, then post again.",
+    ),
+    _api(
+        "audio_file_not_found",
+        A.SLIDESHOWS,
+        (404,),
+        "audio_file_id names no uploaded file of this workspace (or it is still pending).",
+        "Upload the audio with POST /files and PUT, then send its id.",
+    ),
+    _api(
+        "audio_stream_missing",
+        A.SLIDESHOWS,
+        (422,),
+        "The audio file holds no audio stream (e.g. a silent video). Also recorded as the "
+        "video's error when found only while encoding.",
+        "Send a file with sound: an audio upload (MP3, M4A/AAC, WAV) or a video with sound.",
+    ),
+    _api(
+        "invalid_audio_file",
+        A.SLIDESHOWS,
+        (422,),
+        "The audio file is not audio or video, too large, or cannot be decoded (also an "
+        "audio upload whose bytes hold no readable audio stream).",
+        "Upload an MP3, M4A/AAC or WAV file (or a video with sound) under the size limit.",
+    ),
+    _api(
+        "video_encode_failed",
+        A.SLIDESHOWS,
+        (500,),
+        "Recorded as the video's error: encoding the slides failed inside the server.",
+        "Post the video again; if it fails again, report it with the slideshow id.",
+    ),
+    _api(
         "slideshow_changed",
         A.SLIDESHOWS,
         (409,),

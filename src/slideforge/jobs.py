@@ -118,6 +118,9 @@ refresh_analytics: Job[[str]] = Job(
 generate_studio_video: Job[[str]] = Job(
     "studio video generation", "studio.workflows.studio_sweep (every minute)"
 )
+make_video: Job[[str, int]] = Job(
+    "slideshow video", "workers.recover (at the next start of a worker)"
+)
 
 
 def publish_targets(session: Session, targets: Iterable[PostTarget]) -> None:

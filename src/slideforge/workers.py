@@ -134,9 +134,11 @@ def _import_workflows() -> None:
     from slideforge.packs import workflows as _packs  # noqa: F401
     from slideforge.publishing import reconcile as _reconcile  # noqa: F401
     from slideforge.publishing import workflows as publishing
+    from slideforge.slideshows import workflows as slideshows
     from slideforge.studio import workflows as studio
     from slideforge.webhooks import workflows as webhooks
 
+    QUEUES[slideshows.QUEUE] = slideshows.QUEUE_OPTIONS
     QUEUES.update(publishing.queue_options())
     QUEUES[analytics.QUEUE] = analytics.QUEUE_OPTIONS
     QUEUES[studio.QUEUE] = studio.QUEUE_OPTIONS
@@ -152,6 +154,7 @@ def _bind_jobs() -> None:
     from slideforge.packs import workflows as packs
     from slideforge.publishing import reconcile
     from slideforge.publishing import workflows as publishing
+    from slideforge.slideshows import workflows as slideshows
     from slideforge.studio import workflows as studio
     from slideforge.webhooks import workflows as webhooks
 
@@ -162,6 +165,7 @@ def _bind_jobs() -> None:
     jobs.deliver_webhook.bind(webhooks.enqueue)
     jobs.refresh_analytics.bind(analytics.enqueue_refresh)
     jobs.generate_studio_video.bind(studio.enqueue)
+    jobs.make_video.bind(slideshows.enqueue)
 
 
 def start(runtime: Runtime, *, listen: bool = True) -> None:
@@ -249,12 +253,19 @@ def recover(runtime: Runtime) -> None:
     """Re-enqueue work whose enqueue may have been lost (idempotent workflow ids)."""
     from slideforge.packs import service as packs_service
     from slideforge.packs import workflows as packs_workflows
+    from slideforge.slideshows import video as slideshow_video
+    from slideforge.slideshows import workflows as slideshow_workflows
 
     with runtime.db.session() as session:
         pending = packs_service.pending_image_ids(session)
+        videos = slideshow_video.unfinished_videos(session)
     if pending:
         log.info("re-enqueueing metadata of %d pack images", len(pending))
         packs_workflows.enqueue(pending)
+    if videos:
+        log.info("re-enqueueing %d unfinished slideshow videos", len(videos))
+        for video_id, attempt in videos:
+            slideshow_workflows.enqueue(video_id, attempt)
 
 
 def stop() -> None:

@@ -138,7 +138,7 @@ def test_list_paging_and_context(api: ApiClient) -> None:
     assert ok(api.get("/files", params={"context": "render,partner-upload"}))["total"] == 3
     err(api.get("/files", params={"limit": 0}), 422)
     err(api.get("/files", params={"limit": 101}), 422)
-    err(api.get("/files", params={"type": "audio"}), 422)
+    err(api.get("/files", params={"type": "document"}), 422)
 
 
 def test_files_of_other_workspaces_are_invisible(api: ApiClient, make_api) -> None:  # type: ignore[no-untyped-def]

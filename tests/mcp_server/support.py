@@ -23,6 +23,7 @@ TOOLS = {
     "generate_slideshow",
     "update_slideshow",
     "render_slideshow",
+    "slideshow_to_video",
     "copy_tiktok_slideshow",
     "validate_post",
     "schedule_post",

@@ -199,3 +199,34 @@ def test_retry_post_leaves_an_unknown_outcome_alone(
 
     run(work)
     assert len(tiktok.sandbox.publishes(open_id=open_id)) == 1
+
+
+def test_slideshow_to_video_over_mcp(server: RunningServer, api: ApiClient, web: Web) -> None:
+    pack_id, _ = make_pack(api, web, count=2)
+    slide_config = {"total_slides": 2, "slide_texts": {"0": "One", "1": "Two"}}
+
+    async def work() -> None:
+        async with over_http(server, api.key) as session:
+            generate = {k: v for k, v in manual(pack_id).items() if k != "slide_count"}
+            made = data(
+                await call(session, "generate_slideshow", **generate, slide_config=slide_config)
+            )
+            done = data(
+                await call(
+                    session,
+                    "slideshow_to_video",
+                    slideshow_id=made["id"],
+                    seconds_per_slide=1,
+                    fps=24,
+                    wait_seconds=60,
+                )
+            )
+            video = done["video"]
+            assert video["status"] == "succeeded", video
+            assert (video["width"], video["height"], video["duration"]) == (1080, 1350, 2.0)
+            busy = refusal(
+                await call(session, "slideshow_to_video", slideshow_id=made["id"], fps=25)
+            )
+            assert (busy["error_code"], busy["status"]) == ("invalid_payload", 422)
+
+    run(work)

@@ -1059,3 +1059,26 @@ def test_carousel_children_have_no_insights(ig: Ig) -> None:
     refused = ig.get(f"/v22.0/{child_ids[0]}/insights", metric="views")
     assert refused.status_code == 400
     assert "album child" in error_of(refused)["message"]
+
+
+def test_reel_streams_are_checked_like_meta(ig: Ig) -> None:
+    from tests.sandbox.videos import good_mp4, tiny_mp4, vp9_mp4
+
+    ig.media.files["good.mp4"] = (good_mp4(), "video/mp4")
+    ig.media.files["tiny.mp4"] = (tiny_mp4(), "video/mp4")
+    ig.media.files["vp9.mp4"] = (vp9_mp4(), "video/mp4")
+    good = ig.create(media_type="REELS", video_url=ig.media.url("good.mp4"))
+    tiny = ig.create(media_type="REELS", video_url=ig.media.url("tiny.mp4"))
+    vp9 = ig.create(media_type="REELS", video_url=ig.media.url("vp9.mp4"))
+    ig.clock.advance(5)
+    assert ig.status(good)["status_code"] == "FINISHED"
+    for refused in (tiny, vp9):
+        assert ig.status(refused) == {
+            "status_code": "ERROR",
+            "status": "Error: Media upload has failed with error code 2207026",
+            "id": refused,
+        }
+    ig.sandbox.update_options(video_errors="response")
+    answer = ig.create_error(media_type="REELS", video_url=ig.media.url("vp9.mp4"))
+    assert (answer["code"], answer["error_subcode"]) == (352, 2207026)
+    assert "vp9, not H.264 or HEVC" in answer["error_user_msg"]

@@ -818,3 +818,19 @@ def test_pin_list_pages_newest_first(pn: Pn) -> None:
     assert second["bookmark"] is None
     narrow = pn.sandbox.issue_tokens(pn.user.id, scopes=["user_accounts:read"])["access_token"]
     error(pn.get("/v5/pins", narrow), 401, 29)
+
+
+def test_video_pin_streams_are_checked(pn: Pn) -> None:
+    from tests.sandbox.videos import good_mp4, short_mp4, vp9_mp4
+
+    media = []
+    for data in (good_mp4(), short_mp4(), vp9_mp4()):
+        registered = pn.post("/v5/media", {"media_type": "video"}).json()
+        assert upload(pn, registered, data).status_code == 204
+        media.append(registered["media_id"])
+    pn.clock.advance(5)
+    statuses = [pn.get(f"/v5/media/{m}").json()["status"] for m in media]
+    assert statuses == ["succeeded", "failed", "failed"]
+    reasons = {m["media_id"]: m["fail_reason"] for m in pn.sandbox.media()}
+    assert reasons[media[0]] is None
+    assert "2.0 s long" in reasons[media[1]] and "vp9" in reasons[media[2]]

@@ -6,7 +6,8 @@
   options, registered apps and other configured records, failure rules, request log);
 - ``oauth``: the authorization page, single-use codes and their exchange, token records with
   expiry and revocation, scope checks (each refusal worded by the platform);
-- ``media``: fetching media URLs, sniffing images, multipart bodies;
+- ``media``: fetching media URLs, sniffing images, multipart bodies, reading a video's
+  streams (``probe_mp4``: codec, size, duration, frame rate, audio codec);
 - ``reply``: ``PlatformCall`` (the request being answered) and its ``Reply``;
 - ``http``: the ASGI app around a sandbox's ``handle`` and the admin API under
   ``/__sandbox/`` with the routes of ``PlatformSandbox``'s state.
@@ -44,8 +45,11 @@ from platform_sandbox.common.http import (
 from platform_sandbox.common.media import (
     FetchError,
     MediaProbe,
+    StreamInfo,
+    VideoStreamChecks,
     fetch_media,
     parse_multipart,
+    probe_mp4,
     sniff_image,
 )
 from platform_sandbox.common.oauth import (
@@ -104,6 +108,8 @@ __all__ = [
     "Reply",
     "RuleT",
     "SandboxError",
+    "StreamInfo",
+    "VideoStreamChecks",
     "admin_endpoint",
     "admin_scopes",
     "apply_preset",
@@ -119,6 +125,7 @@ __all__ = [
     "parse_multipart",
     "parse_when",
     "platform_admin_call",
+    "probe_mp4",
     "reply_response",
     "revoke_tokens",
     "sandbox_app",

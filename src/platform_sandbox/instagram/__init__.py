@@ -65,7 +65,9 @@ Reproduced (documented behaviour):
   4/2207051 spam, throttling 4/17/32/80002 with an ``X-Business-Use-Case-Usage`` header.
 - Media URLs are really downloaded (httpx, redirects followed) when the container is
   created: JPEG sniffed from the bytes, size and aspect ratio checked (not for stories),
-  video container sniffed, duration read for the ``thumb_offset`` check.
+  video container sniffed, duration read for the ``thumb_offset`` check, and the video's
+  streams read with PyAV (``probe_mp4``) as Meta checks a Reel: H.264/HEVC, 23–60 fps, long
+  edge ≤ 1920 px, 3 s–15 min, AAC ≤ 48 kHz (352/2207026, in the container's status).
 - Containers: IN_PROGRESS → FINISHED (images after ``image_processing_seconds``, videos
   after ``video_processing_seconds``), ERROR with a free-text ``status`` ("Error: Media
   upload has failed with error code 2207026"), EXPIRED 24 h after creation, PUBLISHED after
@@ -87,9 +89,10 @@ Deliberate deviations (sandbox conveniences, or where the documentation is silen
   Meta needs a public URL. ``media_url`` of a published media is the source URL, not a CDN
   copy.
 - Video errors surface as a container ERROR after the processing time by default
-  (``video_errors="status"``) or as an error of the create call (``"response"``). Only the
-  container, size and duration of videos are checked, not codecs, frame rate or bitrate;
-  ``cover_url`` is fetched and must be a JPEG.
+  (``video_errors="status"``) or as an error of the create call (``"response"``). Bitrate
+  is not checked; with ``video_stream_checks="readable"`` (the default) a file in which
+  PyAV finds no video stream (the hand-built containers of older tests) passes on its
+  container alone (``"strict"`` refuses it). ``cover_url`` is fetched and must be a JPEG.
 - Undocumented details chosen here: the 400-container limit answers code 9 without a
   subcode; more than 30 hashtags answers 100/2207040 like the mention limit; publishing a
   container twice answers code 100 "This media has already been published" (the container

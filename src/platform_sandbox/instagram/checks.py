@@ -10,7 +10,14 @@ from typing import Any
 
 from PIL import Image
 
-from platform_sandbox.common import MediaProbe, fetch_media, sniff_image
+from platform_sandbox.common import (
+    MediaProbe,
+    StreamInfo,
+    VideoStreamChecks,
+    fetch_media,
+    probe_mp4,
+    sniff_image,
+)
 from platform_sandbox.instagram.config import (
     DOWNLOAD_FAILED_TEXT,
     DOWNLOAD_TIMEOUT_TEXT,
@@ -168,6 +175,20 @@ def fetch_video(
     info = probe_video(io.BytesIO(body))
     probe.duration_seconds = info.duration_seconds
     probe.width, probe.height = info.width, info.height
+    refused = reel_stream_error(body, options.video_stream_checks)
+    if refused is not None:
+        probe.error = refused
+        return (
+            probe,
+            GraphError(
+                352,
+                "The video format is not supported. Please check spec for supported video formats.",
+                subcode=2207026,
+                user_title="Unsupported video format",
+                user_msg=f"The video cannot be used as a Reel: {refused}.",
+            ),
+            upload_failed.format(2207026),
+        )
     if (
         thumb_offset_ms is not None
         and info.duration_seconds is not None
@@ -185,3 +206,38 @@ def fetch_video(
             upload_failed.format(2207057),
         )
     return probe, None, None
+
+
+#: What a Reel may be (docs/platforms.md, "Instagram": Reels specifications).
+REEL_CODECS = ("h264", "hevc")
+REEL_FPS = (23, 60)
+REEL_MAX_LONG_SIDE = 1920
+REEL_SECONDS = (3.0, 900.0)
+REEL_MAX_AUDIO_RATE = 48_000
+
+
+def reel_problem(info: StreamInfo) -> str | None:
+    """What makes these streams unfit for a Reel, in words; None when they fit."""
+    if info.video_codec not in REEL_CODECS:
+        return f"the video codec is {info.video_codec}, not H.264 or HEVC"
+    low, high = REEL_SECONDS
+    if info.duration_seconds is None or not low <= info.duration_seconds <= high:
+        return f"the video is {info.duration_seconds} s long, not {low:g} s to 15 minutes"
+    if info.fps is None or not REEL_FPS[0] <= round(info.fps) <= REEL_FPS[1]:
+        return f"the frame rate is {info.fps} fps, not {REEL_FPS[0]}-{REEL_FPS[1]}"
+    if info.long_side > REEL_MAX_LONG_SIDE:
+        return f"the video is {info.width}x{info.height}, over {REEL_MAX_LONG_SIDE} px"
+    if info.audio_codec is not None and info.audio_codec != "aac":
+        return f"the audio codec is {info.audio_codec}, not AAC"
+    if (info.audio_sample_rate or 0) > REEL_MAX_AUDIO_RATE:
+        return f"the audio is sampled at {info.audio_sample_rate} Hz, over 48 kHz"
+    return None
+
+
+def reel_stream_error(body: bytes, checks: VideoStreamChecks) -> str | None:
+    if checks == "off":
+        return None
+    info = probe_mp4(body)
+    if info is None:
+        return "no video stream could be read" if checks == "strict" else None
+    return reel_problem(info)

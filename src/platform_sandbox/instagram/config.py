@@ -8,7 +8,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from platform_sandbox.common import DAY, MIB, PlatformFailureRule, RegisteredApp
+from platform_sandbox.common import (
+    DAY,
+    MIB,
+    PlatformFailureRule,
+    RegisteredApp,
+    VideoStreamChecks,
+)
 
 SHORT_LIVED_SECONDS = 3_600
 LONG_LIVED_SECONDS = 5_183_944  # Meta's documented ``expires_in`` for a 60-day token
@@ -105,6 +111,11 @@ class InstagramOptions(BaseModel):
     video_max_bytes: int = Field(default=300 * MIB, gt=0)
     min_aspect_ratio: float = Field(default=0.8, gt=0)
     max_aspect_ratio: float = Field(default=1.91, gt=0)
+    video_stream_checks: VideoStreamChecks = "readable"
+    """Read a video's streams (PyAV) as Meta checks a Reel: H.264 or HEVC, 23–60 fps, long
+    edge ≤ 1920 px, 3 s–15 min, AAC audio ≤ 48 kHz (352/2207026 otherwise). ``readable``:
+    a file with no stream PyAV can read is checked by its container only; ``strict``:
+    refused."""
     video_errors: Literal["status", "response"] = "status"
     """Where video download/format errors show: container ERROR, or the create call."""
     expired_publish_error: Literal["2207008", "2207020"] = "2207008"

@@ -81,7 +81,11 @@ Deliberate deviations (sandbox conveniences, or where the documentation is silen
   ``error=access_denied``; ``sandbox_scopes=a,b`` grants a subset.
 - Media URLs may be plain ``http://`` on loopback; Pinterest fetches public URLs. Images are
   checked for reachability, format (JPEG, PNG, WebP, GIF, BMP, TIFF) and size
-  (``image_max_bytes``); uploaded videos only for an MP4/MOV/M4V container.
+  (``image_max_bytes``); uploaded videos for an MP4/MOV/M4V container, then their streams
+  with PyAV (``probe_mp4``): H.264/H.265, 4 s–15 min, aspect 1:2…1.91:1, else the media
+  ends ``failed`` (the reason in the admin view only, as Pinterest says no more). With
+  ``video_stream_checks="readable"`` (the default) a file in which PyAV finds no video
+  stream (older tests' hand-built containers) passes on its container alone.
 - Undocumented details chosen here: invalid grants answer 400 code 283; a legacy app
   without ``continuous_refresh=true`` gets 400 code 1 (the 365-day token is gone); the
   category limits' numbers (org_read 1000/min, org_write 100/min Standard; 1000/day each

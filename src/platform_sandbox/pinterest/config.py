@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from platform_sandbox.common import MIB, PlatformFailureRule, RegisteredApp
+from platform_sandbox.common import MIB, PlatformFailureRule, RegisteredApp, VideoStreamChecks
 
 UPLOAD_PATH = "/pinterest-media-upload/"
 SCOPES = (
@@ -79,6 +79,11 @@ class PinterestOptions(BaseModel):
     fetch_timeout_seconds: float = Field(default=10.0, gt=0)
     image_max_bytes: int = Field(default=20 * MIB, gt=0)
     video_max_bytes: int = Field(default=2 * 1024 * MIB, gt=0)
+    video_stream_checks: VideoStreamChecks = "readable"
+    """Read an uploaded video's streams (PyAV) as Pinterest checks a video pin: H.264 or
+    H.265, 4 s–15 min, aspect 1:2…1.91:1 (the media ends ``failed`` otherwise).
+    ``readable``: a file with no stream PyAV can read is checked by its container only;
+    ``strict``: refused."""
     multiple_images_check: Literal["off", "same_ratio", "same_dimensions"] = "same_ratio"
     standard_limits_per_minute: dict[str, int] = Field(
         default_factory=lambda: {"org_read": 1000, "org_write": 100}

@@ -11,7 +11,7 @@ import json
 import secrets
 from datetime import UTC, datetime
 
-from platform_sandbox.common import Reply, iso, parse_multipart
+from platform_sandbox.common import Reply, VideoStreamChecks, iso, parse_multipart, probe_mp4
 from platform_sandbox.pinterest.access import PinterestAccess
 from platform_sandbox.pinterest.config import UPLOAD_PATH
 from platform_sandbox.pinterest.errors import PinterestError, S3Error, invalid
@@ -169,6 +169,11 @@ class PinterestMedia(PinterestAccess):
             upload.bytes = len(file_data)
             upload.format = sniff_video(file_data[:64])
             upload.fail = upload.format not in ("mp4", "mov")
+            if upload.fail:
+                upload.fail_reason = "not an MP4, MOV or M4V container"
+            else:
+                upload.fail_reason = pin_video_problem(file_data, self._options.video_stream_checks)
+                upload.fail = upload.fail_reason is not None
             if self._take_rule("media_failed", "upload", upload.user_id) is not None:
                 upload.fail = True
             etag = hashlib.md5(file_data, usedforsecurity=False).hexdigest()
@@ -179,3 +184,28 @@ class PinterestMedia(PinterestAccess):
                     "location": f"https://pinterest-media-upload.s3.amazonaws.com/{fields['key']}",
                 },
             )
+
+
+#: What a video pin may be (docs/platforms.md, "Pinterest").
+PIN_VIDEO_CODECS = ("h264", "hevc")
+PIN_VIDEO_SECONDS = (4.0, 900.0)
+PIN_VIDEO_ASPECT = (0.5, 1.91)
+
+
+def pin_video_problem(data: bytes, checks: VideoStreamChecks) -> str | None:
+    """Why Pinterest would fail this video's processing, in words; None when it fits."""
+    if checks == "off":
+        return None
+    info = probe_mp4(data)
+    if info is None:
+        return "no video stream could be read" if checks == "strict" else None
+    if info.video_codec not in PIN_VIDEO_CODECS:
+        return f"the video codec is {info.video_codec}, not H.264 or H.265"
+    low, high = PIN_VIDEO_SECONDS
+    if info.duration_seconds is None or not low <= info.duration_seconds <= high:
+        return f"the video is {info.duration_seconds} s long, not {low:g} s to 15 minutes"
+    if info.width and info.height:
+        aspect = info.width / info.height
+        if not PIN_VIDEO_ASPECT[0] <= aspect <= PIN_VIDEO_ASPECT[1]:
+            return f"the video is {info.width}x{info.height}, outside 1:2 to 1.91:1"
+    return None

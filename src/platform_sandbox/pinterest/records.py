@@ -58,6 +58,8 @@ class MediaUpload:
     bytes: int = 0
     format: str | None = None
     fail: bool = False
+    fail_reason: str | None = None
+    """Why it failed (the admin view; Pinterest's status says only ``failed``)."""
 
 
 @dataclass

@@ -356,6 +356,7 @@ class PinterestState(PlatformSandbox[PinterestOptions, PinterestApp, FailureRule
                     "status": self._media_status(upload, now),
                     "bytes": upload.bytes,
                     "format": upload.format,
+                    "fail_reason": upload.fail_reason,
                     "created_at": iso(upload.created_at),
                     "uploaded_at": iso(upload.uploaded_at),
                 }

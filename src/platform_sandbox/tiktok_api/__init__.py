@@ -119,9 +119,14 @@ Deliberate deviations (sandbox conveniences, or where the documentation is silen
   integrators report that SELF_ONLY alone suffices.
 - Direct posts that end FAILED do not count against the daily cap; the pending-share cap
   counts inbox publishes of the last 24 h that are not FAILED, published or deleted.
-- Video content is only sniffed for an MP4/MOV/WebM container (no duration, frame-rate or
-  resolution checks: ``duration_check_failed``/``frame_rate_check_failed`` are injectable
-  only). A FILE_UPLOAD whose URL expires before the last chunk stays ``PROCESSING_UPLOAD``.
+- Video content: the container is sniffed (MP4/MOV/WebM), then its streams are read with
+  PyAV (``probe_mp4``, headers only) as TikTok checks them: codec H.264/H.265/VP8/VP9
+  (``file_format_check_failed``), duration ≤ the creator's ``max_video_post_duration_sec``
+  (``duration_check_failed``), 23–60 fps (``frame_rate_check_failed``), 360–4096 px per
+  side (``picture_size_check_failed``). Deviation: with ``video_stream_checks="readable"``
+  (the default) a file in which PyAV finds no video stream (the hand-built containers of
+  older tests) passes on its container alone; ``"strict"`` refuses it, ``"off"`` skips the
+  stream checks; files over ``video_probe_max_bytes`` are checked by container only. A FILE_UPLOAD whose URL expires before the last chunk stays ``PROCESSING_UPLOAD``.
 - Undocumented details chosen here: creator_info 200-with-error answers carry empty data;
   ``token_not_authorized_for_specified_publish_id`` is HTTP 401 and
   ``publish_not_cancellable`` HTTP 400; OAuth errors use HTTP 400 (configurable, TikTok

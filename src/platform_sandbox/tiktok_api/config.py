@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from platform_sandbox.common import MIB, RegisteredApp
+from platform_sandbox.common import MIB, RegisteredApp, VideoStreamChecks
 
 PRIVACY_LEVELS = (
     "PUBLIC_TO_EVERYONE",
@@ -262,6 +262,14 @@ class SandboxOptions(BaseModel):
     """Reproduce the Aug 2026 reports: any multi-chunk init fails with "The chunk size is
     invalid"."""
     check_video_container: bool = True
+    video_stream_checks: VideoStreamChecks = "readable"
+    """Read the video's streams (PyAV) as TikTok checks them: codec H.264/H.265/VP8/VP9
+    (else file_format_check_failed), duration ≤ the creator's max_video_post_duration_sec
+    (duration_check_failed), 23–60 fps (frame_rate_check_failed), 360–4096 px per side
+    (picture_size_check_failed). ``readable``: a file with no stream PyAV can read is
+    checked by its container only; ``strict``: refused (file_format_check_failed)."""
+    video_probe_max_bytes: int = Field(default=512 * MIB, gt=0)
+    """Videos larger than this are checked by their container only (kept in memory)."""
     # Photo checks
     photo_max_bytes: int = Field(default=20 * MIB, gt=0)
     photo_max_short_side: int = Field(default=1080, gt=0)

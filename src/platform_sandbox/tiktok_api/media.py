@@ -12,7 +12,13 @@ from urllib.parse import urlsplit
 import httpx
 from PIL import Image
 
-from platform_sandbox.common import MediaProbe, sniff_image
+from platform_sandbox.common import (
+    MediaProbe,
+    StreamInfo,
+    VideoStreamChecks,
+    probe_mp4,
+    sniff_image,
+)
 from platform_sandbox.tiktok_api.config import SandboxApp, is_ip_host, is_loopback_host
 
 
@@ -81,9 +87,11 @@ def _download(
     max_bytes: int,
     keep_body: bool,
     deadline: float,
+    keep_limit: int | None = None,
 ) -> bytes:
     """Stream ``item.url`` into ``item`` (status, size, hash). Returns the body when
-    ``keep_body``, else the first 64 bytes. Raises httpx errors, _TooLarge, TimeoutError."""
+    ``keep_body`` (for a body over ``keep_limit`` bytes, only its first 64), else the first
+    64 bytes. Raises httpx errors, _TooLarge, TimeoutError."""
     hasher = hashlib.sha256()
     chunks: list[bytes] = []
     head = b""
@@ -98,10 +106,13 @@ def _download(
             if item.bytes > max_bytes:
                 raise _TooLarge
             hasher.update(chunk)
+            if len(head) < 64:
+                head = (head + chunk)[:64]
+            if keep_body and keep_limit is not None and item.bytes > keep_limit:
+                keep_body = False
+                chunks.clear()
             if keep_body:
                 chunks.append(chunk)
-            elif len(head) < 64:
-                head = (head + chunk)[:64]
     item.sha256 = hasher.hexdigest()
     return b"".join(chunks) if keep_body else head
 
@@ -114,10 +125,11 @@ def _pull(
     max_bytes: int,
     timeout: float,
     photo: bool,
+    keep_limit: int | None = None,
 ) -> bytes | None:
     """Download ``item`` (``_download``: the whole body of a photo, the head of a video);
     None when the pull failed, with ``outcome``'s fail reason set as TikTok reports it."""
-    keep_body = photo
+    keep_body = photo or keep_limit is not None
     too_large = "picture_size_check_failed" if photo else "file_format_check_failed"
     unreachable = "photo_pull_failed" if photo else "video_pull_failed"
     try:
@@ -127,6 +139,7 @@ def _pull(
             max_bytes=max_bytes,
             keep_body=keep_body,
             deadline=time.monotonic() + timeout,
+            keep_limit=keep_limit,
         )
     except _TooLarge:
         item.error = f"larger than {max_bytes} bytes"
@@ -179,15 +192,85 @@ def pull_photos(
     return outcome
 
 
-def pull_video(url: str, *, timeout: float, max_bytes: int, check_container: bool) -> PullOutcome:
+#: What TikTok takes through the Content Posting API (docs/platforms.md, "TikTok video posts").
+VIDEO_CODECS = ("h264", "hevc", "vp8", "vp9")
+MIN_FPS, MAX_FPS = 23, 60
+MIN_SIDE, MAX_SIDE = 360, 4096
+
+
+def stream_fail_reason(
+    info: StreamInfo | None, checks: VideoStreamChecks, max_duration_sec: int
+) -> tuple[str, str] | None:
+    """TikTok's fail_reason for a video's streams and why, or None when they pass."""
+    if checks == "off":
+        return None
+    if info is None:
+        if checks == "strict":
+            return "file_format_check_failed", "no video stream could be read"
+        return None
+    if info.video_codec not in VIDEO_CODECS:
+        return "file_format_check_failed", f"codec {info.video_codec} is not H.264/H.265/VP8/VP9"
+    if info.duration_seconds is None or info.duration_seconds > max_duration_sec:
+        return "duration_check_failed", (
+            f"duration {info.duration_seconds} s is over the creator's {max_duration_sec} s"
+        )
+    if info.fps is None or not MIN_FPS <= round(info.fps) <= MAX_FPS:
+        return "frame_rate_check_failed", f"{info.fps} fps is not {MIN_FPS}-{MAX_FPS}"
+    if info.short_side < MIN_SIDE or info.long_side > MAX_SIDE:
+        return "picture_size_check_failed", (
+            f"{info.width}x{info.height}: each side must be {MIN_SIDE}-{MAX_SIDE} px"
+        )
+    return None
+
+
+def check_video_body(
+    item: MediaProbe, body: bytes | None, checks: VideoStreamChecks, max_duration_sec: int
+) -> str | None:
+    """Read a whole video's streams into ``item``; TikTok's fail_reason or None. ``body``
+    None: too large to keep, checked by its container only."""
+    if body is None or checks == "off":
+        return None
+    info = probe_mp4(body)
+    if info is not None:
+        item.width, item.height = info.width, info.height
+        item.duration_seconds = info.duration_seconds
+    failed = stream_fail_reason(info, checks, max_duration_sec)
+    if failed is None:
+        return None
+    item.error = failed[1]
+    return failed[0]
+
+
+def pull_video(
+    url: str,
+    *,
+    timeout: float,
+    max_bytes: int,
+    check_container: bool,
+    stream_checks: VideoStreamChecks = "off",
+    probe_max_bytes: int = 0,
+    max_duration_sec: int = 600,
+) -> PullOutcome:
     item = MediaItem(url=url)
     outcome = PullOutcome(fail_reason=None, items=[item])
+    keep = probe_max_bytes if stream_checks != "off" else None
     with httpx.Client(follow_redirects=False, timeout=timeout) as client:
-        head = _pull(client, item, outcome, max_bytes=max_bytes, timeout=timeout, photo=False)
-    if head is None:
+        body = _pull(
+            client,
+            item,
+            outcome,
+            max_bytes=max_bytes,
+            timeout=timeout,
+            photo=False,
+            keep_limit=keep,
+        )
+    if body is None:
         return outcome
-    item.format = sniff_video(head)
+    item.format = sniff_video(body[:64])
     if check_container and item.format is None:
         item.error = "not an MP4, MOV or WebM container"
         outcome.fail_reason = "file_format_check_failed"
+        return outcome
+    whole = body if keep is not None and item.bytes <= keep else None
+    outcome.fail_reason = check_video_body(item, whole, stream_checks, max_duration_sec)
     return outcome

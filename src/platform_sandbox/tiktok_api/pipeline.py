@@ -117,11 +117,17 @@ class PublishPipeline(TikTokCore):
                 max_short_side=opts.photo_max_short_side,
             )
         else:
+            with self._lock:
+                user = self._users.get(pub.open_id)
+                max_duration = user.max_video_post_duration_sec if user is not None else 600
             outcome = media.pull_video(
                 pub.video_url or "",
                 timeout=opts.pull_timeout_seconds,
                 max_bytes=opts.max_video_bytes,
                 check_container=opts.check_video_container,
+                stream_checks=opts.video_stream_checks,
+                probe_max_bytes=opts.video_probe_max_bytes,
+                max_duration_sec=max_duration,
             )
         with self._lock:
             if self._publishes.get(pub.publish_id) is pub:

@@ -143,6 +143,8 @@ class Upload:
     head: bytes = b""
     hasher: Any = field(default_factory=hashlib.sha256)
     sha256: str | None = None
+    body: bytearray | None = None
+    """The bytes received, kept for the stream checks (None: not kept)."""
 
     def chunk_bounds(self, index: int) -> tuple[int, int]:
         first = index * self.chunk_size

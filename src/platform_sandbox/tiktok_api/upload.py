@@ -69,6 +69,10 @@ class UploadArea(PublishPipeline):
                 progress = upload.progress_header() if refused.with_progress else None
                 return refused.status, progress, "invalid_params", refused.message
             upload.hasher.update(body)
+            if upload.body is None and upload.received_bytes == 0 and self._keeps(upload):
+                upload.body = bytearray()
+            if upload.body is not None:
+                upload.body.extend(body)
             if len(upload.head) < 64:
                 upload.head = (upload.head + body)[:64]
             upload.received_bytes += len(body)
@@ -82,7 +86,21 @@ class UploadArea(PublishPipeline):
             pub.media_ready_at = now
             if self._options.check_video_container and media.sniff_video(upload.head) is None:
                 pub.media_fail_reason = "file_format_check_failed"
+            elif upload.body is not None:
+                user = self._users.get(pub.open_id)
+                pub.media_fail_reason = media.check_video_body(
+                    media.MediaItem(url=""),
+                    bytes(upload.body),
+                    self._options.video_stream_checks,
+                    user.max_video_post_duration_sec if user is not None else 600,
+                )
+            upload.body = None
             return 201, upload.progress_header(), "ok", ""
+
+    def _keeps(self, upload: Upload) -> bool:
+        """Whether an upload's bytes are kept for the stream checks."""
+        opts = self._options
+        return opts.video_stream_checks != "off" and upload.video_size <= opts.video_probe_max_bytes
 
     def upload_owner(self, upload_id: str) -> tuple[str | None, str | None]:
         """(open_id, publish_id) of an upload task, for the request log."""

@@ -41,7 +41,7 @@ def list_files(
     session: SessionDep,
     runtime: RuntimeDep,
     page: PageDep,
-    type: Annotated[str | None, Query(pattern="^(image|video)$")] = None,
+    type: Annotated[str | None, Query(pattern="^(image|video|audio)$")] = None,
     context: Annotated[str | None, Query(max_length=500)] = None,
 ) -> JSONResponse:
     """Uploaded files, newest first. ``context`` omitted: partner uploads only; a comma list

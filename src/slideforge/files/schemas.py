@@ -21,9 +21,15 @@ ContentType = Literal[
     "video/x-msvideo",
     "video/webm",
     "video/x-m4v",
+    "audio/mpeg",
+    "audio/mp4",
+    "audio/x-m4a",
+    "audio/aac",
+    "audio/wav",
 ]
 IMAGE_CONTENT_TYPES = tuple(t for t in get_args(ContentType) if t.startswith("image/"))
 VIDEO_CONTENT_TYPES = tuple(t for t in get_args(ContentType) if t.startswith("video/"))
+AUDIO_CONTENT_TYPES = tuple(t for t in get_args(ContentType) if t.startswith("audio/"))
 
 
 class FileCreate(RequestBody):

@@ -23,6 +23,7 @@ from slideforge.files.schemas import (
     FileList,
     FileUpload,
 )
+from slideforge.kit.audio import probe_audio, sniff_audio
 from slideforge.kit.clock import isoformat
 from slideforge.kit.crypto import random_token, sha256_hex
 from slideforge.kit.errors import ApiError
@@ -53,9 +54,28 @@ VIDEO_CONTAINERS = {
 }
 
 
+AUDIO_EXTENSIONS = {
+    "audio/mpeg": "mp3",
+    "audio/mp4": "m4a",
+    "audio/x-m4a": "m4a",
+    "audio/aac": "aac",
+    "audio/wav": "wav",
+}
+# Containers each declared audio type may really be.
+AUDIO_CONTAINERS = {
+    "audio/mpeg": {"mp3"},
+    "audio/mp4": {"mp4"},
+    "audio/x-m4a": {"mp4"},
+    "audio/aac": {"adts", "mp4"},
+    "audio/wav": {"wav"},
+}
+
+
 def extension_for(content_type: str) -> str:
     if content_type in VIDEO_EXTENSIONS:
         return VIDEO_EXTENSIONS[content_type]
+    if content_type in AUDIO_EXTENSIONS:
+        return AUDIO_EXTENSIONS[content_type]
     return EXTENSIONS.get(content_type.removeprefix("image/"), "bin")
 
 
@@ -271,6 +291,27 @@ def complete_upload(
             ) from exc
         row.width, row.height = info.width, info.height
         row.sha256 = sha256_hex(data)
+    elif declared.startswith("audio/"):
+        container = sniff_audio(spool.read(64))
+        if container is None or container not in AUDIO_CONTAINERS[declared]:
+            raise ApiError(
+                "content_mismatch",
+                f"The bytes are not {declared} audio "
+                f"({'found ' + container if container else 'unknown format'}).",
+                415,
+            )
+        spool.seek(0)
+        audio = probe_audio(spool)
+        if not audio.has_audio:
+            raise ApiError(
+                "invalid_audio_file",
+                f"The file {row.filename!r} starts like {container.upper()} audio but no audio "
+                "stream can be read from it: it is truncated or not audio. Upload the "
+                "complete file.",
+                422,
+                data={"file_id": str(row.id), "filename": row.filename},
+            )
+        row.duration_seconds = audio.duration_seconds or row.declared_duration_seconds
     else:
         head = spool.read(64)
         container = sniff_video(head)
@@ -322,7 +363,7 @@ def list_files(
     elif "all" not in contexts:
         aliases = {"media-upload": PARTNER_CONTEXT, "partner": PARTNER_CONTEXT}
         query = query.where(File.context.in_([aliases.get(c, c) for c in contexts]))
-    if media_type in ("image", "video"):
+    if media_type in ("image", "video", "audio"):
         query = query.where(File.content_type.like(f"{media_type}/%"))
     total, rows = fetch_page(session, query, *newest_first(File), limit=limit, offset=offset)
     return FileList(

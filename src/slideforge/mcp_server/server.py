@@ -10,6 +10,7 @@ import json
 from collections.abc import Awaitable
 from typing import Annotated, Any
 
+import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import (
@@ -304,6 +305,49 @@ def build_server(app: ASGIApp, runtime: Runtime, *, authorization: str | None = 
                             )
                         )
             return ok(report, *images)
+
+        return await guarded(work())
+
+    @server.tool(annotations=_annotations("Make a slideshow's video", open_world=True))
+    async def slideshow_to_video(
+        ctx: Context,
+        slideshow_id: str,
+        seconds_per_slide: Annotated[int, Field(ge=1, le=10)] = 3,
+        transition: Annotated[str, Field(description="none | crossfade | slide")] = "crossfade",
+        motion: Annotated[str, Field(description="none | ken_burns")] = "none",
+        fps: Annotated[int, Field(description="24 or 30")] = 30,
+        audio_file_id: Annotated[
+            str | None, Field(description="a file (POST /files) whose sound is the soundtrack")
+        ] = None,
+        wait_seconds: Annotated[
+            int, Field(ge=0, le=120, description="wait up to this long for the video to end")
+        ] = 0,
+    ) -> CallToolResult:
+        """Turn a slideshow into a 1080-wide H.264 MP4 (rendering its slides first if
+        needed) and answer its video state: status queued | rendering | succeeded | failed,
+        progress 0-1, url, duration. The url posts as media {type: "video"} (TikTok, Reels,
+        Pinterest video pins; posts take 15-60 s)."""
+
+        async def work() -> CallToolResult:
+            auth = caller_auth(ctx)
+            body = {
+                "seconds_per_slide": seconds_per_slide,
+                "transition": transition,
+                "motion": motion,
+                "fps": fps,
+                "audio_file_id": audio_file_id,
+            }
+            path = f"/slideshows/{slideshow_id}"
+            _, shown = await rest.call(auth, "POST", f"{path}/video", body=body)
+            video = shown.get("video") or {}
+            deadline = anyio.current_time() + wait_seconds
+            while video.get("status") in ("queued", "rendering") and (
+                anyio.current_time() < deadline
+            ):
+                await anyio.sleep(min(1.0, max(0.0, deadline - anyio.current_time())))
+                _, shown = await rest.call(auth, "GET", path)
+                video = shown.get("video") or {}
+            return ok({"id": shown.get("id"), "video": video})
 
         return await guarded(work())
 

@@ -21,6 +21,7 @@ from slideforge.models.post import OAuthState, Post, PostRequest, PostTarget
 from slideforge.models.process import ProcessLease
 from slideforge.models.product import Product
 from slideforge.models.slideshow import Slideshow
+from slideforge.models.slideshow_video import SlideshowVideo
 from slideforge.models.studio import StudioVideo
 from slideforge.models.template import Template
 from slideforge.models.webhook import WebhookDelivery, WebhookEndpoint
@@ -52,6 +53,7 @@ __all__ = [
     "Product",
     "ProfileSnapshot",
     "Slideshow",
+    "SlideshowVideo",
     "StudioVideo",
     "Template",
     "TrendBrief",

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from slideforge.auth.deps import CallerDep, RuntimeDep, SessionDep
 from slideforge.kit.envelope import Deleted, Envelope, error_responses, respond
 from slideforge.kit.pagination import PageDep
-from slideforge.slideshows import generation, rendering, service
+from slideforge.slideshows import generation, rendering, service, video
 from slideforge.slideshows.schemas import (
     GenerateBody,
     RegenerateBody,
@@ -20,6 +20,7 @@ from slideforge.slideshows.schemas import (
     SlideshowOut,
     SlideshowPatch,
     Status,
+    VideoBody,
 )
 from slideforge.slideshows.texts import regenerate_slide
 
@@ -30,7 +31,7 @@ _errors = partial(
     error_responses,
     {
         403: "Forbidden (forbidden_product_access)",
-        409: "Conflict (conflict, slideshow_changed)",
+        409: "Conflict (conflict, slideshow_changed, video_in_progress)",
         502: "The AI model failed (ai_failed)",
     },
 )
@@ -104,6 +105,29 @@ def render(
     slide and URL), ``409 slideshow_changed`` when it was edited meanwhile."""
     result = rendering.render_slideshow(session, runtime, caller, slideshow_id)
     return respond(result, "Slideshow rendered")
+
+
+@router.post(
+    "/slideshows/{slideshow_id}/video",
+    status_code=202,
+    response_model=Envelope[SlideshowOut],
+    responses=_errors(409),
+)
+def make_video(
+    slideshow_id: str,
+    body: VideoBody,
+    caller: CallerDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> JSONResponse:
+    """Start making the slideshow's video (1080 wide H.264 MP4, AAC audio when
+    ``audio_file_id`` is given, the slideshow's aspect ratio): 202 with the slideshow, whose
+    ``video`` shows ``status`` queued → rendering → succeeded | failed and ``progress``
+    (0-1); poll ``GET /slideshows/{id}``. The slides are rendered first when they need it.
+    Errors: ``no_slides``, ``audio_file_not_found`` (404), ``audio_stream_missing``,
+    ``invalid_audio_file``, ``409 video_in_progress`` while one is queued or rendering."""
+    result = video.start_video(session, runtime, caller, slideshow_id, body)
+    return respond(result, "Video started", 202)
 
 
 @router.post(

@@ -399,6 +399,57 @@ class SettingsOut(BaseModel):
     pack_assignments: dict[str, str] | None
 
 
+VideoTransition = Literal["none", "crossfade", "slide"]
+VideoMotion = Literal["none", "ken_burns"]
+VideoStatus = Literal["none", "queued", "rendering", "succeeded", "failed"]
+
+
+class VideoBody(RequestBody):
+    """``POST /slideshows/{id}/video``: how the slides become a video. The aspect ratio is
+    the slideshow's (1080 wide: 9:16 → 1080x1920, 4:5 → 1080x1350, 1:1 → 1080x1080)."""
+
+    seconds_per_slide: int = Field(default=3, ge=1, le=10, description="1-10 whole seconds")
+    transition: VideoTransition = "crossfade"
+    motion: VideoMotion = "none"
+    fps: Literal[24, 30] = 30
+    audio_file_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="A file of this workspace (POST /files) with an audio stream: an audio "
+        "upload or a video whose sound is used; trimmed or looped to the video's length",
+    )
+
+
+class VideoSettingsOut(BaseModel):
+    seconds_per_slide: int
+    transition: str
+    motion: str
+    fps: int
+    audio_file_id: str | None
+
+
+class VideoError(BaseModel):
+    code: str
+    message: str
+
+
+class VideoOut(BaseModel):
+    status: VideoStatus = "none"
+    progress: float = Field(default=0.0, description="fraction done, 0-1")
+    url: str | None = None
+    file_id: str | None = None
+    duration: float | None = Field(default=None, description="seconds")
+    width: int | None = None
+    height: int | None = None
+    stale: bool = Field(
+        default=False, description="the slideshow was edited after this video was started"
+    )
+    error: VideoError | None = None
+    settings: VideoSettingsOut | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+
+
 class SlideshowOut(BaseModel):
     id: str
     title: str
@@ -425,6 +476,11 @@ class SlideshowOut(BaseModel):
     revision: int
     settings: SettingsOut
     slides: list[SlideOut]
+    video: VideoOut = Field(
+        default_factory=VideoOut,
+        description="The slideshow's video (POST /slideshows/{id}/video); status none if "
+        "it has none",
+    )
 
 
 class SlideshowSummary(BaseModel):

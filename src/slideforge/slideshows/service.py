@@ -25,7 +25,7 @@ from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
 from slideforge.kit.pagination import fetch_page, newest_first, text_search
 from slideforge.kit.safehttp import UnsafeUrlError
-from slideforge.models import File, Pack, Slideshow
+from slideforge.models import File, Pack, Slideshow, SlideshowVideo
 from slideforge.packs.service import readable_pack
 from slideforge.products.service import check_reference
 from slideforge.runtime import Runtime
@@ -36,11 +36,16 @@ from slideforge.slideshows.schemas import (
     SlideshowOut,
     SlideshowPatch,
     SlideshowSummary,
+    VideoError,
+    VideoOut,
+    VideoSettingsOut,
 )
 
 log = logging.getLogger(__name__)
 
 RENDER_PREFIX = "renders"
+VIDEO_PREFIX = "videos"
+VIDEO_CONTEXT = "slideshow-video"
 
 
 def render_prefix(slideshow_id: uuid.UUID) -> str:
@@ -90,8 +95,48 @@ def _summary_fields(row: Slideshow, slides: list[dict[str, Any]]) -> dict[str, A
     }
 
 
+def video_out(video: SlideshowVideo | None, revision: int) -> VideoOut:
+    """A slideshow's video as answers show it (status none when it has none)."""
+    if video is None:
+        return VideoOut()
+    settings = video.settings or {}
+    error = (
+        VideoError(code=video.error_code, message=video.error_message or "")
+        if video.error_code
+        else None
+    )
+    return VideoOut(
+        status=video.status,
+        progress=round(video.progress or 0.0, 3),
+        url=video.url,
+        file_id=str(video.file_id) if video.file_id else None,
+        duration=video.duration_seconds,
+        width=video.width,
+        height=video.height,
+        stale=video.slideshow_revision is not None and video.slideshow_revision != revision,
+        error=error,
+        settings=VideoSettingsOut(
+            seconds_per_slide=int(settings.get("seconds_per_slide", 3)),
+            transition=str(settings.get("transition", "crossfade")),
+            motion=str(settings.get("motion", "none")),
+            fps=int(settings.get("fps", 30)),
+            audio_file_id=settings.get("audio_file_id"),
+        ),
+        started_at=isoformat(video.started_at),
+        finished_at=isoformat(video.finished_at),
+    )
+
+
+def video_row(session: Session, slideshow_id: uuid.UUID) -> SlideshowVideo | None:
+    return session.scalar(
+        sa.select(SlideshowVideo).where(SlideshowVideo.slideshow_id == slideshow_id)
+    )
+
+
 def slideshow_out(row: Slideshow) -> SlideshowOut:
     slides = list(row.slides or [])
+    session = Session.object_session(row)
+    video = video_row(session, row.id) if session is not None else None
     return SlideshowOut(
         **_summary_fields(row, slides),
         language=row.language,
@@ -104,6 +149,7 @@ def slideshow_out(row: Slideshow) -> SlideshowOut:
         revision=row.revision,
         settings=sl.settings_out(row.settings or {}, row.slideshow_type),
         slides=[sl.slide_out(i, s) for i, s in enumerate(slides)],
+        video=video_out(video, row.revision),
     )
 
 
@@ -385,6 +431,28 @@ def discard_render_files(
     return [file.storage_key for file in files]
 
 
+def video_prefix(slideshow_id: uuid.UUID) -> str:
+    return f"{VIDEO_PREFIX}/{slideshow_id}/"
+
+
+def discard_video_files(session: Session, row: Slideshow) -> list[str]:
+    """Delete the file rows of this slideshow's videos (``slideshows.video``); their storage
+    keys, to delete once the transaction committed."""
+    files = list(
+        session.scalars(
+            sa.select(File).where(
+                File.workspace_id == row.workspace_id,
+                File.context == VIDEO_CONTEXT,
+                File.storage_key.startswith(video_prefix(row.id), autoescape=True),
+            )
+        )
+    )
+    for file in files:
+        session.delete(file)
+    session.flush()
+    return [file.storage_key for file in files]
+
+
 def purge_storage(runtime: Runtime, keys: Iterable[str]) -> None:
     """Delete stored bytes whose rows are gone; failures are logged, never raised."""
     for key in keys:
@@ -406,6 +474,7 @@ def delete_slideshow(
 ) -> Deleted:
     row = get_row(session, caller, slideshow_id, for_update=True)
     purge_after_commit(session, runtime, discard_render_files(session, row))
+    purge_after_commit(session, runtime, discard_video_files(session, row))
     session.delete(row)
     session.flush()
     return Deleted(id=row.id)

@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from platform_sandbox.server import RunningServer
 from platform_sandbox.tiktok_api import TikTokSandbox
+from tests.sandbox.videos import good_mp4, tiny_mp4
 
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 REDIRECT_URI = "https://app.slideforge.test/oauth/tiktok/callback"
@@ -65,6 +66,8 @@ def media_app(hits: Counter[str], slow_release: threading.Event) -> Starlette:
         "text.jpg": (b"this is not an image at all", "image/jpeg"),
         "clip.mp4": (MP4_BYTES, "video/mp4"),
         "clip.txt": (b"plain text pretending to be a video" * 10, "video/mp4"),
+        "tiny.mp4": (tiny_mp4(), "video/mp4"),  # H.264, 100x100, 3 frames
+        "good.mp4": (good_mp4(), "video/mp4"),  # H.264, 360x640, 5 s
     }
 
     async def serve(request: Request) -> Response:

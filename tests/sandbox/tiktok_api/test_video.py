@@ -333,6 +333,59 @@ def test_video_pull_failures(
     assert (status["status"], status["fail_reason"]) == ("FAILED", reason)
 
 
+@pytest.mark.parametrize(
+    ("name", "checks", "reason"),
+    [
+        ("tiny.mp4", "readable", "picture_size_check_failed"),  # 100x100: under 360 px
+        ("good.mp4", "readable", None),
+        ("clip.mp4", "readable", None),  # no stream to read: its container alone
+        ("clip.mp4", "strict", "file_format_check_failed"),
+    ],
+    ids=["tiny", "good", "hand-built", "hand-built-strict"],
+)
+def test_video_streams_are_checked_like_tiktok(
+    tiktok: Api,
+    sandbox: TikTokSandbox,
+    manual_clock: ManualClock,
+    name: str,
+    checks: str,
+    reason: str | None,
+) -> None:
+    sandbox.update_options(video_stream_checks=checks)
+    token = tiktok.token()
+    body = direct_body({"source": "PULL_FROM_URL", "video_url": tiktok.media.url(name)})
+    publish_id = tiktok.post(VIDEO_INIT, token, body).json()["data"]["publish_id"]
+    manual_clock.advance(2)
+    status = tiktok.status(token, publish_id)
+    if reason is None:
+        assert status["status"] == "PUBLISH_COMPLETE", status
+    else:
+        assert (status["status"], status["fail_reason"]) == ("FAILED", reason)
+
+
+def test_uploaded_video_streams_are_checked(
+    tiktok: Api, sandbox: TikTokSandbox, manual_clock: ManualClock
+) -> None:
+    from tests.sandbox.videos import tiny_mp4
+
+    data = tiny_mp4()
+    token = tiktok.token()
+    init = tiktok.post(VIDEO_INIT, token, direct_body(file_source(len(data), len(data), 1)))
+    publish_id, upload_url = (init.json()["data"][k] for k in ("publish_id", "upload_url"))
+    put = httpx.put(
+        upload_url,
+        content=data,
+        headers={
+            "Content-Type": "video/mp4",
+            "Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}",
+        },
+    )
+    assert put.status_code == 201, put.text
+    manual_clock.advance(2)
+    status = tiktok.status(token, publish_id)
+    assert (status["status"], status["fail_reason"]) == ("FAILED", "picture_size_check_failed")
+
+
 def test_video_url_must_be_verified(tiktok: Api) -> None:
     body = direct_body({"source": "PULL_FROM_URL", "video_url": "https://cdn.example.org/v.mp4"})
     assert error_of(tiktok.post(VIDEO_INIT, tiktok.token(), body)) == (

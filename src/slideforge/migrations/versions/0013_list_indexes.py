@@ -1,7 +1,7 @@
 """indexes of the list endpoints
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-03 15:11:49
 
 ``GET /accounts`` lists a workspace's accounts oldest first (``workspace_id, created_at,
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

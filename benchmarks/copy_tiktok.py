@@ -95,13 +95,12 @@ FONTS = (
     # importer): its size must come out right from the glyphs all the same
     ("Arial", 1),
     ("Times New Roman", 1),
-    ("Cinzel", 1),
     ("Della", 1),
 )
 #: fills drawn by the bench (None: the preset's own colour), by preset family
 LIGHT_FILLS = ((None, 4), ("#FFE600", 2), ("#FF0000", 1), ("#FF933D", 1), ("#3496F0", 1))
 BOX_COLOURS = ((None, 3), ("#FFE600", 1), ("#FF0000", 1))
-DARK_FILLS = ((None, 3), ("#FF0000", 1))
+DARK_FILLS = ((None, 3), ("#1F3A93", 1))
 PRESETS = (
     ("tiktok", 5),
     ("inverted", 2),

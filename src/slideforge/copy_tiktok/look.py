@@ -135,7 +135,7 @@ def delta_e2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
     return out
 
 
-def snap(rgb: Sequence[float]) -> RGB:
+def snap(rgb: Sequence[float] | np.ndarray) -> RGB:
     """The palette colour within ``SNAP_DE`` of ``rgb``, else ``rgb`` rounded."""
     lab = srgb_to_lab(np.asarray(rgb, np.float64))
     palette = np.asarray(PALETTE, np.float64)
@@ -421,7 +421,8 @@ def measure_line(
     if span_o is None or span_d is None:
         return None
     scale = (span_o[1] - span_o[0]) / max(1.0, span_d[1] - span_d[0])
-    observed, reference = [], []
+    observed: list[float] = []
+    reference: list[float] = []
     for i, ch in enumerate(text):
         if ch.isspace():
             continue

@@ -594,13 +594,13 @@ def elements_from_lines(
         size_px = statistics.median(fl.font_size for fl in group) / factor
         source_lines = [fl.line.scaled(1 / factor) for fl in group]
         colours = look.block_colours(rgb, source_lines, size_px)
-        style = guess_style(_keyed(rgb, source_lines, colours, size_px), source_lines, size_px)
-        fit = _glyph_fit(rgb, source_lines, colours, font_family)
+        keyed = _keyed(rgb, source_lines, colours, size_px)
+        style = guess_style(keyed, source_lines, size_px)
+        family = font_family or identify_font(keyed, source_lines, style, factor).family
+        fit = _glyph_fit(rgb, source_lines, colours, family)
         if fit is not None:
-            family = fit.family
             sizes = [fit.size * factor] * len(group)
         else:
-            family = font_family or identify_font(rgb, source_lines, style, factor).family
             sizes = [
                 fit_font_size(fl.line.text, fl.line.width, fl.line.height, family, style.preset)
                 for fl in group
@@ -608,13 +608,24 @@ def elements_from_lines(
         final = [FittedLine(fl.line, style, size) for fl, size in zip(group, sizes, strict=True)]
         placed = place_block(final, REFERENCE_WIDTH, ref_h, family)
         if colours is not None:
-            placed = replace(placed, **element_colours(colours, placed.style_preset))
+            found = element_colours(colours, placed.style_preset)
+            placed = replace(
+                placed,
+                text_color=found["text_color"],
+                background_color=found["background_color"],
+                outline_color=found["outline_color"],
+            )
         elements.append(placed)
     return elements, dropped
 
 
 #: fills darker than this (CIE L*) are "dark text" (black glyphs, perhaps on a coloured box)
 DARK_FILL_L = 40.0
+#: a flat colour between light glyphs this saturated (CIE C*) is a drawn box, not a photo or
+#: the ``snapchat`` bar
+BOX_CHROMA = 30.0
+#: a glyph fit worse than this (RMS edge error, in font sizes) falls back to the width fit
+MAX_GLYPH_RESIDUAL = 0.03
 #: the default family wins the glyph fit unless another scores better by this much
 GLYPH_MARGIN = 0.002
 
@@ -632,8 +643,16 @@ def _keyed(
     if colours is None:
         return rgb
     dark = _is_dark(colours.fill)
-    target = colours.box if dark else colours.fill
-    if target is None or target in ((255, 255, 255), (0, 0, 0)):
+    recolour: list[tuple[look.RGB, int]] = []
+    box = colours.box
+    if dark and box is not None and box != (255, 255, 255):
+        recolour = [(box, 255)]
+    elif not dark and box is not None and _chroma(box) > BOX_CHROMA:
+        # light text on a coloured box reads as black on white (``inverted``)
+        recolour = [(box, 255), (colours.fill, 0)]
+    elif not dark and colours.fill != (255, 255, 255):
+        recolour = [(colours.fill, 255)]
+    if not recolour:
         return rgb
     h, w = rgb.shape[:2]
     margin = round(2 * size_px)
@@ -643,8 +662,15 @@ def _keyed(
     y1 = min(h, math.ceil(max(ln.y1 for ln in lines)) + margin)
     out = rgb.copy()
     region = out[y0:y1, x0:x1]
-    region[look.fill_like(region, target)] = 255
+    masks = [(look.fill_like(region, colour), value) for colour, value in recolour]
+    for mask, value in masks:
+        region[mask] = value
     return out
+
+
+def _chroma(colour: look.RGB) -> float:
+    lab = look.srgb_to_lab(np.asarray(colour, np.float64))
+    return float(math.hypot(lab[1], lab[2]))
 
 
 def _glyph_fit(
@@ -670,7 +696,7 @@ def _glyph_fit(
     default = next((f for f in fits if f.family == DEFAULT_FONT), None)
     if default is not None and default.score - best.score < GLYPH_MARGIN:
         best = default
-    return best
+    return best if best.residual <= MAX_GLYPH_RESIDUAL else None
 
 
 def element_colours(colours: look.Colours, preset: str) -> dict[str, str | None]:

@@ -134,9 +134,7 @@ class TextElementIn(RequestBody):
     outline_color: Color | None = None
     border_radius: Annotated[float, Field(ge=0, le=500)] | None = None
 
-    _colors_parse = field_validator("text_color", "background_color", "outline_color")(
-        _check_color
-    )
+    _colors_parse = field_validator("text_color", "background_color", "outline_color")(_check_color)
     _family = field_validator("font_family")(_font_family)
 
 

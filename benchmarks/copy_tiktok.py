@@ -39,7 +39,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +50,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from slideforge.copy_tiktok import ocr
+from slideforge.copy_tiktok import look, ocr
 from slideforge.render import SlideSpec, TextElementSpec, layout_text, render_slide
-from slideforge.render.text import font_for_preview
+from slideforge.render.text import font_for_preview, resolve_style
 
 TARGET_EXACT = 0.97
 TARGET_POSITION = 2.0
 TARGET_SIZE = 0.05
+#: issue 15: size error on faces the importer does not match, colour error, preset accuracy
+TARGET_SIZE_UNKNOWN = 0.03
+TARGET_COLOUR_DE = 5.0
+TARGET_PRESET = 0.98
 INSTALL_HINT = (
     "the OCR benchmark draws its slides over scikit-image's sample photos; install it with "
     "`.venv/bin/pip install -e '.[dev]'` (or `.venv/bin/pip install 'scikit-image>=0.26,<0.27'`)"
@@ -87,7 +91,16 @@ FONTS = (
     ("Montserrat", 0),
     ("Roboto", 1),
     ("Oswald", 1),
+    # faces outside ocr.FONT_CANDIDATES (shipped with slideforge, never matched by the
+    # importer): its size must come out right from the glyphs all the same
+    ("Arial", 1),
+    ("Times New Roman", 1),
+    ("Della", 1),
 )
+#: fills drawn by the bench (None: the preset's own colour), by preset family
+LIGHT_FILLS = ((None, 4), ("#FFE600", 2), ("#FF0000", 1), ("#FF933D", 1), ("#3496F0", 1))
+BOX_COLOURS = ((None, 3), ("#FFE600", 1), ("#FF0000", 1))
+DARK_FILLS = ((None, 3), ("#1F3A93", 1))
 PRESETS = (
     ("tiktok", 5),
     ("inverted", 2),
@@ -194,6 +207,26 @@ def _region_luma(background: Image.Image, box: tuple[float, float, float, float]
     return float(arr.mean()) if arr.size else 0.5
 
 
+def _coloured(rng: random.Random, spec: TextElementSpec) -> TextElementSpec:
+    """``spec`` with a fill (and for ``inverted`` a box colour) drawn at random. Plain text
+    takes light fills when ``white``, dark ones when ``black``, so the preset stays the one
+    an importer can tell (a yellow "black" text looks exactly like a yellow "white" one)."""
+
+    def pick(table: tuple[tuple[str | None, int], ...]) -> str | None:
+        return rng.choices([c for c, _ in table], [w for _, w in table])[0]
+
+    preset = spec.style_preset
+    if preset == "inverted":
+        box = pick(BOX_COLOURS)
+        text = "#FFFFFF" if box == "#FF0000" else None
+        return replace(spec, background_color=box, text_color=text)
+    if preset == "black":
+        return replace(spec, text_color=pick(DARK_FILLS))
+    if preset == "snapchat":
+        return spec
+    return replace(spec, text_color=pick(LIGHT_FILLS))
+
+
 def generate_slides(
     count: int, seed: int, photos: dict[str, dict[str, bytes]]
 ) -> list[GeneratedSlide]:
@@ -229,6 +262,7 @@ def generate_slides(
                 font_family=family,
                 style_preset=preset,
             )
+            spec = _coloured(rng, spec)
             laid = layout_text(spec, width, height)
             if laid.shrunk or laid.ink_box.y0 < 20 or laid.ink_box.y1 > height - 20:
                 continue
@@ -243,15 +277,7 @@ def generate_slides(
             elif preset == "white" and luma > 0.6:
                 preset = "black"
             if preset != spec.style_preset:
-                spec = TextElementSpec(
-                    text,
-                    x=x,
-                    y=y,
-                    width=width_pct,
-                    font_size=size,
-                    font_family=family,
-                    style_preset=preset,
-                )
+                spec = _coloured(rng, replace(spec, style_preset=preset, text_color=None))
                 laid = layout_text(spec, width, height)
             taken.append((top, bottom))
             lines = [(ln.text, (ln.box.x0, ln.box.y0, ln.box.x1, ln.box.y1)) for ln in laid.lines]
@@ -298,6 +324,9 @@ class SlideScore:
     unmatched_elements: int
     extra_elements: int
     seconds: float
+    fill_errors: list[float] = field(default_factory=list)
+    outline_errors: list[float] = field(default_factory=list)
+    box_errors: list[float] = field(default_factory=list)
 
 
 def score_slide(slide: GeneratedSlide, result: ocr.SlideOcr) -> SlideScore:
@@ -323,6 +352,9 @@ def score_slide(slide: GeneratedSlide, result: ocr.SlideOcr) -> SlideScore:
     fonts: list[tuple[str, str]] = []
     used: set[int] = set()
     unmatched = 0
+    fill_errors: list[float] = []
+    outline_errors: list[float] = []
+    box_errors: list[float] = []
     for element in slide.elements:
         spec = element.spec
         tx0 = min(b[0] for _, b in element.lines)
@@ -345,6 +377,12 @@ def score_slide(slide: GeneratedSlide, result: ocr.SlideOcr) -> SlideScore:
         sizes.append((spec.font_family, abs(imp.font_size - spec.font_size) / spec.font_size))
         presets.append((spec.style_preset, imp.style_preset))
         fonts.append((spec.font_family, imp.font_family))
+        want, got = _drawn_colours(spec), _drawn_colours(imp.spec())
+        fill_errors.append(_delta_e(want["fill"], got["fill"]))
+        if want["outline"] is not None:
+            outline_errors.append(_delta_e(want["outline"], got["outline"] or (128, 128, 128)))
+        if want["box"] is not None:
+            box_errors.append(_delta_e(want["box"], got["box"] or (128, 128, 128)))
     return SlideScore(
         lines_total=total,
         lines_exact=exact,
@@ -356,7 +394,30 @@ def score_slide(slide: GeneratedSlide, result: ocr.SlideOcr) -> SlideScore:
         unmatched_elements=unmatched,
         extra_elements=len(result.elements) - len(used),
         seconds=result.seconds,
+        fill_errors=fill_errors,
+        outline_errors=outline_errors,
+        box_errors=box_errors,
     )
+
+
+def _drawn_colours(spec: TextElementSpec) -> dict[str, tuple[int, int, int] | None]:
+    """The colours the renderer draws an element with: fill, outline (``tiktok``), box
+    (``inverted``)."""
+    style = resolve_style(spec)
+    return {
+        "fill": style.fill[:3],
+        "outline": style.stroke[:3] if style.stroke is not None else None,
+        "box": style.line_box[:3] if style.line_box is not None else None,
+    }
+
+
+def _delta_e(a: tuple[int, int, int] | None, b: tuple[int, int, int] | None) -> float:
+    """CIEDE2000 between two sRGB colours (the importer's own implementation, checked against
+    Sharma's reference pairs in the tests)."""
+    if a is None or b is None:
+        return float("nan")
+    lab = look.srgb_to_lab(np.asarray([a, b], np.float64))
+    return float(look.delta_e2000(lab[0], lab[1]))
 
 
 # --------------------------------------------------------------------------- picture
@@ -403,6 +464,51 @@ def draw_sheet(
     for i, tile in enumerate(tiles):
         sheet.paste(tile, (10 + i * (tile_w + 10), 50))
     sheet.save(path)
+
+
+def _q(values: list[float], q: float) -> float:
+    clean = [v for v in values if not np.isnan(v)]
+    return float(np.percentile(clean, q)) if clean else float("nan")
+
+
+def _ratio(value: float, target: float, lower_is_better: bool) -> float:
+    """value / target for "at most" targets, target / value for "at least" ones (≤ 1 meets
+    the target either way); NaN counts as missed."""
+    if np.isnan(value):
+        return float("inf")
+    if lower_is_better:
+        return value / target
+    return target / value if value > 0 else float("inf")
+
+
+def draw_chart(ratios: list[tuple[str, float, float, bool]], path: Path, title: str) -> None:
+    """One bar per figure: its ratio to the target (≤ 1 meets it), the 1.0 line drawn."""
+    row, left, scale_w = 34, 380, 520
+    top = 60
+    image = Image.new("RGB", (left + scale_w + 170, top + row * len(ratios) + 40), "white")
+    draw = ImageDraw.Draw(image)
+    font = font_for_preview("Inter", 16)
+    draw.text(
+        (10, 14),
+        f"OCR figures / target ({title}); bars ≤ 1 meet the target",
+        font=font,
+        fill="black",
+    )
+    full = 2.0  # the axis runs 0 … 2× the target
+    for i, (name, value, target, lower) in enumerate(ratios):
+        y = top + i * row
+        ratio = _ratio(value, target, lower)
+        shown = min(ratio, full)
+        colour = (40, 160, 60) if ratio <= 1 else (220, 60, 50)
+        draw.text((10, y + 6), name, font=font, fill="black")
+        draw.rectangle((left, y + 6, left + shown / full * scale_w, y + row - 6), fill=colour)
+        label = f"{ratio:.2f}" + ("+" if ratio > full else "")
+        label += f"  ({value:.3g} vs {'≤' if lower else '≥'}{target:g})"
+        draw.text((left + scale_w + 8, y + 6), label, font=font, fill="black")
+    x1 = left + scale_w / full
+    draw.line((x1, top - 6, x1, top + row * len(ratios)), fill="black", width=2)
+    draw.text((x1 - 10, top + row * len(ratios) + 6), "1.0", font=font, fill="black")
+    image.save(path)
 
 
 # --------------------------------------------------------------------------- OCR mode
@@ -453,6 +559,29 @@ def run_ocr(args: argparse.Namespace, console: Console) -> int:
     exact_rate = lines_exact / lines_total if lines_total else 0.0
     pos_median = statistics.median(positions) if positions else float("nan")
     size_median = statistics.median(sizes) if sizes else float("nan")
+    matched = set(ocr.FONT_CANDIDATES)
+    known = [e for s in scores for f, e in s.size_errors if f in matched]
+    unknown = [e for s in scores for f, e in s.size_errors if f not in matched]
+    fills = [e for s in scores for e in s.fill_errors]
+    outlines = [e for s in scores for e in s.outline_errors]
+    boxes = [e for s in scores for e in s.box_errors]
+    preset_rate = preset_ok / len(presets) if presets else 0.0
+    # (name, value, target, lower is better): each printed and drawn as value / target
+    ratios = [
+        ("exact lines", exact_rate, TARGET_EXACT, False),
+        ("position error median (% of slide)", pos_median, TARGET_POSITION, True),
+        ("size error median, matched fonts", _q(known, 50), TARGET_SIZE, True),
+        ("size error p90, matched fonts", _q(known, 90), TARGET_SIZE, True),
+        ("size error median, unknown fonts", _q(unknown, 50), TARGET_SIZE_UNKNOWN, True),
+        ("size error p90, unknown fonts", _q(unknown, 90), TARGET_SIZE_UNKNOWN, True),
+        ("fill colour dE2000 median", _q(fills, 50), TARGET_COLOUR_DE, True),
+        ("fill colour dE2000 p90", _q(fills, 90), TARGET_COLOUR_DE, True),
+        ("outline colour dE2000 median", _q(outlines, 50), TARGET_COLOUR_DE, True),
+        ("outline colour dE2000 p90", _q(outlines, 90), TARGET_COLOUR_DE, True),
+        ("box colour dE2000 median", _q(boxes, 50), TARGET_COLOUR_DE, True),
+        ("box colour dE2000 p90", _q(boxes, 90), TARGET_COLOUR_DE, True),
+        ("preset accuracy", preset_rate, TARGET_PRESET, False),
+    ]
     figures: dict[str, Any] = {
         "slides": len(slides),
         "seed": args.seed,
@@ -482,10 +611,26 @@ def run_ocr(args: argparse.Namespace, console: Console) -> int:
         "relayout_ok": sum(1 for r in results for e in r.elements if e.relayout_ok),
         "elements_imported": sum(len(r.elements) for r in results),
         "misses": [m for s in scores for m in s.misses],
+        "size_error_elements_matched_fonts": len(known),
+        "size_error_elements_unknown_fonts": len(unknown),
+        "colour_elements": {"fill": len(fills), "outline": len(outlines), "box": len(boxes)},
+        "colour_metric": "CIEDE2000",
+        "against_target": [
+            {
+                "figure": name,
+                "value": round(value, 4),
+                "target": target,
+                "lower_is_better": lower,
+                "ratio": round(_ratio(value, target, lower), 3),
+                "met": _ratio(value, target, lower) <= 1.0,
+            }
+            for name, value, target, lower in ratios
+        ],
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "ocr.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False))
     draw_sheet(slides, results, args.out / "ocr.png")
+    draw_chart(ratios, args.out / "ocr-figures.png", f"{len(slides)} slides, seed {args.seed}")
 
     table = Table(title=f"OCR of {len(slides)} generated slides (seed {args.seed})")
     table.add_column("figure")
@@ -514,15 +659,27 @@ def run_ocr(args: argparse.Namespace, console: Console) -> int:
     table.add_row("seconds per slide (median)", f"{figures['seconds_per_slide_median']:.3f}", "")
     table.add_row("cold model load", f"{cold:.2f} s", "")
     console.print(table)
+    against = Table(title="against the targets (ratio ≤ 1 meets the target)")
+    for column in ("figure", "value", "target", "ratio"):
+        against.add_column(column, justify="left" if column == "figure" else "right")
+    for name, value, target, lower in ratios:
+        ratio = _ratio(value, target, lower)
+        against.add_row(
+            name,
+            f"{value:.4g}",
+            f"{'≤' if lower else '≥'} {target:g}",
+            f"[{'green' if ratio <= 1 else 'red'}]{ratio:.2f}[/]",
+        )
+    console.print(against)
     console.print("size error by font:", figures["font_size_error_median_by_font"])
     console.print("preset confusion (true -> imported):", confusion)
     console.print("font confusion (true -> imported):", font_confusion)
     for want, got in figures["misses"][:20]:
         console.print(f"  miss: {want!r} -> {got!r}")
-    console.print(f"wrote {args.out / 'ocr.png'} and {args.out / 'ocr.json'}")
-    met = (
-        exact_rate >= TARGET_EXACT and pos_median <= TARGET_POSITION and size_median <= TARGET_SIZE
+    console.print(
+        f"wrote {args.out / 'ocr.png'}, {args.out / 'ocr-figures.png'} and {args.out / 'ocr.json'}"
     )
+    met = all(_ratio(value, target, lower) <= 1 for _n, value, target, lower in ratios)
     return 0 if met or not args.strict else 1
 
 

@@ -225,6 +225,7 @@ def test_slides_accept_nulls_index_and_every_field(api: ApiClient, web: Web) -> 
                 "font_family": "Bebas Neue",
                 "text_color": "#FFCC00",
                 "background_color": "rgba(0, 0, 0, 0.5)",
+                "outline_color": "#FF0000",
                 "border_radius": 12,
             },
             {"content": "", "x": 0, "y": 100, "font_size": None, "text_color": None},
@@ -262,6 +263,7 @@ def test_slides_accept_nulls_index_and_every_field(api: ApiClient, web: Web) -> 
         "background_color": "rgba(0, 0, 0, 0.5)",
         "border_radius": 12,
         "editable": False,
+        "outline_color": "#FF0000",
     }
     assert second["content"] == "" and second["font_size"] == 48 and second["text_color"] is None
     # Grids: grid_images with grid_type, image_url optional then.

@@ -58,10 +58,12 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from slideforge.copy_tiktok import look
 from slideforge.kit.images import ImageError, decode_rgb
 from slideforge.render import TextElementSpec, layout_text, measure_text
+from slideforge.render.colors import relative_luminance
 from slideforge.render.spec import REFERENCE_WIDTH, BoxSides
-from slideforge.render.text import BOX_PAD_X, LINE_HEIGHT, STROKE_DIVISOR
+from slideforge.render.text import BOX_PAD_X, LINE_HEIGHT, STROKE_DIVISOR, preset_colours
 
 #: slides are OCR'd at this width (66/66 lines, ~0.2 s a slide: docs/copy-tiktok.md,
 #: "OCR measurements")
@@ -195,6 +197,9 @@ class ImportedText:
     font_family: str
     lines: tuple[FittedLine, ...]
     relayout_ok: bool
+    text_color: str | None = None
+    background_color: str | None = None
+    outline_color: str | None = None
 
     def as_element(self, element_id: str) -> dict[str, Any]:
         """The slideshow's ``text_elements[]`` item."""
@@ -207,6 +212,9 @@ class ImportedText:
             "font_size": self.font_size,
             "style_preset": self.style_preset,
             "font_family": self.font_family,
+            "text_color": self.text_color,
+            "background_color": self.background_color,
+            "outline_color": self.outline_color,
             "editable": True,
         }
 
@@ -219,6 +227,9 @@ class ImportedText:
             font_size=self.font_size,
             font_family=self.font_family,
             style_preset=self.style_preset,
+            text_color=self.text_color,
+            background_color=self.background_color,
+            outline_color=self.outline_color,
         )
 
 
@@ -582,20 +593,131 @@ def elements_from_lines(
     for group in group_lines(fitted):
         size_px = statistics.median(fl.font_size for fl in group) / factor
         source_lines = [fl.line.scaled(1 / factor) for fl in group]
-        style = guess_style(rgb, source_lines, size_px)
-        family = font_family
-        if family is None:
-            family = identify_font(rgb, source_lines, style, factor).family
-        final = [
-            FittedLine(
-                fl.line,
-                style,
-                fit_font_size(fl.line.text, fl.line.width, fl.line.height, family, style.preset),
+        colours = look.block_colours(rgb, source_lines, size_px)
+        keyed = _keyed(rgb, source_lines, colours, size_px)
+        style = guess_style(keyed, source_lines, size_px)
+        family = font_family or identify_font(keyed, source_lines, style, factor).family
+        fit = _glyph_fit(rgb, source_lines, colours, family)
+        if fit is not None:
+            sizes = [fit.size * factor] * len(group)
+        else:
+            sizes = [
+                fit_font_size(fl.line.text, fl.line.width, fl.line.height, family, style.preset)
+                for fl in group
+            ]
+        final = [FittedLine(fl.line, style, size) for fl, size in zip(group, sizes, strict=True)]
+        placed = place_block(final, REFERENCE_WIDTH, ref_h, family)
+        if colours is not None:
+            found = element_colours(colours, placed.style_preset)
+            placed = replace(
+                placed,
+                text_color=found["text_color"],
+                background_color=found["background_color"],
+                outline_color=found["outline_color"],
             )
-            for fl in group
-        ]
-        elements.append(place_block(final, REFERENCE_WIDTH, ref_h, family))
+        elements.append(placed)
     return elements, dropped
+
+
+#: fills darker than this (CIE L*) are "dark text" (black glyphs, perhaps on a coloured box)
+DARK_FILL_L = 40.0
+#: a flat colour between light glyphs this saturated (CIE C*) is a drawn box, not a photo or
+#: the ``snapchat`` bar
+BOX_CHROMA = 30.0
+#: a glyph fit worse than this (RMS edge error, in font sizes) falls back to the width fit
+MAX_GLYPH_RESIDUAL = 0.03
+#: the default family wins the glyph fit unless another scores better by this much
+GLYPH_MARGIN = 0.002
+
+
+def _is_dark(colour: look.RGB) -> bool:
+    return float(look.srgb_to_lab(np.asarray(colour, np.float64))[0]) < DARK_FILL_L
+
+
+def _keyed(
+    rgb: np.ndarray, lines: Sequence[OcrLine], colours: look.Colours | None, size_px: float
+) -> np.ndarray:
+    """The slide as the style guess expects it (white or black text, white boxes): around a
+    block with a coloured fill, pixels of the fill's colour become white; around dark text
+    on a coloured box, pixels of the box's colour become white. Otherwise ``rgb`` itself."""
+    if colours is None:
+        return rgb
+    dark = _is_dark(colours.fill)
+    recolour: list[tuple[look.RGB, int]] = []
+    box = colours.box
+    if dark and box is not None and box != (255, 255, 255):
+        recolour = [(box, 255)]
+    elif not dark and box is not None and _chroma(box) > BOX_CHROMA:
+        # light text on a coloured box reads as black on white (``inverted``)
+        recolour = [(box, 255), (colours.fill, 0)]
+    elif not dark and colours.fill != (255, 255, 255):
+        recolour = [(colours.fill, 255)]
+    if not recolour:
+        return rgb
+    h, w = rgb.shape[:2]
+    margin = round(2 * size_px)
+    x0 = max(0, int(min(ln.x0 for ln in lines)) - margin)
+    y0 = max(0, int(min(ln.y0 for ln in lines)) - margin)
+    x1 = min(w, math.ceil(max(ln.x1 for ln in lines)) + margin)
+    y1 = min(h, math.ceil(max(ln.y1 for ln in lines)) + margin)
+    out = rgb.copy()
+    region = out[y0:y1, x0:x1]
+    masks = [(look.fill_like(region, colour), value) for colour, value in recolour]
+    for mask, value in masks:
+        region[mask] = value
+    return out
+
+
+def _chroma(colour: look.RGB) -> float:
+    lab = look.srgb_to_lab(np.asarray(colour, np.float64))
+    return float(math.hypot(lab[1], lab[2]))
+
+
+def _glyph_fit(
+    rgb: np.ndarray,
+    lines: Sequence[OcrLine],
+    colours: look.Colours | None,
+    font_family: str | None,
+) -> look.GlyphFit | None:
+    """Family and size (slide px) from the glyphs' edges (``look.fit_glyphs``)."""
+    if colours is None:
+        return None
+    other = colours.outline or colours.box or colours.surround
+    covs = []
+    for line in sorted(lines, key=lambda ln: -ln.width)[:FONT_ID_LINES]:
+        crop, _x0, _y0 = look.line_crop(rgb, line)
+        if crop.size:
+            covs.append((look.coverage(crop, colours.fill, other), line.text))
+    families = [font_family] if font_family else list(FONT_CANDIDATES)
+    fits = look.fit_glyphs(covs, families)
+    if not fits:
+        return None
+    best = fits[0]
+    default = next((f for f in fits if f.family == DEFAULT_FONT), None)
+    if default is not None and default.score - best.score < GLYPH_MARGIN:
+        best = default
+    return best if best.residual <= MAX_GLYPH_RESIDUAL else None
+
+
+def element_colours(colours: look.Colours, preset: str) -> dict[str, str | None]:
+    """``text_color`` / ``background_color`` / ``outline_color`` of an element, each None
+    when it is what the preset draws anyway (so plain white-on-black imports stay as before)."""
+    text_default, box_default = preset_colours(preset)
+    fill = colours.fill
+    out: dict[str, str | None] = {
+        "text_color": None,
+        "background_color": None,
+        "outline_color": None,
+    }
+    if fill != text_default[:3]:
+        out["text_color"] = look.hex_colour(fill)
+    if preset == "inverted" and colours.box is not None and colours.box != box_default[:3]:
+        out["background_color"] = look.hex_colour(colours.box)
+    if preset == "tiktok" and colours.outline is not None:
+        automatic = (255, 255, 255) if relative_luminance(fill) < 0.2 else (0, 0, 0)
+        if colours.outline != automatic:
+            out["outline_color"] = look.hex_colour(colours.outline)
+    return out
 
 
 # --------------------------------------------------------------------------- font

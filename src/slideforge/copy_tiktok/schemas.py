@@ -69,6 +69,9 @@ class ImportedElementOut(BaseModel):
     font_size: float
     font_family: str
     style_preset: str
+    text_color: str | None = None
+    background_color: str | None = None
+    outline_color: str | None = None
 
 
 class PreviewSlideOut(BaseModel):

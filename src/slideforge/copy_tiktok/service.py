@@ -284,7 +284,10 @@ def preview(session: Session, runtime: Runtime, caller: Caller, body: PreviewBod
 
 def _element_fields(element: dict[str, Any]) -> dict[str, Any]:
     fields = ("content", "x", "y", "width", "font_size", "font_family", "style_preset")
-    return {name: element[name] for name in fields}
+    colours = ("text_color", "background_color", "outline_color")
+    return {name: element[name] for name in fields} | {
+        name: element[name] for name in colours if element.get(name) is not None
+    }
 
 
 def _same_post(url: str, row: CopyPreview) -> bool:

@@ -44,7 +44,8 @@ class TextElementSpec:
     height; ``width``: box width in percent of the canvas width (lines wrap inside it);
     ``font_size``: pixels at a 1080 px wide canvas. ``text_color``/``background_color`` are CSS
     colours (``#rgb``, ``#rrggbb``, ``#rrggbbaa``, ``rgb()``, ``rgba()``, names); ``None`` keeps
-    the preset's colours. ``border_radius`` (px at 1080 wide) rounds the boxes of the
+    the preset's colours; ``outline_color`` is the colour of the ``tiktok`` outline (``None``: white
+    around dark text, black around the rest). ``border_radius`` (px at 1080 wide) rounds the boxes of the
     ``inverted`` and ``snapchat`` presets and of an explicit ``background_color`` box."""
 
     content: str
@@ -58,6 +59,7 @@ class TextElementSpec:
     background_color: str | None = None
     border_radius: float | None = None
     id: str | None = None
+    outline_color: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,6 +121,12 @@ _PRESET_COLOURS: dict[str, tuple[RGBA, RGBA, Literal["line_box", "block_box", "b
 }
 
 
+def preset_colours(preset: str) -> tuple[RGBA, RGBA]:
+    """The default text colour and background colour of ``preset`` (``tiktok`` if unknown)."""
+    text, background, _as = _PRESET_COLOURS.get(preset, _PRESET_COLOURS["tiktok"])
+    return text, background
+
+
 def resolve_style(
     element: TextElementSpec, warn: Callable[[str, str], None] | None = None
 ) -> Style:
@@ -148,8 +154,9 @@ def resolve_style(
     fill = colour(element.text_color, text_default, "text_color")
     background = colour(element.background_color, background_default, "background_color")
     stroke = None
-    if preset == "tiktok":  # an outline that contrasts with the text
-        stroke = WHITE if relative_luminance(fill[:3]) < 0.2 else BLACK
+    if preset == "tiktok":  # an outline that contrasts with the text, unless one is given
+        automatic = WHITE if relative_luminance(fill[:3]) < 0.2 else BLACK
+        stroke = colour(element.outline_color, automatic, "outline_color")
     return Style(
         preset,
         fill,

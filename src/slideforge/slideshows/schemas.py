@@ -131,9 +131,10 @@ class TextElementIn(RequestBody):
     font_family: FontFamily | None = None
     text_color: Color | None = None
     background_color: Color | None = None
+    outline_color: Color | None = None
     border_radius: Annotated[float, Field(ge=0, le=500)] | None = None
 
-    _colors_parse = field_validator("text_color", "background_color")(_check_color)
+    _colors_parse = field_validator("text_color", "background_color", "outline_color")(_check_color)
     _family = field_validator("font_family")(_font_family)
 
 
@@ -310,6 +311,7 @@ class TextElementOut(BaseModel):
     background_color: str | None
     border_radius: float | None
     editable: bool
+    outline_color: str | None = None
 
 
 class BackgroundFiltersOut(BaseModel):

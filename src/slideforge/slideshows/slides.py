@@ -120,6 +120,7 @@ def element(
         "style_preset": str(raw.get("style_preset", defaults.text_preset)),
         "text_color": raw.get("text_color"),
         "background_color": raw.get("background_color"),
+        "outline_color": raw.get("outline_color"),
         "border_radius": (
             float(raw["border_radius"]) if raw.get("border_radius") is not None else None
         ),
@@ -245,6 +246,7 @@ def to_spec(slide: dict[str, Any], aspect_ratio: str, images: dict[str, bytes]) 
                 style_preset=e["style_preset"],
                 text_color=e.get("text_color"),
                 background_color=e.get("background_color"),
+                outline_color=e.get("outline_color"),
                 border_radius=e.get("border_radius"),
                 id=e["id"],
             )

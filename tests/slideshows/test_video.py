@@ -113,6 +113,9 @@ def test_video_is_made_with_progress_and_read_back(api: ApiClient, web: Web) -> 
     progresses = [v["progress"] for v in seen]
     assert progresses == sorted(progresses)  # never goes back
     assert video["duration"] == 4.0 and (video["width"], video["height"]) == (1080, 1920)
+    # 4 s is too short for a post: the answer says so, and what to change
+    assert video["postable"] is False and "15–60 s" in video["note"]
+    assert "more slides or seconds_per_slide" in video["note"]
     info = probe(video["url"])
     assert info == {
         "codec": "h264",
@@ -290,6 +293,7 @@ def test_video_posts_as_a_tiktok_video_and_a_reel(
     start(api, slideshow_id, seconds_per_slide=8, fps=24, audio_file_id=audio_id)
     video = wait_video(api, slideshow_id)[-1]
     assert video["status"] == "succeeded", video
+    assert video["postable"] is True and video["note"] is None
     tiktok_account = tiktok.connect(api)
     instagram_account = instagram.connect(api)
 

@@ -36,6 +36,9 @@ from slideforge.publishing.platforms import registry
 from slideforge.publishing.platforms.variants import MediaItem, check_cover, invalid, stored_urls
 from slideforge.runtime import Runtime
 
+#: How long a posted video may be, in seconds (contract §4.1: "Video: … 15–60 s").
+POST_VIDEO_SECONDS = (15, 60)
+
 MAX_IMAGE_FETCH_BYTES = 20 * 1024 * 1024
 MAX_VIDEO_BYTES = 100 * 1024 * 1024
 IMAGE_FORMATS = ("jpeg", "png", "webp")
@@ -201,9 +204,11 @@ def ingest(
         warnings.append(
             Warning_("media", "Video duration metadata is missing", "VIDEO_DURATION_MISSING")
         )
-    elif not 15 <= info.duration_seconds <= 60:
+    elif not POST_VIDEO_SECONDS[0] <= info.duration_seconds <= POST_VIDEO_SECONDS[1]:
+        low, high = POST_VIDEO_SECONDS
         raise invalid(
-            "media.url", f"the video is {info.duration_seconds:.1f} s long; posts need 15–60 s"
+            "media.url",
+            f"the video is {info.duration_seconds:.1f} s long; posts need {low}–{high} s",
         )
     check_cover(info.duration_seconds, "media.cover_timestamp_ms", media.get("cover_timestamp_ms"))
     content_type = VIDEO_CONTAINERS[container]

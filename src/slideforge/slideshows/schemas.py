@@ -450,6 +450,11 @@ class VideoOut(BaseModel):
     settings: VideoSettingsOut | None = None
     started_at: str | None = None
     finished_at: str | None = None
+    postable: bool | None = Field(
+        default=None,
+        description="whether POST /posts takes a video this long (15-60 s); null until known",
+    )
+    note: str | None = Field(default=None, description="what to change when it is not postable")
 
 
 class SlideshowOut(BaseModel):

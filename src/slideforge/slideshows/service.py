@@ -28,6 +28,7 @@ from slideforge.kit.safehttp import UnsafeUrlError
 from slideforge.models import File, Pack, Slideshow, SlideshowVideo
 from slideforge.packs.service import readable_pack
 from slideforge.products.service import check_reference
+from slideforge.publishing.media import POST_VIDEO_SECONDS
 from slideforge.runtime import Runtime
 from slideforge.slideshows import slides as sl
 from slideforge.slideshows.schemas import (
@@ -124,7 +125,23 @@ def video_out(video: SlideshowVideo | None, revision: int) -> VideoOut:
         ),
         started_at=isoformat(video.started_at),
         finished_at=isoformat(video.finished_at),
+        **postable(video.duration_seconds),
     )
+
+
+def postable(duration: float | None) -> dict[str, Any]:
+    """Whether posts take a video of ``duration`` seconds, and what to change if not."""
+    if duration is None:
+        return {}
+    low, high = POST_VIDEO_SECONDS
+    if low <= duration <= high:
+        return {"postable": True}
+    fix = "more slides or seconds_per_slide" if duration < low else "fewer slides or seconds"
+    return {
+        "postable": False,
+        "note": f"posts take videos of {low}–{high} s and this one is {duration:g} s: "
+        f"make it again with {fix}",
+    }
 
 
 def video_row(session: Session, slideshow_id: uuid.UUID) -> SlideshowVideo | None:

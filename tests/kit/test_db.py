@@ -164,3 +164,17 @@ def test_a_callback_may_register_another(db: Database) -> None:
 
         on_commit(session, first)
     assert ran == ["first", "registered while running"]
+
+
+def test_json_columns_read_what_json_dumps_wrote() -> None:
+    import json
+
+    from slideforge.kit.db import load_json
+
+    values = [
+        {"urls": ["https://x.example/1.jpg"], "n": 12345678901234567890123, "f": 1.5},
+        ["é", "👍", None, True],
+        {"lone": "\ud800"},  # pydantic-core refuses it; the standard library reads it
+    ]
+    for value in values:
+        assert load_json(json.dumps(value)) == value

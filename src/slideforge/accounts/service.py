@@ -41,7 +41,29 @@ def not_connected(row: Account) -> ApiError:
     )
 
 
-def account_out(row: Account) -> AccountOut:
+# What account_out reads: lists load these columns as plain rows (not the encrypted tokens,
+# nor ORM objects: a workspace may have hundreds of accounts).
+LISTED_COLUMNS = (
+    Account.id,
+    Account.platform,
+    Account.type,
+    Account.username,
+    Account.display_name,
+    Account.status,
+    Account.workspace_id,
+    Account.tags,
+    Account.user_group,
+    Account.org_group,
+    Account.policy,
+    Account.last_posted_at,
+    Account.access_token_expires_at,
+    Account.refresh_token_expires_at,
+    Account.created_at,
+    Account.settings,
+)
+
+
+def account_out(row: Account | sa.Row[Any]) -> AccountOut:
     return AccountOut(
         id=row.id,
         platform=row.platform,
@@ -73,7 +95,7 @@ def list_accounts(
 ) -> AccountList:
     """Active accounts by default (as the contract says); ``status=all`` or a comma list of
     statuses shows others; ``platform`` and ``tag`` filter."""
-    query = sa.select(Account).where(Account.workspace_id == caller.workspace_id)
+    query = sa.select(*LISTED_COLUMNS).where(Account.workspace_id == caller.workspace_id)
     statuses = split_list(status) or ["active"]
     if "all" not in statuses:
         unknown = [s for s in statuses if s not in STATUSES]
@@ -90,7 +112,7 @@ def list_accounts(
                 "platform", f"unknown platform {unknown[0]!r}; use {', '.join(PLATFORMS)}"
             )
         query = query.where(Account.platform.in_(platforms))
-    rows = list(session.scalars(query.order_by(*oldest_first(Account))))
+    rows = session.execute(query.order_by(*oldest_first(Account))).all()
     if tag:
         wanted = set(split_list(tag))
         rows = [row for row in rows if wanted & set(row.tags or [])]

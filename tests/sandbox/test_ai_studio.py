@@ -7,6 +7,7 @@ import base64
 import io
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import av
@@ -16,6 +17,7 @@ from PIL import Image
 
 from platform_sandbox.ai_studio import AiStudioOptions, AiStudioSandbox, create_app
 from platform_sandbox.server import RunningServer, serve_in_thread
+from slideforge.kit.clock import ManualClock
 from tests.helpers import image_bytes
 
 KEY = {"Authorization": "Bearer sk-sandbox-studio"}
@@ -110,10 +112,22 @@ def _wait(server: RunningServer, video_id: str) -> list[str]:
         time.sleep(0.05)
 
 
+@pytest.fixture
+def clocked() -> Iterator[tuple[AiStudioSandbox, RunningServer, ManualClock]]:
+    """A stand-in on a clock the test moves (a video's states follow its age)."""
+    clock = ManualClock(datetime.now(UTC))
+    sandbox = AiStudioSandbox(
+        clock=clock, options=AiStudioOptions(queue_seconds=0.2, render_seconds=0.6)
+    )
+    running = serve_in_thread(create_app(sandbox))
+    yield sandbox, running, clock
+    running.stop()
+
+
 def test_videos_go_from_queued_to_a_real_mp4(
-    standin: tuple[AiStudioSandbox, RunningServer],
+    clocked: tuple[AiStudioSandbox, RunningServer, ManualClock],
 ) -> None:
-    sandbox, server = standin
+    sandbox, server, clock = clocked
     url = f"{server.base_url}/v1/videos"
     body = {"model": "sora-2", "prompt": "a paper boat", "seconds": "4", "size": "720x1280"}
     headers = {**KEY, "Idempotency-Key": "k1"}
@@ -125,7 +139,11 @@ def test_videos_go_from_queued_to_a_real_mp4(
     assert len(sandbox.videos()) == 1
     early = httpx.get(f"{url}/{created['id']}/content", headers=KEY)
     _error(early, 400, "video_not_ready")
-    assert _wait(server, created["id"])[-1] == "completed"
+    seen = []
+    for _ in range(4):  # 0, 0.25, 0.5, 0.75 s old
+        seen.append(httpx.get(f"{url}/{created['id']}", headers=KEY).json()["status"])
+        clock.advance(0.25)
+    assert seen == ["queued", "in_progress", "in_progress", "completed"]
     content = httpx.get(f"{url}/{created['id']}/content", headers=KEY, timeout=60)
     assert content.headers["content-type"] == "video/mp4"
     with av.open(io.BytesIO(content.content)) as container:

@@ -148,7 +148,7 @@ def pool_jobs(derivative_path: str) -> list[pool.Job]:
 def draw_ratios(figures: list[tuple[str, float, float, str]], path: Path, title: str) -> None:
     """Bars of value / reference (1.0 = the target or floor), labelled; Pillow only."""
     width, height = 1000, 120 + 70 * len(figures)
-    left, right, top = 330, 60, 70
+    left, right, top = 330, 230, 70
     img = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(img)
     font, small = font_for_preview("Inter", 18), font_for_preview("Inter", 14)

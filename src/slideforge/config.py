@@ -176,6 +176,15 @@ class Settings(BaseSettings):
     # its slides and platforms) answers 201 at once and has its variants made by the publish
     # workflow, before the send; lighter posts are prepared inside the request.
     post_media_inline_megapixels: float = Field(default=48.0, ge=0.0)
+    # Render-ready derivatives (files/derivatives.py): an uploaded or pack image is also
+    # stored as the renderer's own cover result for these canvases (raw PPM, exactly the
+    # slide's pixels), so a render reads them instead of decoding the original. Other
+    # canvases get theirs after their first render. Empty: only after renders; off: never.
+    render_derivatives: bool = True
+    render_derivative_aspects: str = "9:16,4:5"
+    # Processes rendering a slideshow's slides (a pool kept between requests; fonts loaded
+    # once per process). None: min(2, CPU count); 0: threads inside this process.
+    render_processes: int | None = Field(default=None, ge=0, le=16)
 
     # OpenAI-compatible endpoint for AI text and image keywords (absent by default).
     ai_base_url: str | None = None

@@ -16,7 +16,9 @@ from dbos._dbos import _get_or_create_dbos_registry as dbos_registry
 
 from slideforge import __version__, jobs, liveness
 from slideforge import runtime as rt
+from slideforge.files import derivatives
 from slideforge.runtime import Runtime
+from slideforge.slideshows import pool as render_pool
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +273,8 @@ def recover(runtime: Runtime) -> None:
 def stop() -> None:
     global _launched
     jobs.unbind_all()
+    render_pool.shutdown()  # the render worker processes (made on the first render)
+    derivatives.stop()  # derivatives being made after renders are finished first
     if _launched:
         # Workflows still running are recovered at the next start; their threads' complaints
         # about the runtime going away are noise, not errors.

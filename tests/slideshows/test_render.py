@@ -295,6 +295,10 @@ def test_downloads_have_a_total_budget(
     from slideforge.slideshows import rendering
 
     slideshow_id = generated(api, web, slides=1)
+    # a background that must be downloaded (pack images are read from their derivatives)
+    slide = ok(api.get(f"/slideshows/{slideshow_id}"))["slides"][0]
+    fresh = web.add("budget/fresh.jpg", photo())
+    ok(api.patch(f"/slideshows/{slideshow_id}", json={"slides": [{**slide, "image_url": fresh}]}))
     monkeypatch.setattr(rendering, "FETCH_BUDGET_SECONDS", -1)
     body = err(api.post(f"/slideshows/{slideshow_id}/render"), 422, "image_fetch_failed")
     assert "to download" in body["message"] and "slide 0" in body["message"]

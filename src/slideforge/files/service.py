@@ -16,6 +16,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from slideforge.auth.service import Caller
+from slideforge.files import derivatives
 from slideforge.files.schemas import (
     IMAGE_CONTENT_TYPES,
     FileCreate,
@@ -26,6 +27,7 @@ from slideforge.files.schemas import (
 from slideforge.kit.audio import probe_audio, sniff_audio
 from slideforge.kit.clock import isoformat
 from slideforge.kit.crypto import random_token, sha256_hex
+from slideforge.kit.db import on_commit
 from slideforge.kit.errors import ApiError
 from slideforge.kit.ids import split_list
 from slideforge.kit.images import EXTENSIONS, ImageError, probe_image, sniff_image
@@ -340,6 +342,13 @@ def complete_upload(
     row.status = "ready"
     row.upload_token_hash = None
     row.uploaded_at = runtime.clock.now()
+    if is_image and declared not in ("image/heic", "image/heif"):
+        # render-ready derivatives, made after the commit and off the request
+        file_id, key = row.id, row.storage_key
+        on_commit(
+            session,
+            lambda: derivatives.later(lambda: derivatives.for_file(runtime, file_id, key, data)),
+        )
     session.commit()
     return file_item(runtime, row)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -35,3 +36,6 @@ class File(IdMixin, WorkspaceScoped, TimestampMixin, Base):
     upload_token_hash: Mapped[str | None] = mapped_column(sa.String(64), nullable=True, unique=True)
     upload_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
     uploaded_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Render-ready derivatives beside the bytes (files/derivatives.py):
+    # {"base": storage key prefix, "sizes": ["1080x1920", ...]}; None: none made yet.
+    derivatives: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)

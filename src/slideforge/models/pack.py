@@ -33,4 +33,7 @@ class PackImage(IdMixin, WorkspaceScoped, Base):
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Lower-cased description + keywords, for search.
     search_text: Mapped[str] = mapped_column(sa.Text, default="")
+    # Render-ready derivatives of an image that is not our own media (files/derivatives.py):
+    # {"base": storage key prefix, "sizes": [...]}; our own media keep theirs on their file.
+    derivatives: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

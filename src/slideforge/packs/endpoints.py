@@ -64,8 +64,10 @@ def update_pack(
 
 
 @router.delete("/packs/{pack_id}", response_model=Envelope[Deleted])
-def delete_pack(pack_id: str, caller: CallerDep, session: SessionDep) -> JSONResponse:
-    return respond(service.delete_pack(session, caller, pack_id), "Pack deleted")
+def delete_pack(
+    pack_id: str, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
+) -> JSONResponse:
+    return respond(service.delete_pack(session, runtime, caller, pack_id), "Pack deleted")
 
 
 @router.post("/packs/{pack_id}/images", status_code=201, response_model=Envelope[PackImageCreated])
@@ -85,6 +87,8 @@ def add_image(
 
 @router.delete("/packs/{pack_id}/images/{image_id}", response_model=Envelope[Deleted])
 def delete_image(
-    pack_id: str, image_id: str, caller: CallerDep, session: SessionDep
+    pack_id: str, image_id: str, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
 ) -> JSONResponse:
-    return respond(service.delete_image(session, caller, pack_id, image_id), "Image deleted")
+    return respond(
+        service.delete_image(session, runtime, caller, pack_id, image_id), "Image deleted"
+    )

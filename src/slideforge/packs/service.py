@@ -4,6 +4,7 @@ other workspaces can be read (and listed with include_public) but never changed.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -12,8 +13,10 @@ from sqlalchemy.orm import Session
 
 from slideforge import jobs
 from slideforge.auth.service import Caller
+from slideforge.files import derivatives
 from slideforge.files.service import media_key_for_url
 from slideforge.kit.clock import isoformat
+from slideforge.kit.db import on_commit
 from slideforge.kit.envelope import Deleted
 from slideforge.kit.errors import ApiError, invalid_payload, not_found
 from slideforge.kit.ids import parse_id
@@ -183,8 +186,15 @@ def update_pack(session: Session, caller: Caller, pack_id: object, body: PackUpd
     return get_pack(session, caller, pack.id)
 
 
-def delete_pack(session: Session, caller: Caller, pack_id: object) -> Deleted:
+def _purge_derivatives(session: Session, runtime: Runtime, images: Iterable[PackImage]) -> None:
+    keys = [key for image in images for key in derivatives.keys_of(image.derivatives)]
+    if keys:  # once the rows are gone for good (a rollback keeps them and their files)
+        on_commit(session, lambda: derivatives.purge(runtime, keys))
+
+
+def delete_pack(session: Session, runtime: Runtime, caller: Caller, pack_id: object) -> Deleted:
     pack = owned_pack(session, caller, pack_id)
+    _purge_derivatives(session, runtime, pack_images(session, pack.id))
     session.execute(sa.delete(PackImage).where(PackImage.pack_id == pack.id))
     session.delete(pack)
     session.flush()
@@ -222,12 +232,15 @@ def add_image(
     )
 
 
-def delete_image(session: Session, caller: Caller, pack_id: object, image_id: object) -> Deleted:
+def delete_image(
+    session: Session, runtime: Runtime, caller: Caller, pack_id: object, image_id: object
+) -> Deleted:
     pack = owned_pack(session, caller, pack_id)
     parsed = parse_id(image_id)
     image = session.get(PackImage, parsed) if parsed else None
     if image is None or image.pack_id != pack.id:
         raise not_found("pack image")
+    _purge_derivatives(session, runtime, [image])
     session.delete(image)
     session.flush()
     return Deleted(id=image.id)

@@ -13,7 +13,8 @@ import httpx
 from dbos import DBOS, SetWorkflowID
 
 from slideforge import runtime as rt
-from slideforge.files.service import read_media
+from slideforge.files import derivatives
+from slideforge.files.service import media_key_for_url, read_media
 from slideforge.kit.clock import isoformat
 from slideforge.kit.images import ImageError, check_shape, open_image
 from slideforge.kit.safehttp import FetchError, UnsafeUrlError
@@ -113,6 +114,12 @@ def _fetch_and_analyse(image_id: str) -> dict[str, Any]:
         analysis = analyse_image(data, settings.max_image_pixels)
     except ImageError as exc:
         return {"error": f"the file is not a usable image: {exc}"}
+    try:  # render-ready derivatives; a failure here only makes the first render slower
+        derivatives.for_pack_image(
+            runtime, uuid.UUID(image_id), media_key_for_url(runtime, url), data
+        )
+    except Exception:
+        log.exception("pack image %s: derivatives failed", image_id)
     meta: dict[str, Any] = analysis.as_dict()
     meta.update(describe(data, runtime.settings))
     meta["generated_at"] = isoformat(runtime.clock.now())

@@ -37,6 +37,10 @@ class RenderInputError(ValueError):
         self.input_name = input_name
         self.message = message
 
+    def __reduce__(self) -> tuple[type[RenderInputError], tuple[str, str]]:
+        # crosses process boundaries (slides render in worker processes)
+        return (RenderInputError, (self.input_name, self.message))
+
 
 @dataclass(frozen=True, slots=True)
 class TextElementSpec:

@@ -2,23 +2,28 @@
 transaction only for the first and the last:
 
 1. read the slideshow (its ``revision``, slides, aspect ratio), end the transaction;
+   and which of its background images have render-ready derivatives for its canvas
+   (``files.derivatives``: the renderer's own cover result, raw), end the transaction;
 2. fetch every image the slides need, in parallel, through ``read_media`` (our own media
-   from storage, anything else through SafeHttp) with a byte cap; a failure answers 422 naming
-   the slide, the field and the URL;
-3. render the slides in parallel (a small thread pool: Pillow releases the GIL) and store the
-   JPEGs under ``renders/{slideshow_id}/{render_id}/slide-NN.jpg`` — a new ``render_id`` each
-   time, so URLs change on every render and sort in slide order;
+   from storage, anything else through SafeHttp) with a byte cap — a background with a
+   derivative is not fetched: its derivative is read instead (by the worker, from the page
+   cache, on local storage) —; a failure answers 422 naming the slide, the field and the URL;
+3. render the slides in parallel (``slideshows.pool``: worker processes kept between
+   requests) and store the JPEGs under ``renders/{slideshow_id}/{render_id}/slide-NN.jpg`` —
+   a new ``render_id`` each time, so URLs change on every render and sort in slide order;
 4. in one transaction: if the slideshow's revision changed meanwhile, answer 409 and drop the
    new files (the edit wins); otherwise record the files and the results, and delete the
-   previous render's files after the commit.
+   previous render's files after the commit. Then backgrounds that were read from their
+   original get their derivative, in the background, from the bytes already fetched.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import os
 import time
 import uuid
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +31,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from slideforge.auth.service import Caller
-from slideforge.files.service import read_media
+from slideforge.files import derivatives
+from slideforge.files.service import media_key_for_url, read_media
 from slideforge.kit import pixels
 from slideforge.kit.crypto import sha256_hex
 from slideforge.kit.errors import ApiError
@@ -34,10 +40,11 @@ from slideforge.kit.images import ImageError, check_shape, open_image
 from slideforge.kit.safehttp import FetchError, UnsafeUrlError
 from slideforge.kit.storage import StorageError
 from slideforge.models import File
-from slideforge.render import RenderedSlide, RenderInputError, render_slide
-from slideforge.render.images import shared_decodes
+from slideforge.render import CANVAS_SIZES, RenderedSlide, RenderInputError
 from slideforge.runtime import Runtime
+from slideforge.slideshows import pool
 from slideforge.slideshows import slides as sl
+from slideforge.slideshows.pool import Job, Source
 from slideforge.slideshows.schemas import SlideshowOut
 from slideforge.slideshows.service import (
     discard_render_files,
@@ -56,7 +63,6 @@ MAX_IMAGE_BYTES = 25 * 1024 * 1024
 #: No new download starts after this; each one is capped by SLIDEFORGE_HTTP_TIMEOUT_SECONDS.
 FETCH_BUDGET_SECONDS = 60
 FETCH_THREADS = 8
-RENDER_THREADS = max(1, min(4, os.cpu_count() or 1))
 #: The size a slide's images are decoded for (their JPEG DCT scale), for the decode budget.
 DECODE_TARGET = (1080, 1080)
 
@@ -91,11 +97,68 @@ def _fetch_error(use: Use, url: str, exc: Exception) -> ApiError:
     )
 
 
-def fetch_images(runtime: Runtime, slides: list[dict[str, Any]]) -> dict[str, bytes]:
+def derivative_url(slide: dict[str, Any]) -> str | None:
+    """The URL of the slide's background when a derivative can stand for it: a single
+    background (no grid: cells are other sizes) that is not also one of its overlays."""
+    url = slide.get("image_url")
+    if not url or (slide.get("grid_type") or "").strip():
+        return None
+    if any(o.get("image_url") == url for o in slide.get("image_overlays") or []):
+        return None
+    return str(url)
+
+
+@dataclass
+class ImagePlan:
+    """What a render reads for each background: derivatives found in step 1."""
+
+    canvas: tuple[int, int] | None
+    owners: dict[str, derivatives.Owner] = dataclasses.field(default_factory=dict)
+    #: url -> derivative bytes, or the path of the local file holding them
+    derived: dict[str, Source] = dataclasses.field(default_factory=dict)
+
+
+def plan_images(
+    session: Session, runtime: Runtime, caller: Caller, slides: list[dict[str, Any]], aspect: str
+) -> ImagePlan:
+    """Step 1: which backgrounds have (or may get) a derivative for the slides' canvas."""
+    plan = ImagePlan(CANVAS_SIZES.get(aspect.strip()))
+    if plan.canvas is None or not runtime.settings.render_derivatives:
+        return plan
+    urls = {url for slide in slides if (url := derivative_url(slide))}
+    if urls:
+        keys = {url: media_key_for_url(runtime, url) for url in urls}
+        plan.owners = derivatives.find(session, caller.workspace_id, keys)
+    return plan
+
+
+def read_derivatives(runtime: Runtime, plan: ImagePlan) -> None:
+    """Step 2, for backgrounds with a derivative: its local path (the worker reads it) or
+    its bytes. One missing from storage is left out (the original is fetched instead)."""
+    if plan.canvas is None:
+        return
+    for url, owner in plan.owners.items():
+        key = owner.key(plan.canvas)
+        if key is None:
+            continue
+        try:
+            path = runtime.storage.local_path(key)
+            plan.derived[url] = str(path) if path is not None else runtime.storage.read(key)
+        except (StorageError, OSError) as exc:
+            log.warning("derivative %s unreadable, using the original: %s", key, exc)
+
+
+def fetch_images(
+    runtime: Runtime, slides: list[dict[str, Any]], derived: Mapping[str, object] | None = None
+) -> dict[str, bytes]:
+    """The original bytes of every image the slides need, except backgrounds read from
+    their derivatives (``derived``)."""
     uses: dict[str, Use] = {}
     for i, slide in enumerate(slides):
+        skip = derivative_url(slide) if derived else None
         for name, url in sl.image_urls(slide):
-            uses.setdefault(url, Use(i, name))
+            if not (name == "image_url" and url == skip and url in (derived or {})):
+                uses.setdefault(url, Use(i, name))
 
     deadline = time.monotonic() + FETCH_BUDGET_SECONDS
 
@@ -112,6 +175,8 @@ def fetch_images(runtime: Runtime, slides: list[dict[str, Any]]) -> dict[str, by
             log.warning("fetching %s failed unexpectedly: %r", url, exc)
             return FetchError("protocol", f"{type(exc).__name__}: {exc}")
 
+    if not uses:
+        return {}
     with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, max(1, len(uses)))) as pool:
         results = dict(zip(uses, pool.map(fetch, uses), strict=True))
     for url, result in results.items():  # report the first failing slide
@@ -167,11 +232,12 @@ def check_input_shapes(
 
 
 def check_decode_budget(
-    runtime: Runtime, slides: list[dict[str, Any]], images: dict[str, bytes]
+    runtime: Runtime, slides: list[dict[str, Any]], images: dict[str, bytes], derived: int = 0
 ) -> None:
     """One render may decode at most SLIDEFORGE_IMAGE_REQUEST_BUDGET_MEGAPIXELS across its
     distinct images (from their headers, before any decoding; JPEGs count at the DCT scale
-    they are decoded at): over it, 422 images_too_large naming the largest images."""
+    they are decoded at; a derivative counts its pixels, ``derived`` in all): over it, 422
+    images_too_large naming the largest images."""
     limit = int(runtime.settings.image_request_budget_megapixels * 1_000_000)
     costs: list[tuple[int, int, str, str, tuple[int, int]]] = []
     seen: set[str] = set()
@@ -186,7 +252,7 @@ def check_decode_budget(
                 continue  # the renderer names what is wrong with it
             cost = pixels.decode_cost(image.format, image.size, DECODE_TARGET)
             costs.append((cost, i, field, url, image.size))
-    total = sum(cost for cost, *_ in costs)
+    total = derived + sum(cost for cost, *_ in costs)
     if total <= limit:
         return
     costs.sort(key=lambda c: -c[0])
@@ -212,34 +278,52 @@ def check_decode_budget(
 
 
 def render_all(
-    runtime: Runtime, slides: list[dict[str, Any]], aspect_ratio: str, images: dict[str, bytes]
+    runtime: Runtime,
+    slides: list[dict[str, Any]],
+    aspect_ratio: str,
+    images: dict[str, bytes],
+    plan: ImagePlan | None = None,
 ) -> list[RenderedSlide]:
-    max_pixels = runtime.settings.max_image_pixels
+    derived = plan.derived if plan is not None else {}
     check_input_shapes(runtime, slides, images)
-    check_decode_budget(runtime, slides, images)
+    canvas = plan.canvas if plan is not None and plan.canvas else (0, 0)
+    check_decode_budget(runtime, slides, images, derived=len(derived) * canvas[0] * canvas[1])
 
-    def one(index: int) -> RenderedSlide:
-        return render_slide(sl.to_spec(slides[index], aspect_ratio, images), max_pixels=max_pixels)
-
-    with (
-        shared_decodes(),  # slides sharing an image decode it once
-        ThreadPoolExecutor(max_workers=min(RENDER_THREADS, len(slides))) as pool,
-    ):
-        futures = [pool.submit(one, i) for i in range(len(slides))]
-        out: list[RenderedSlide] = []
-        for i, future in enumerate(futures):
-            try:
-                out.append(future.result())
-            except RenderInputError as exc:
-                field, url = _input_url(slides[i], exc.input_name)
-                raise ApiError(
-                    "invalid_image",
-                    f"slide {i} {field}{f' ({url})' if url else ''} cannot be rendered: "
-                    f"{exc.message}. Use a JPEG, PNG, WebP or GIF image.",
-                    422,
-                    data={"slide_index": i, "field": field, "url": url},
-                ) from exc
+    jobs = []
+    for slide in slides:
+        sources: dict[str, Source] = {}
+        background = derivative_url(slide)
+        for _, url in sl.image_urls(slide):
+            if url == background and url in derived:
+                sources[url] = derived[url]
+            else:
+                sources[url] = images[url]
+        jobs.append(Job(slide, aspect_ratio, sources, runtime.settings.max_image_pixels))
+    out: list[RenderedSlide] = []
+    for i, result in enumerate(pool.render(runtime.settings, jobs)):
+        if isinstance(result, RenderInputError):
+            field_name, input_url = _input_url(slides[i], result.input_name)
+            raise ApiError(
+                "invalid_image",
+                f"slide {i} {field_name}{f' ({input_url})' if input_url else ''} cannot be "
+                f"rendered: {result.message}. Use a JPEG, PNG, WebP or GIF image.",
+                422,
+                data={"slide_index": i, "field": field_name, "url": input_url},
+            ) from result
+        if isinstance(result, Exception):
+            raise result
+        out.append(result)
     return out
+
+
+def make_missing_derivatives(runtime: Runtime, plan: ImagePlan, images: dict[str, bytes]) -> None:
+    """After a render: backgrounds read from their original get their derivative for this
+    canvas, in the background, from the bytes the render fetched."""
+    if plan.canvas is None:
+        return
+    for url, owner in plan.owners.items():
+        if url not in plan.derived and url in images:
+            derivatives.make_later(runtime, owner, images[url], plan.canvas)
 
 
 def store_renders(
@@ -271,10 +355,12 @@ def render_slideshow(
         )
     revision, row_id = row.revision, row.id
     aspect_ratio = (row.settings or {}).get("aspect_ratio") or "4:5"
+    plan = plan_images(session, runtime, caller, slides, aspect_ratio)
     session.commit()  # no transaction while fetching and rendering
 
-    images = fetch_images(runtime, slides)
-    rendered = render_all(runtime, slides, aspect_ratio, images)
+    read_derivatives(runtime, plan)
+    images = fetch_images(runtime, slides, plan.derived)
+    rendered = render_all(runtime, slides, aspect_ratio, images, plan)
     render_id = uuid.uuid4()
     keys = store_renders(runtime, row_id, render_id, rendered)
 
@@ -342,4 +428,5 @@ def render_slideshow(
     outbox.emit(session, row.workspace_id, "slideshow.rendered", slideshow_data(row), at=now)
     session.commit()
     purge_storage(runtime, old_keys)
+    make_missing_derivatives(runtime, plan, images)
     return out

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from slideforge.auth.service import Caller
+from slideforge.files.derivatives import keys_of
 from slideforge.files.service import media_key_for_url
 from slideforge.kit.clock import isoformat
 from slideforge.kit.db import on_commit
@@ -445,7 +446,8 @@ def discard_render_files(
     for file in files:
         session.delete(file)
     session.flush()
-    return [file.storage_key for file in files]
+    # a rendered slide used as another slide's background may have derivatives
+    return [key for file in files for key in (file.storage_key, *keys_of(file.derivatives))]
 
 
 def video_prefix(slideshow_id: uuid.UUID) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from slideforge.auth.service import Caller
+from slideforge.files.derivatives import keys_of
 from slideforge.kit.clock import isoformat
 from slideforge.kit.crypto import sha256_hex
 from slideforge.kit.envelope import Deleted
@@ -270,7 +271,9 @@ def delete_template(
     if row.preview_file_id is not None:
         preview = session.get(File, row.preview_file_id)
         if preview is not None:
-            slideshows.purge_after_commit(session, runtime, [preview.storage_key])
+            slideshows.purge_after_commit(
+                session, runtime, [preview.storage_key, *keys_of(preview.derivatives)]
+            )
             session.delete(preview)
     session.delete(row)
     session.flush()

@@ -412,12 +412,8 @@ class AiStudioSandbox:
         values = request.form.get(name)
         return values[0] if values else None
 
-    def _images_generate(self, request: Request, base_url: str, *, edit: bool) -> Reply:
-        if edit and request.json is not None:
-            raise _Refused(
-                openai_error(400, "The edits endpoint takes multipart/form-data.", param="image")
-            )
-        model = self._model(self._field(request, "model"), "images")
+    def _prompt(self, request: Request) -> str:
+        """The request's prompt; OpenAI refuses a missing or blank one."""
         prompt = str(self._field(request, "prompt") or "")
         if not prompt.strip():
             raise _Refused(
@@ -428,6 +424,15 @@ class AiStudioSandbox:
                     code="missing_required_parameter",
                 )
             )
+        return prompt
+
+    def _images_generate(self, request: Request, base_url: str, *, edit: bool) -> Reply:
+        if edit and request.json is not None:
+            raise _Refused(
+                openai_error(400, "The edits endpoint takes multipart/form-data.", param="image")
+            )
+        model = self._model(self._field(request, "model"), "images")
+        prompt = self._prompt(request)
         response_format = self._field(request, "response_format")
         if response_format is not None and not model.response_format:
             raise _Refused(
@@ -530,16 +535,7 @@ class AiStudioSandbox:
                 if existing is not None:
                     return Reply(200, self._video_object(self._videos[existing]))
         model = self._model(self._field(request, "model"), "videos")
-        prompt = str(self._field(request, "prompt") or "")
-        if not prompt.strip():
-            raise _Refused(
-                openai_error(
-                    400,
-                    "Missing required parameter: 'prompt'.",
-                    param="prompt",
-                    code="missing_required_parameter",
-                )
-            )
+        prompt = self._prompt(request)
         raw_seconds = self._field(request, "seconds") or str(model.seconds[0])
         if str(raw_seconds) not in [str(s) for s in model.seconds]:
             allowed = ", ".join(f"'{s}'" for s in model.seconds)

@@ -93,14 +93,18 @@ def test_upload_flow_on_s3(runtime: Runtime, api: ApiClient, s3_endpoint: str) -
     )
     running = serve_in_thread(create_app(s3_runtime), port=port)
     try:
-        client = httpx.Client(base_url=base + API, headers={"Authorization": f"Bearer {api.key}"})
+        # S3 calls go to moto in this process: slow on a loaded machine, hence the timeouts
+        client = httpx.Client(
+            base_url=base + API, headers={"Authorization": f"Bearer {api.key}"}, timeout=60
+        )
         created = ok(client.post("/files", json={"contentType": "image/jpeg"}), 201)
         assert created["uploadUrl"].startswith(base) and created["url"].startswith(base + "/media/")
         data = image_bytes((50, 50))
-        ok(httpx.put(created["uploadUrl"], content=data, headers={"Content-Type": "image/jpeg"}))
-        served = httpx.get(created["url"])
+        headers = {"Content-Type": "image/jpeg"}
+        ok(httpx.put(created["uploadUrl"], content=data, headers=headers, timeout=60))
+        served = httpx.get(created["url"], timeout=60)
         assert served.status_code == 200 and served.content == data
-        assert httpx.head(created["url"]).headers["content-length"] == str(len(data))
+        assert httpx.head(created["url"], timeout=60).headers["content-length"] == str(len(data))
         client.close()
     finally:
         running.stop()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything slideforge needs on a Debian machine with Python >= 3.11:
 # the system libraries the renderer uses (FriBiDi for complex scripts, Noto Color Emoji),
+# Chromium for the dashboard's browser tests,
 # then a virtual environment in .venv with the project and its test tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,8 @@ need=()
 dpkg -s libfribidi0 >/dev/null 2>&1 || need+=(libfribidi0)
 dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || need+=(fonts-noto-color-emoji)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
+# the dashboard's browser tests drive Debian's Chromium (through Playwright)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "bootstrap: installing system packages: ${need[*]}"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from slideforge import __version__
 from slideforge.auth.ratelimit import RateLimiter
+from slideforge.dashboard.routes import mount_dashboard
+from slideforge.dashboard.web import PREFIX as DASHBOARD_PREFIX
 from slideforge.kit.envelope import ERROR_RESPONSES, BodyGuard, install_error_handlers
 from slideforge.runtime import Runtime
 
@@ -100,6 +102,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(upload_router)
     app.include_router(media_router)
     mount_mcp(app, runtime)
+    mount_dashboard(app, settings.resolved_media_base_url)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
@@ -107,8 +110,11 @@ def create_app(runtime: Runtime) -> FastAPI:
             {"ok": True, "code": 200, "message": "OK", "data": {"version": __version__}}
         )
 
-    @app.get("/", include_in_schema=False)
-    def root() -> dict[str, Any]:
+    @app.get("/", include_in_schema=False, response_model=None)
+    def root(request: Request) -> dict[str, Any] | RedirectResponse:
+        """Browsers go to the dashboard; scripts get where the API is."""
+        if "text/html" in request.headers.get("accept", ""):
+            return RedirectResponse(DASHBOARD_PREFIX + "/calendar", status_code=303)
         return {
             "ok": True,
             "code": 200,

@@ -135,6 +135,11 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 600
     rate_limit_burst: int = 120
 
+    # Dashboard sign-ins (an API key exchanged for a cookie): a session ends after this many
+    # idle minutes, and at the latest this many hours after signing in.
+    dashboard_idle_minutes: int = Field(default=720, ge=5, le=60 * 24 * 30)
+    dashboard_session_hours: int = Field(default=168, ge=1, le=24 * 90)
+
     # Credits granted to each workspace every calendar month.
     credit_allowance: int = 1000
 

@@ -103,8 +103,18 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "unauthorized",
         A.REQUEST,
         (401,),
-        "The API key is missing, malformed, unknown or revoked.",
-        "Send Authorization: Bearer <public_id.secret> with a live key.",
+        "The API key is missing, malformed, unknown or revoked (or the dashboard session "
+        "has ended).",
+        "Send Authorization: Bearer <public_id.secret> with a live key (in the dashboard: "
+        "sign in again).",
+    ),
+    _api(
+        "csrf_failed",
+        A.REQUEST,
+        (403,),
+        "A request signed in by the dashboard's cookie changes data but lacks the page's CSRF "
+        "token (or the sign-in form was not sent by the sign-in page).",
+        "Reload the page and try again; scripts send X-CSRF-Token with the page's token.",
     ),
     _api(
         "forbidden",

@@ -25,7 +25,7 @@ from slideforge.models.slideshow_video import SlideshowVideo
 from slideforge.models.studio import StudioVideo
 from slideforge.models.template import Template
 from slideforge.models.webhook import WebhookDelivery, WebhookEndpoint
-from slideforge.models.workspace import ApiKey, Member, Workspace
+from slideforge.models.workspace import ApiKey, BrowserSession, Member, Workspace
 
 __all__ = [
     "Account",
@@ -34,6 +34,7 @@ __all__ = [
     "AnalyticsTarget",
     "ApiKey",
     "Base",
+    "BrowserSession",
     "CopyPreview",
     "CreditEntry",
     "Experiment",

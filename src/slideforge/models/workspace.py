@@ -41,3 +41,20 @@ class ApiKey(IdMixin, WorkspaceScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class BrowserSession(IdMixin, WorkspaceScoped, Base):
+    """A dashboard sign-in: an API key exchanged for an HTTP-only cookie. Only a SHA-256 of
+    the (random, 256-bit) cookie token is stored; the session acts as the key it was made
+    from and ends with it (revoking the key ends its sessions)."""
+
+    __tablename__ = "browser_session"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    api_key_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("api_key.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The absolute end; an idle session ends earlier (settings.dashboard_idle_minutes).
+    expires_at: Mapped[datetime] = mapped_column()

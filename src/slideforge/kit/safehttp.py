@@ -218,7 +218,7 @@ class _GuardedBackend(httpcore.NetworkBackend):
 
 
 @functools.cache
-def _ssl_context() -> ssl.SSLContext:
+def shared_ssl_context() -> ssl.SSLContext:
     """One verifying TLS context for every client: loading the CA bundle costs ~30 ms, and a
     context may be shared by threads."""
     return httpx.create_ssl_context()
@@ -226,11 +226,11 @@ def _ssl_context() -> ssl.SSLContext:
 
 class _GuardedTransport(httpx.HTTPTransport):
     def __init__(self, policy: AddressPolicy, proxy: str | None = None) -> None:
-        super().__init__(proxy=proxy, trust_env=False, verify=_ssl_context())
+        super().__init__(proxy=proxy, trust_env=False, verify=shared_ssl_context())
         backend = _GuardedBackend(policy)
         if proxy is None:
             self._pool = httpcore.ConnectionPool(
-                ssl_context=_ssl_context(),
+                ssl_context=shared_ssl_context(),
                 max_connections=20,
                 max_keepalive_connections=10,
                 keepalive_expiry=5.0,

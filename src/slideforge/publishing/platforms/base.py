@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 import httpx
 
 from slideforge.config import Settings
+from slideforge.kit.safehttp import shared_ssl_context
 from slideforge.publishing.platforms.metrics import PostMetrics, ProfileMetrics
 from slideforge.publishing.platforms.variants import MediaItem, invalid, stored_urls
 
@@ -73,8 +74,11 @@ class PlatformError(Exception):
 
 
 def platform_client(timeout: float) -> httpx.Client:
-    """An adapter's HTTP client: no proxy settings from the environment, no redirects."""
-    return httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False)
+    """An adapter's HTTP client: no proxy settings from the environment, no redirects, and
+    the process's one TLS context (building one per client cost ~90 ms of CPU per post)."""
+    return httpx.Client(
+        timeout=timeout, trust_env=False, follow_redirects=False, verify=shared_ssl_context()
+    )
 
 
 def platform_request(

@@ -426,6 +426,23 @@ class AiStudioSandbox:
             )
         return prompt
 
+    def _size(self, request: Request, model: SandboxModel, *, auto: bool) -> str:
+        """The request's size, one of the model's (images also take ``auto``: the first)."""
+        size = str(self._field(request, "size") or model.sizes[0])
+        if auto and size == "auto":
+            size = model.sizes[0]
+        if size not in model.sizes:
+            allowed = ", ".join(f"'{s}'" for s in model.sizes)
+            raise _Refused(
+                openai_error(
+                    400,
+                    f"Invalid value: '{size}'. Supported values are: {allowed}.",
+                    param="size",
+                    code="invalid_value",
+                )
+            )
+        return size
+
     def _images_generate(self, request: Request, base_url: str, *, edit: bool) -> Reply:
         if edit and request.json is not None:
             raise _Refused(
@@ -443,19 +460,7 @@ class AiStudioSandbox:
                     code="unknown_parameter",
                 )
             )
-        size = str(self._field(request, "size") or model.sizes[0])
-        if size == "auto":
-            size = model.sizes[0]
-        if size not in model.sizes:
-            allowed = ", ".join(f"'{s}'" for s in model.sizes)
-            raise _Refused(
-                openai_error(
-                    400,
-                    f"Invalid value: '{size}'. Supported values are: {allowed}.",
-                    param="size",
-                    code="invalid_value",
-                )
-            )
+        size = self._size(request, model, auto=True)
         n = self._field(request, "n") or 1
         try:
             count = int(n)
@@ -547,17 +552,7 @@ class AiStudioSandbox:
                     code="invalid_value",
                 )
             )
-        size = str(self._field(request, "size") or model.sizes[0])
-        if size not in model.sizes:
-            allowed = ", ".join(f"'{s}'" for s in model.sizes)
-            raise _Refused(
-                openai_error(
-                    400,
-                    f"Invalid value: '{size}'. Supported values are: {allowed}.",
-                    param="size",
-                    code="invalid_value",
-                )
-            )
+        size = self._size(request, model, auto=False)
         references = request.files.get("input_reference", [])
         if references:
             try:

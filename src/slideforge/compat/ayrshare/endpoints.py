@@ -149,6 +149,7 @@ def retry_post(
 
 
 @router.delete("/delete", response_model=DeleteResult | BulkDeleteResult)
+@router.delete("/post", response_model=DeleteResult | BulkDeleteResult)
 def delete_post(
     body: DeleteBody,
     caller: CallerDep,
@@ -158,19 +159,8 @@ def delete_post(
 ) -> JSONResponse:
     """Delete a scheduled (or not yet sent, or failed) post, several (``bulk``), or every
     scheduled one (``deleteAllScheduled``). Published posts cannot be deleted through
-    TikTok's API: the answer says to delete them in the TikTok app."""
-    return _json(service.delete(session, runtime, caller, body, profile_key))
-
-
-@router.delete("/post", response_model=DeleteResult | BulkDeleteResult)
-def delete_post_v2(
-    body: DeleteBody,
-    caller: CallerDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    profile_key: ProfileKey = None,
-) -> JSONResponse:
-    """Same as ``DELETE /delete`` (Ayrshare's newer path)."""
+    TikTok's API: the answer says to delete them in the TikTok app. ``DELETE /post`` is
+    Ayrshare's newer path for the same call."""
     return _json(service.delete(session, runtime, caller, body, profile_key))
 
 

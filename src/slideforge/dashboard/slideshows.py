@@ -167,6 +167,7 @@ def editor(
         return boosted
     caller = page.caller
     shown = slideshows.get_slideshow(session, caller, slideshow_id)
+    width, height = CANVAS_SIZES.get(shown.settings.aspect_ratio, CANVAS_SIZES["4:5"])
     account_list = accounts.list_accounts(session, caller, status=None, platform=None, tag=None)
     data = {
         "slideshow": shown.model_dump(mode="json"),
@@ -182,5 +183,6 @@ def editor(
         slideshow=shown,
         data=data,
         accounts=account_list.accounts,
-        ratio=shown.settings.aspect_ratio.replace(":", " / "),
+        ratio=f"{width} / {height}",
+        ratio_value=round(width / height, 4),
     )

@@ -23,6 +23,7 @@
   let edited = new Set(); // slides changed since the page loaded or saved
   let dirty = false;
   let busy = false;
+  const blocked = new Set(); // pictures the browser could not show
 
   function setState(message) {
     $("state").textContent = message;
@@ -46,6 +47,7 @@
     dirty = true;
     edited.add(current);
     setState(message || "Unsaved changes");
+    boxes.querySelectorAll(".box").forEach((box) => placeBox(box, elements()[Number(box.dataset.index)]));
     drawStrip();
     drawPicture();
     drawChecks();
@@ -59,11 +61,18 @@
   // ---- drawing ---------------------------------------------------------------------------
 
   function picture(index) {
-    // A slide edited since its render shows its background: the render is out of date.
+    // A slide edited since its render shows its background: the render is out of date. A
+    // background the page may not show (another site's) falls back to the last render.
     const slide = slides[index];
     if (!slide) return "";
-    if (!edited.has(index) && slide.rendered_image_url) return slide.rendered_image_url;
+    const rendered = slide.rendered_image_url;
+    if (rendered && (!edited.has(index) || !slide.image_url || blocked.has(slide.image_url))) return rendered;
     return slide.image_url || "";
+  }
+
+  function stale(index) {
+    const slide = slides[index] || {};
+    return edited.has(index) || !slide.rendered_image_url;
   }
 
   function drawAll() {
@@ -91,16 +100,18 @@
   function drawPicture() {
     const img = $("slide-img");
     const src = picture(current);
-    const note = $("stage-note");
     const slide = slides[current] || {};
+    const note = $("stage-note");
     if (img.getAttribute("src") !== src) img.setAttribute("src", src);
-    img.alt = "Slide " + (current + 1) + (edited.has(current) || !slide.rendered_image_url ? " background (not rendered)" : " as rendered");
-    note.hidden = true;
-    stage.classList.toggle("preview", edited.has(current) || !slide.rendered_image_url);
-    if (!slide.rendered_image_url && !edited.has(current)) {
-      note.textContent = "Not rendered yet: Render draws the slides.";
-      note.hidden = false;
+    img.alt = "Slide " + (current + 1) + (src === slide.rendered_image_url ? " as last rendered" : " background");
+    stage.classList.toggle("preview", stale(current));
+    note.textContent = "";
+    if (!slide.rendered_image_url) note.textContent = "Not rendered yet: Render draws the slides.";
+    else if (edited.has(current)) note.textContent = "Edited: Render draws the slide again.";
+    if (slide.image_url && blocked.has(slide.image_url)) {
+      note.textContent += " This background is on another site and cannot be shown here" + (slide.rendered_image_url ? ": the last render is shown." : ".");
     }
+    note.hidden = !note.textContent;
   }
 
   function drawBoxes() {
@@ -124,7 +135,10 @@
     box.style.fontSize = "calc(" + element.font_size + "px * var(--scale, 1))";
     box.style.fontFamily = '"' + element.font_family + '", sans-serif';
     box.className = "box preset-" + element.style_preset + (Number(box.dataset.index) === selected ? " selected" : "");
-    box.textContent = element.content || " ";
+    // An element as last rendered shows the renderer's own lines (and shrunk size).
+    const fit = stale(current) ? null : (slides[current].text_fits || []).find((f) => f.element_index === Number(box.dataset.index));
+    box.textContent = fit ? fit.lines.join("\n") : element.content || " ";
+    if (fit) box.style.fontSize = "calc(" + fit.used_size + "px * var(--scale, 1))";
     box.setAttribute("aria-label", "Text " + (Number(box.dataset.index) + 1) + ": " + element.content);
   }
 
@@ -225,8 +239,6 @@
     const element = elements()[selected];
     if (!element) return;
     element[field] = value;
-    const box = boxes.querySelector('.box[data-index="' + selected + '"]');
-    if (box) placeBox(box, element);
     changed();
   }
 
@@ -476,11 +488,15 @@
     stage.addEventListener("pointerdown", (e) => {
       if (!e.target.closest(".box")) select(-1);
     });
-    $("slide-img").addEventListener("error", () => {
-      const note = $("stage-note");
-      note.textContent = "This picture cannot be shown here (it is not on this server); Render shows the slide.";
-      note.hidden = false;
-    });
+    const unshown = (e) => {
+      const src = e.target.getAttribute("src");
+      if (!src || blocked.has(src)) return;
+      blocked.add(src);
+      drawStrip();
+      drawPicture();
+    };
+    $("slide-img").addEventListener("error", unshown);
+    document.querySelectorAll("#strip img").forEach((img) => img.addEventListener("error", unshown));
     $("el-text").addEventListener("input", (e) => updateElement("content", e.target.value));
     $("el-preset").addEventListener("change", (e) => updateElement("style_preset", e.target.value));
     $("el-font").addEventListener("change", (e) => updateElement("font_family", e.target.value));

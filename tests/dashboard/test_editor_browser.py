@@ -18,7 +18,9 @@ from tests.sandboxes import InstagramEnv, TikTokEnv
 from tests.slideshows.support import make_pack
 
 
-def open_editor(make_page: Callable[..., Any], api: ApiClient, slideshow_id: str, **size: int) -> Page:
+def open_editor(
+    make_page: Callable[..., Any], api: ApiClient, slideshow_id: str, **size: int
+) -> Page:
     page: Page = make_page(api, **size)
     page.goto(f"/app/slideshows/{slideshow_id}")
     expect(page.locator("#boxes .box").first).to_be_visible()
@@ -34,7 +36,8 @@ def first_text(api: ApiClient, slideshow_id: str) -> dict[str, Any]:
 def test_drag_and_retype_a_text_save_then_render(
     api: ApiClient, web: Web, make_page: Callable[..., Any]
 ) -> None:
-    made = make_slideshow(api, web, ["Drag me", "Second slide"])
+    pack_id, urls = make_pack(api, web, count=3)
+    made = make_slideshow(api, web, ["Drag me", "Second slide"], pack_id=pack_id)
     before = ok(api.post(f"/slideshows/{made['id']}/render"))["slides"][0]["rendered_image_url"]
     page = open_editor(make_page, api, made["id"])
     picture = page.locator("#slide-img")
@@ -51,6 +54,9 @@ def test_drag_and_retype_a_text_save_then_render(
     page.get_by_label("Text", exact=True).fill("Moved and rewritten")
     expect(page.get_by_role("button", name="Text 1: Moved and rewritten")).to_be_visible()
     expect(page.locator("#state")).to_have_text("Unsaved changes")
+    # another image of the pack as this slide's background
+    other = next(u for u in urls if u != made["slides"][0]["image_url"])
+    page.locator(f'#bg-list input[value="{other}"]').check()
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("#state")).to_have_text("Saved.")
 
@@ -59,7 +65,9 @@ def test_drag_and_retype_a_text_save_then_render(
     assert element["content"] == "Moved and rewritten"
     assert abs(element["x"] - 30) < 1 and abs(element["y"] - 60) < 1, element
     assert saved["revision"] == made["revision"] + 1
+    assert saved["slides"][0]["image_url"] == other
     assert saved["slides"][1]["text_elements"][0]["content"] == "Second slide"
+    assert saved["slides"][1]["image_url"] == made["slides"][1]["image_url"]
     assert page.locator("#editor").get_attribute("data-revision") == str(saved["revision"])
 
     page.get_by_role("button", name="Render").click()
@@ -187,3 +195,21 @@ def test_new_slideshow_from_the_gallery(
         "Second idea",
     ]
     assert shown["settings"]["aspect_ratio"] == "9:16"
+
+
+def test_duplicate_then_delete(api: ApiClient, web: Web, make_page: Callable[..., Any]) -> None:
+    made = make_slideshow(api, web, ["Keep a copy"], title="Original")
+    page = open_editor(make_page, api, made["id"])
+    page.get_by_role("button", name="Duplicate").click()
+    page.wait_for_url(lambda url: "/app/slideshows/" in url and made["id"] not in url)
+    copy_id = page.url.rsplit("/", 1)[1]
+    expect(page.get_by_label("Title")).to_have_value("Copy of Original")
+    expect(page.get_by_role("button", name="Text 1: Keep a copy")).to_be_visible()
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="Delete").click()
+    page.wait_for_url("**/app/slideshows")
+    assert asked and "Delete this slideshow" in asked[0]
+    listed = ok(api.get("/slideshows"))["slideshows"]
+    assert [s["id"] for s in listed] == [made["id"]]
+    assert copy_id not in page.content()

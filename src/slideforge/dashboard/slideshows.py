@@ -160,9 +160,7 @@ def _picker_images(session: Session, caller: Caller, shown: SlideshowOut) -> lis
 
 
 @router.get("/slideshows/{slideshow_id}")
-def editor(
-    slideshow_id: str, request: Request, page: PageDep, session: SessionDep
-) -> Response:
+def editor(slideshow_id: str, request: Request, page: PageDep, session: SessionDep) -> Response:
     if (boosted := full_page_load(request)) is not None:
         return boosted
     caller = page.caller

@@ -12,8 +12,16 @@
   const clone = (value) => JSON.parse(JSON.stringify(value));
   const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
   const round = (v) => Math.round(v * 100) / 100;
+  const make = (tag, className, text) => {
+    const node = document.createElement(tag);
+    node.className = className || "";
+    if (text !== undefined) node.textContent = text;
+    return node;
+  };
   // What GET returns about the last render; a PATCH ignores it, so it is not sent.
   const RENDER_FIELDS = ["index", "rendered_image_url", "checks", "text_fits", "warnings"];
+  // The side panel's inputs and the text element field each one edits.
+  const FIELDS = { "el-text": "content", "el-preset": "style_preset", "el-font": "font_family", "el-size": "font_size", "el-width": "width" };
 
   let data, root, stage, boxes;
   let show; // the slideshow as the server last answered
@@ -47,7 +55,7 @@
     dirty = true;
     edited.add(current);
     setState(message || "Unsaved changes");
-    boxes.querySelectorAll(".box").forEach((box) => placeBox(box, elements()[Number(box.dataset.index)]));
+    placeBoxes();
     drawStrip();
     drawPicture();
     drawChecks();
@@ -117,54 +125,41 @@
   function drawBoxes() {
     boxes.textContent = "";
     elements().forEach((element, i) => {
-      const box = document.createElement("div");
-      box.className = "box preset-" + element.style_preset;
+      const box = make("div", "box");
       box.tabIndex = 0;
       box.setAttribute("role", "button");
       box.dataset.index = String(i);
-      placeBox(box, element);
       boxes.appendChild(box);
     });
-    markSelected();
+    placeBoxes();
   }
 
-  function placeBox(box, element) {
+  function placeBoxes() {
+    boxes.querySelectorAll(".box").forEach((box) => placeBox(box, Number(box.dataset.index)));
+  }
+
+  function placeBox(box, index) {
+    const element = elements()[index];
+    // An element as last rendered shows the renderer's own lines (and shrunk size).
+    const fit = stale(current) ? null : (slides[current].text_fits || []).find((f) => f.element_index === index);
     box.style.left = element.x + "%";
     box.style.top = element.y + "%";
     box.style.width = element.width + "%";
-    box.style.fontSize = "calc(" + element.font_size + "px * var(--scale, 1))";
+    box.style.fontSize = "calc(" + (fit ? fit.used_size : element.font_size) + "px * var(--scale, 1))";
     box.style.fontFamily = '"' + element.font_family + '", sans-serif';
-    box.className = "box preset-" + element.style_preset + (Number(box.dataset.index) === selected ? " selected" : "");
-    // An element as last rendered shows the renderer's own lines (and shrunk size).
-    const fit = stale(current) ? null : (slides[current].text_fits || []).find((f) => f.element_index === Number(box.dataset.index));
+    box.className = "box preset-" + element.style_preset + (index === selected ? " selected" : "");
     box.textContent = fit ? fit.lines.join("\n") : element.content || " ";
-    if (fit) box.style.fontSize = "calc(" + fit.used_size + "px * var(--scale, 1))";
-    box.setAttribute("aria-label", "Text " + (Number(box.dataset.index) + 1) + ": " + element.content);
-  }
-
-  function markSelected() {
-    boxes.querySelectorAll(".box").forEach((box) => {
-      const on = Number(box.dataset.index) === selected;
-      box.classList.toggle("selected", on);
-      box.setAttribute("aria-pressed", on ? "true" : "false");
-    });
+    box.setAttribute("aria-label", "Text " + (index + 1) + ": " + element.content);
+    box.setAttribute("aria-pressed", index === selected ? "true" : "false");
   }
 
   function drawPanel() {
     const element = elements()[selected];
     $("el-fields").disabled = !element;
     $("el-none").hidden = Boolean(element);
-    if (element) {
-      $("el-text").value = element.content;
-      $("el-preset").value = element.style_preset;
-      $("el-size").value = String(element.font_size);
-      $("el-width").value = String(element.width);
-      $("el-font").value = element.font_family;
-      drawPosition(element);
-    } else {
-      $("el-text").value = "";
-      $("el-pos").textContent = "";
-    }
+    Object.keys(FIELDS).forEach((id) => { $(id).value = element ? String(element[FIELDS[id]]) : ""; });
+    if (element) drawPosition(element);
+    else $("el-pos").textContent = "";
     const background = (slides[current] || {}).image_url || "";
     document.querySelectorAll('#bg-list input[name="background"]').forEach((radio) => {
       radio.checked = radio.value === background;
@@ -184,12 +179,7 @@
     const list = $("checks");
     list.textContent = "";
     const slide = slides[current] || {};
-    const add = (text, kind) => {
-      const item = document.createElement("li");
-      item.className = kind || "";
-      item.textContent = text;
-      list.appendChild(item);
-    };
+    const add = (text, kind) => list.appendChild(make("li", kind, text));
     if (slide.checks === null || slide.checks === undefined) {
       add("Not rendered yet: render to check readability and TikTok's safe zones.", "muted");
       return;
@@ -207,17 +197,12 @@
     const layer = $("zones");
     layer.textContent = "";
     data.zones.forEach((zone) => {
-      const box = document.createElement("div");
-      box.className = "zone";
+      const box = layer.appendChild(make("div", "zone"));
       box.style.left = zone.x0 + "%";
       box.style.top = zone.y0 + "%";
       box.style.width = zone.x1 - zone.x0 + "%";
       box.style.height = zone.y1 - zone.y0 + "%";
-      box.title = zone.label;
-      const label = document.createElement("span");
-      label.textContent = zone.label;
-      box.appendChild(label);
-      layer.appendChild(box);
+      box.appendChild(make("span", "", zone.label));
     });
   }
 
@@ -231,7 +216,7 @@
 
   function select(index) {
     selected = index;
-    markSelected();
+    placeBoxes();
     drawPanel();
   }
 
@@ -246,8 +231,7 @@
     const element = elements()[index];
     element.x = round(clamp(x, 0, 100));
     element.y = round(clamp(y, 0, 100));
-    const box = boxes.querySelector('.box[data-index="' + index + '"]');
-    placeBox(box, element);
+    placeBox(boxes.querySelector('.box[data-index="' + index + '"]'), index);
     drawPosition(element);
   }
 
@@ -273,14 +257,12 @@
     };
     const end = () => {
       box.removeEventListener("pointermove", move);
-      box.removeEventListener("pointerup", end);
-      box.removeEventListener("pointercancel", end);
+      ["pointerup", "pointercancel"].forEach((name) => box.removeEventListener(name, end));
       box.classList.remove("dragging");
       if (moved) changed();
     };
     box.addEventListener("pointermove", move);
-    box.addEventListener("pointerup", end);
-    box.addEventListener("pointercancel", end);
+    ["pointerup", "pointercancel"].forEach((name) => box.addEventListener(name, end));
   }
 
   function keyMove(event) {
@@ -305,14 +287,12 @@
   }
 
   function addText() {
+    // The slideshow's text defaults (advanced_settings), as the API would fill them in.
     const advanced = show.settings.advanced_settings;
-    const size = typeof advanced.font_size === "number" ? advanced.font_size : 40;
     elements().push({
-      content: "New text",
-      x: 50,
-      y: 50,
+      content: "New text", x: 50, y: 50,
       width: advanced.text_width === "narrow" ? 55 : 70,
-      font_size: size,
+      font_size: typeof advanced.font_size === "number" ? advanced.font_size : 40,
       font_family: advanced.font_family,
       style_preset: advanced.text_preset,
     });
@@ -446,16 +426,8 @@
     try {
       const made = await sf.api("POST", "/posts", body, { quiet: true });
       done.textContent = (made.status === "scheduled" ? "Scheduled" : "Posting now") + " (post " + made.id + "). ";
-      const link = document.createElement("a");
-      link.href = "/app/calendar";
-      link.textContent = "See it in the calendar";
-      done.appendChild(link);
-      (made.warnings || []).forEach((w) => {
-        const note = document.createElement("span");
-        note.className = "muted";
-        note.textContent = " " + w.message;
-        done.appendChild(note);
-      });
+      done.appendChild(make("a", "", "See it in the calendar")).href = "/app/calendar";
+      (made.warnings || []).forEach((w) => done.appendChild(make("span", "muted", " " + w.message)));
       done.hidden = false;
     } catch (e) {
       fail(e.message);
@@ -497,16 +469,13 @@
     };
     $("slide-img").addEventListener("error", unshown);
     document.querySelectorAll("#strip img").forEach((img) => img.addEventListener("error", unshown));
-    $("el-text").addEventListener("input", (e) => updateElement("content", e.target.value));
-    $("el-preset").addEventListener("change", (e) => updateElement("style_preset", e.target.value));
-    $("el-font").addEventListener("change", (e) => updateElement("font_family", e.target.value));
-    $("el-size").addEventListener("input", (e) => {
-      const v = Number(e.target.value);
-      if (v >= 8 && v <= 200) updateElement("font_size", v);
-    });
-    $("el-width").addEventListener("input", (e) => {
-      const v = Number(e.target.value);
-      if (v >= 1 && v <= 100) updateElement("width", v);
+    Object.keys(FIELDS).forEach((id) => {
+      $(id).addEventListener("input", (e) => {
+        const input = e.target;
+        if (input.type !== "number") return updateElement(FIELDS[id], input.value);
+        const v = Number(input.value); // only within the input's min/max: the API's limits
+        if (input.value && v >= Number(input.min) && v <= Number(input.max)) updateElement(FIELDS[id], v);
+      });
     });
     $("el-add").addEventListener("click", addText);
     $("el-remove").addEventListener("click", removeText);
@@ -524,7 +493,7 @@
     $("post-form").addEventListener("submit", post);
     $("post-at").addEventListener("input", () => { $("post-form").elements.when.value = "later"; });
 
-    const unsaved = () => document.body.contains(root) && (dirty || busy);
+    const unsaved = () => document.body.contains(root) && (dirty || busy || $("title").value.trim() !== show.title);
     window.addEventListener("beforeunload", (e) => {
       if (unsaved()) e.preventDefault();
     });

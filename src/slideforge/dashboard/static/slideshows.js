@@ -41,6 +41,11 @@
   }
 
   function start() {
+    // A cover the page may not show (a pack image on another site): say so instead.
+    document.querySelectorAll(".slideshow-card .cover img").forEach((img) => {
+      img.addEventListener("error", () => img.parentElement.classList.add("unshown"));
+      if (img.complete && img.naturalWidth === 0) img.parentElement.classList.add("unshown");
+    });
     const form = document.getElementById("generate-form");
     if (!form || form.dataset.ready) return;
     form.dataset.ready = "1";

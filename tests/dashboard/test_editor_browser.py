@@ -171,7 +171,7 @@ def test_new_slideshow_from_the_gallery(
     made = make_slideshow(api, web, ["Already here"])
     make_pack(api, web, count=2, name="Fresh pack")
     page = open_editor(make_page, api, made["id"])
-    # the main menu's link is boosted by htmx: the gallery still loads with its script
+    # from the main menu: the gallery loads with its script
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Slideshows").click()
     page.wait_for_url("**/app/slideshows")
     form = page.locator("#generate-form")

@@ -147,11 +147,3 @@ def test_new_slideshow_form_lists_packs_and_says_when_ai_is_missing(
     assert f'<option value="{pack_id}">Desk setups (2 images)</option>' in page.text
     assert "No AI provider is configured" in page.text
     assert 'value="own" checked' in page.text
-
-
-def test_a_boosted_navigation_loads_the_page_itself(api: ApiClient, dashboard: Dashboard) -> None:
-    """htmx 2 drops a boosted page's <head>, so its script would not load: these pages ask
-    for a full load instead."""
-    answer = dashboard.get("/app/slideshows?search=x", headers={"HX-Request": "true"})
-    assert answer.status_code == 204
-    assert answer.headers["HX-Redirect"].endswith("/app/slideshows?search=x")

@@ -39,15 +39,6 @@ MAX_PICKER_IMAGES = 300
 MAX_PICKER_PACKS = 50
 
 
-def full_page_load(request: Request) -> Response | None:
-    """These pages run their own script, which a boosted (htmx) navigation would not load:
-    htmx 2 swaps the body and drops the new page's ``<head>``. Such a request is answered
-    with ``HX-Redirect`` to the same URL, so the browser loads the page itself."""
-    if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Redirect": str(request.url)})
-    return None
-
-
 def safe_zones(aspect_ratio: str) -> list[dict[str, Any]]:
     """TikTok's interface zones on a slide of this ratio, in percent of the slide: the
     numbers the render's ``ui_zone`` check measures against (render.checks)."""
@@ -96,8 +87,6 @@ def gallery(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    if (boosted := full_page_load(request)) is not None:
-        return boosted
     caller = page.caller
     listed = slideshows.list_slideshows(
         session, caller, limit=limit, offset=offset, status=status or None, search=search
@@ -161,8 +150,6 @@ def _picker_images(session: Session, caller: Caller, shown: SlideshowOut) -> lis
 
 @router.get("/slideshows/{slideshow_id}")
 def editor(slideshow_id: str, request: Request, page: PageDep, session: SessionDep) -> Response:
-    if (boosted := full_page_load(request)) is not None:
-        return boosted
     caller = page.caller
     shown = slideshows.get_slideshow(session, caller, slideshow_id)
     width, height = CANVAS_SIZES.get(shown.settings.aspect_ratio, CANVAS_SIZES["4:5"])

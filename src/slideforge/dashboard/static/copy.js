@@ -148,8 +148,6 @@
         "Importing costs " + preview.estimated_credits + " credit" + (preview.estimated_credits === 1 ? "" : "s") +
         ". The preview is kept until " + new Date(preview.expires_at).toLocaleTimeString() + "; after that the post is fetched again.";
     }
-    const title = byId("copy-title");
-    if (title) title.placeholder = (preview.post && (preview.post.title || (preview.post.caption || "").split("\n")[0])) || "";
     byId("copy-done").hidden = true;
     byId("copy-result").hidden = false;
     byId("result-title").focus();

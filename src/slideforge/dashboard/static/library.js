@@ -140,11 +140,11 @@
       { contentType: contentType, filename: (file.name || "image").slice(0, 255), size: file.size },
       { quiet: true }
     );
-    view.status.textContent = "Uploading… 0%";
+    // The bar shows the percentage; the (live) status text changes per step only, so a
+    // screen reader is not told every percent.
+    view.status.textContent = "Uploading…";
     await putBytes(slot.uploadUrl, file, contentType, (done) => {
-      const percent = Math.round(done * 100);
-      view.bar.value = Math.min(percent, 99); // 100 once the server accepted the bytes
-      view.status.textContent = "Uploading… " + percent + "%";
+      view.bar.value = Math.min(Math.round(done * 100), 99); // 100 once the server accepted it
     });
     view.bar.value = 100;
     view.status.textContent = "Uploaded; adding to the pack…";

@@ -107,5 +107,27 @@
     event.detail.headers["X-CSRF-Token"] = csrf();
   });
 
+  // Boosted navigation swaps the body only: add the new page's own stylesheets and scripts
+  // (the links of its <head>) that this document has not loaded yet.
+  document.addEventListener("htmx:afterSwap", (event) => {
+    const xhr = event.detail.xhr;
+    if (!event.detail.boosted || !xhr || !xhr.responseText) return;
+    const head = new DOMParser().parseFromString(xhr.responseText, "text/html").head;
+    const have = new Set(
+      [...document.querySelectorAll('link[rel="stylesheet"], script[src]')].map((el) => el.href || el.src)
+    );
+    head.querySelectorAll('link[rel="stylesheet"][href], script[src]').forEach((el) => {
+      const url = new URL(el.getAttribute(el.tagName === "SCRIPT" ? "src" : "href"), location.href).href;
+      if (have.has(url) || new URL(url).origin !== location.origin) return;
+      const copy = document.createElement(el.tagName === "SCRIPT" ? "script" : "link");
+      if (el.tagName === "SCRIPT") copy.src = url;
+      else {
+        copy.rel = "stylesheet";
+        copy.href = url;
+      }
+      document.head.appendChild(copy);
+    });
+  });
+
   window.sf = { api: api, toast: toast, csrf: csrf };
 })();

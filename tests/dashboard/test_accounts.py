@@ -107,7 +107,7 @@ def test_only_this_workspaces_accounts_and_names_are_text(
     assert "Re-authorise" not in connected  # a fresh authorisation
     # The account added without OAuth: not connected, no slots, a way to connect it.
     unconnected = card(text, added)
-    assert "not connected" in unconnected and "Reconnect Pinterest" in unconnected
+    assert "not connected" in unconnected and "Connect Pinterest" in unconnected
     assert "cannot post" in unconnected
     # The other workspace sees only its own.
     theirs_page = make_dashboard(theirs).get("/app/accounts").text

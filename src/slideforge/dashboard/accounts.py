@@ -194,6 +194,7 @@ def accounts_page(
     own = _own_policies(session, caller.workspace_id)
     views = [_view(a, runtime, now, notices, slots, own.get(a.id, {})) for a in shown]
     tags = sorted({t for a in everything.accounts for t in a.tags}, key=str.lower)
+    connectors = _connectors(runtime)
     outcome = oauth.connect_outcome(session, caller.workspace_id, connect) if connect else None
     return render(
         request,
@@ -202,7 +203,8 @@ def accounts_page(
         views=views,
         total=len(everything.accounts),
         platforms=[(name, registry.rules(name).title) for name in PLATFORMS],
-        connectors=_connectors(runtime),
+        connectors=connectors,
+        problems={c.platform: c.problem for c in connectors},
         tags=tags,
         platform=platform,
         tag=tag,

@@ -30,17 +30,19 @@
       const tags = tagList(tagsInput.value);
       if (tags.length) body.tags = tags;
     }
+    if (button.getAttribute("aria-busy") === "true") return; // one connect at a time
     button.setAttribute("aria-busy", "true");
-    button.disabled = true;
     try {
       const started = await sf.api("POST", "/accounts/connect", body);
       window.location.assign(started.authorize_url);
     } catch (e) {
-      button.disabled = false; // the toast says why (the API's message)
-    } finally {
-      button.removeAttribute("aria-busy");
+      button.removeAttribute("aria-busy"); // the toast says why (the API's message)
     }
   }
+  // Back from the platform's page (the browser's page cache): the buttons work again.
+  window.addEventListener("pageshow", () => {
+    document.querySelectorAll("button[data-connect][aria-busy]").forEach((b) => b.removeAttribute("aria-busy"));
+  });
 
   function editBody(form) {
     const field = (name) => (form.elements[name] ? form.elements[name].value : "");

@@ -19,7 +19,9 @@ def test_connect_from_the_page_then_edit_the_tags(
     open_id = f"oid-{uuid.uuid4().hex}"
     tiktok.sandbox.add_user(open_id=open_id, username="from_the_page", display_name="From Page")
     page = make_page(api)
-    page.goto("/app/accounts")
+    # Reached through the navigation (htmx swaps the body): the page's script comes too.
+    page.goto("/app/analytics")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Accounts").click()
     expect(page.get_by_text("No account yet")).to_be_visible()
     page.get_by_label("Tags for the new account").fill("launch")
     # The sandbox's authorize page approves as its default user (as `serve --sandbox` does).

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from slideforge.dashboard import charts
 from slideforge.models import Experiment, ExperimentPost
 from slideforge.runtime import Runtime
 from tests.analytics.seed import seed_post
@@ -172,3 +173,19 @@ def test_an_experiment_page_shows_its_result(
     # Not found for another workspace (the dashboard's error page, not JSON).
     other = make_dashboard(make_api()).get(f"/app/analytics/experiments/{experiment_id}")
     assert other.status_code == 404 and "experiment not found" in other.text
+
+
+def test_chart_scales_are_round() -> None:
+    assert [charts.nice_max(v) for v in (0, 0.7, 3, 1200, 2900, 7777)] == [
+        1.0,
+        1.0,
+        5,
+        2000,
+        5000,
+        10000,
+    ]
+    chart = charts.bar_chart("t", [("a", 1200.0), ("b", None), ("c", 300.0)])
+    assert [t.text for t in chart.ticks] == ["0", "500", "1k", "1.5k", "2k"]
+    assert chart.bars[1].width == 0 and chart.bars[1].value_text == "–"
+    assert chart.bars[0].width == chart.plot_width * 0.6
+    assert charts.compact(2_500_000) == "2.5M" and charts.compact(5.42, "%") == "5.42%"

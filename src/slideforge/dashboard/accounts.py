@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from slideforge.accounts import care, oauth
 from slideforge.accounts import service as accounts
@@ -120,7 +121,7 @@ def _connectors(runtime: Runtime) -> list[Connector]:
     return out
 
 
-def _own_policies(session: SessionDep, workspace_id: uuid.UUID) -> dict[uuid.UUID, dict[str, Any]]:
+def _own_policies(session: Session, workspace_id: uuid.UUID) -> dict[uuid.UUID, dict[str, Any]]:
     """Each account's own policy (the form shows it; the platform defaults are placeholders)."""
     rows = session.execute(
         sa.select(Account.id, Account.policy).where(Account.workspace_id == workspace_id)

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from slideforge.accounts import tokens
-from slideforge.kit.clock import isoformat, parse_timestamp
+from slideforge.kit.clock import as_utc, isoformat, parse_timestamp
 from slideforge.models import Account, WebhookDelivery
 from slideforge.publishing.platforms import PlatformConfigError
 from slideforge.publishing.platforms.base import PlatformError
@@ -38,6 +38,57 @@ REFRESH_AHEAD = timedelta(hours=2)
 NOTICE_AHEAD = timedelta(days=15)
 SAME_EXPIRY = timedelta(days=1)
 CARED_FOR = ("active", "paused")
+
+
+def authorisation_end(
+    has_refresh_token: bool,
+    access_expires_at: datetime | None,
+    refresh_expires_at: datetime | None,
+) -> tuple[str, datetime | None]:
+    """Which token's expiry ends the account's authorisation, and when: the refresh token's,
+    or the access token's when there is no refresh token (None: it does not expire)."""
+    if has_refresh_token:
+        return "refresh", refresh_expires_at
+    return "access", access_expires_at
+
+
+def reauth_notice(status: str, ends: datetime | None, now: datetime) -> str | None:
+    """``soon`` when an account cared for has its authorisation end within NOTICE_AHEAD (the
+    ``account.reauth_soon`` notice), ``expired`` once it has ended (reconnect it), else None."""
+    if status not in CARED_FOR or ends is None:
+        return None
+    if ends <= now:
+        return "expired"
+    return "soon" if ends - now <= NOTICE_AHEAD else None
+
+
+def reauth_notices(
+    session: Session, workspace_id: uuid.UUID, now: datetime
+) -> dict[uuid.UUID, tuple[str, str, datetime]]:
+    """The workspace's accounts whose authorisation ends soon or has ended: (``soon`` or
+    ``expired``, the token, its expiry) per account id."""
+    rows = session.execute(
+        sa.select(
+            Account.id,
+            Account.status,
+            Account.refresh_token_enc.is_not(None).label("has_refresh"),
+            Account.access_token_expires_at,
+            Account.refresh_token_expires_at,
+        ).where(
+            Account.workspace_id == workspace_id,
+            Account.status.in_(CARED_FOR),
+            Account.access_token_enc.is_not(None),
+        )
+    )
+    out: dict[uuid.UUID, tuple[str, str, datetime]] = {}
+    for row in rows:
+        token, ends = authorisation_end(
+            bool(row.has_refresh), row.access_token_expires_at, row.refresh_token_expires_at
+        )
+        notice = reauth_notice(row.status, as_utc(ends) if ends else None, now)
+        if notice is not None and ends is not None:
+            out[row.id] = (notice, token, as_utc(ends))
+    return out
 
 
 def due_accounts(runtime: Runtime, workspace_id: uuid.UUID | None = None) -> list[str]:
@@ -111,12 +162,14 @@ def _notice(runtime: Runtime, account_id: str) -> bool:
         )
         if account is None or account.status not in CARED_FOR:
             return False
-        if account.refresh_token_enc:
-            token, ends = "refresh", account.refresh_token_expires_at
-        else:
-            token, ends = "access", account.access_token_expires_at
-        if ends is None or ends <= now or ends - now > NOTICE_AHEAD:
+        token, ends = authorisation_end(
+            bool(account.refresh_token_enc),
+            account.access_token_expires_at,
+            account.refresh_token_expires_at,
+        )
+        if reauth_notice(account.status, ends, now) != "soon":
             return False
+        assert ends is not None
         sent = outbox.emit(
             session,
             account.workspace_id,

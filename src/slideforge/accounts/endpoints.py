@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from slideforge.accounts import oauth, service
 from slideforge.accounts.capabilities import PLATFORMS
@@ -20,6 +20,7 @@ from slideforge.accounts.schemas import (
 from slideforge.accounts.service import STATUSES
 from slideforge.auth.deps import CallerDep, RuntimeDep, SessionDep
 from slideforge.kit.envelope import Envelope, respond
+from slideforge.kit.errors import ApiError
 from slideforge.kit.pagination import comma_list_pattern
 
 router = APIRouter(tags=["accounts"])
@@ -75,7 +76,16 @@ def connect_account(
     return respond(oauth.start_connect(session, runtime, caller, body.platform, options))
 
 
-@callback_router.get("/oauth/{platform}/callback", response_model=Envelope[Connected])
+@callback_router.get(
+    "/oauth/{platform}/callback",
+    response_model=Envelope[Connected],
+    responses={
+        303: {
+            "description": "A connect started with return_to: back to that dashboard page, "
+            "with ?connect=<id> (the outcome, success or refusal, is shown there)."
+        }
+    },
+)
 def oauth_callback(
     platform: str,
     session: SessionDep,
@@ -84,17 +94,34 @@ def oauth_callback(
     state: Annotated[str | None, Query(max_length=500)] = None,
     error: Annotated[str | None, Query(max_length=200)] = None,
     error_description: Annotated[str | None, Query(max_length=2000)] = None,
-) -> JSONResponse:
+) -> Response:
     """Where the platform sends the user back after authorising (no API key: the state
     identifies the workspace)."""
-    account, existed = oauth.finish_connect(
-        session,
-        runtime,
-        platform,
-        code=code,
-        state=state,
-        error=error,
-        error_description=error_description,
-    )
+    back = oauth.dashboard_return(session, platform, state)
+    try:
+        account, existed = oauth.finish_connect(
+            session,
+            runtime,
+            platform,
+            code=code,
+            state=state,
+            error=error,
+            error_description=error_description,
+        )
+    except ApiError as exc:
+        if back is None:
+            raise
+        session.rollback()
+        oauth.record_outcome(session, back[0], ok=False, message=exc.message)
+        return RedirectResponse(oauth.return_url(runtime, back[1], back[0]), status_code=303)
     message = "Account reconnected" if existed else "Account connected"
+    if back is not None:
+        oauth.record_outcome(
+            session,
+            back[0],
+            ok=True,
+            message=f"{message}: {platform} @{account.username}",
+            account_id=account.id,
+        )
+        return RedirectResponse(oauth.return_url(runtime, back[1], back[0]), status_code=303)
     return respond(Connected(account=account, reconnected=existed), message)

@@ -1,12 +1,18 @@
 """Connecting accounts through each platform's OAuth: an authorize URL whose state is bound to
 the workspace, single-use and expiring; the callback exchanges the code, reads the identity
 and creates the account, or updates it on reconnect (tags, groups, policy and history are
-kept; a stored refresh token is never replaced by an empty one)."""
+kept; a stored refresh token is never replaced by an empty one).
+
+A connect started from the dashboard names the page to come back to (``return_to``, a
+dashboard path only): the callback then records its outcome on the state and sends the browser
+there with ``?connect=<state id>``; the page reads the outcome of its own workspace."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -14,13 +20,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from slideforge.accounts.capabilities import PLATFORMS
-from slideforge.accounts.schemas import AccountOut
+from slideforge.accounts.schemas import DASHBOARD_PATH, AccountOut
 from slideforge.accounts.service import account_out
 from slideforge.accounts.tokens import store_tokens
 from slideforge.auth.service import Caller
 from slideforge.kit.clock import isoformat
 from slideforge.kit.crypto import sha256_hex
 from slideforge.kit.errors import ApiError
+from slideforge.kit.ids import parse_id
 from slideforge.kit.pagination import oldest_first
 from slideforge.models import Account, OAuthState
 from slideforge.publishing.platforms import PlatformConfigError, get_platform, registry
@@ -174,3 +181,65 @@ def finish_connect(
         account.refresh_token_expires_at = None
     session.flush()
     return account_out(account), existed
+
+
+# -- coming back to the dashboard ----------------------------------------------------------
+
+
+def dashboard_return(
+    session: Session, platform: str, state: str | None
+) -> tuple[uuid.UUID, str] | None:
+    """The state's id and the dashboard page its connect returns to, when it was started with
+    ``return_to``; else None (the callback answers JSON)."""
+    if not state:
+        return None
+    row = session.execute(
+        sa.select(OAuthState.id, OAuthState.options).where(
+            OAuthState.state_hash == sha256_hex(state), OAuthState.platform == platform
+        )
+    ).first()
+    if row is None:
+        return None
+    back = (row.options or {}).get("return_to")
+    if not isinstance(back, str) or not re.fullmatch(DASHBOARD_PATH, back):
+        return None
+    return row.id, back
+
+
+def return_url(runtime: Runtime, back: str, state_id: uuid.UUID) -> str:
+    """The dashboard page on this server's public address (never another host)."""
+    return f"{runtime.settings.public_base_url.rstrip('/')}{back}?connect={state_id}"
+
+
+def record_outcome(
+    session: Session,
+    state_id: uuid.UUID,
+    *,
+    ok: bool,
+    message: str,
+    account_id: uuid.UUID | None = None,
+) -> None:
+    """Keep what the callback answered on the state, for the page it returns to. The first
+    outcome stays (a reloaded callback answers that its link was already used)."""
+    row = session.get(OAuthState, state_id, with_for_update=True)
+    if row is None or (row.options or {}).get("outcome"):
+        return
+    outcome = {"ok": ok, "message": message, "account_id": str(account_id) if account_id else None}
+    row.options = {**(row.options or {}), "outcome": outcome}
+    session.flush()
+
+
+def connect_outcome(
+    session: Session, workspace_id: uuid.UUID, state_id: object
+) -> dict[str, Any] | None:
+    """The outcome of a connect of this workspace that returned to the dashboard."""
+    parsed = parse_id(state_id)
+    if parsed is None:
+        return None
+    options = session.scalar(
+        sa.select(OAuthState.options).where(
+            OAuthState.id == parsed, OAuthState.workspace_id == workspace_id
+        )
+    )
+    outcome = (options or {}).get("outcome")
+    return outcome if isinstance(outcome, dict) else None

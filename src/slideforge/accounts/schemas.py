@@ -130,11 +130,24 @@ class AccountList(BaseModel):
     accounts: list[AccountOut]
 
 
+# A page of this server's dashboard (no scheme, host, query, ``//`` or ``..``): the only
+# place a connect's callback sends the browser to (no open redirect).
+DASHBOARD_PATH = r"^/app(/[A-Za-z0-9_-]+)+$"
+
+
 class ConnectRequest(RequestBody):
     platform: Literal["tiktok", "instagram", "pinterest"]
     tags: list[str] | None = Field(default=None, max_length=50)
     user_group: str | None = Field(default=None, max_length=120)
     org_group: str | None = Field(default=None, max_length=120)
+    return_to: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=DASHBOARD_PATH,
+        description="A dashboard page (e.g. /app/accounts): the callback then sends the "
+        "browser back there (303, with ?connect=<id> to show the outcome) instead of "
+        "answering JSON.",
+    )
 
     _tags = field_validator("tags", mode="before")(_tags)
 

@@ -288,6 +288,34 @@ def _bookings(
     return out
 
 
+def next_free_slots(
+    session: Session, accounts: Sequence[Any], now: datetime, count: int = 3
+) -> dict[uuid.UUID, list[datetime]]:
+    """The next ``count`` slots at or after ``now`` at which each account (rows with ``id``,
+    ``platform`` and ``policy``) could take a post, as a post without a time would find them
+    (``choose_account``: its policy over its bookings, 30 days ahead); each slot is booked in
+    turn to find the next one. Nothing is locked or written."""
+    if not accounts:
+        return {}
+    ids = [a.id for a in accounts]
+    bookings = _bookings(session, ids, now - timedelta(days=2), now + timedelta(days=32))
+    out: dict[uuid.UUID, list[datetime]] = {}
+    for account in accounts:
+        policy = scheduling.Policy.from_dict(effective_policy(account.platform, account.policy))
+        booked = list(bookings[account.id])
+        slots: list[datetime] = []
+        at = now
+        while len(slots) < count:
+            slot = scheduling.next_free_slot(policy, booked, at)
+            if slot is None:
+                break
+            slots.append(slot)
+            booked.append(scheduling.Booking(slot))
+            at = slot
+        out[account.id] = slots
+    return out
+
+
 def lock_accounts(session: Session, ids: list[uuid.UUID]) -> None:
     """Serialise bookings on these accounts until the transaction ends (PostgreSQL row
     locks in id order; SQLite transactions are already serial)."""

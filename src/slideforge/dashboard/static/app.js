@@ -106,6 +106,22 @@
   document.addEventListener("htmx:configRequest", (event) => {
     event.detail.headers["X-CSRF-Token"] = csrf();
   });
+  // A page's own script: htmx keeps no <script> of a boosted navigation (allowScriptTags is
+  // off, and the new page's <head> is not merged), so a page names it with
+  // data-page-script="/app/static/x.js" and it is loaded here, once.
+  document.addEventListener("htmx:load", (event) => {
+    const root = event.detail && event.detail.elt;
+    if (!root || !root.querySelectorAll) return;
+    const marked = root.matches && root.matches("[data-page-script]") ? [root] : [];
+    marked.concat(Array.from(root.querySelectorAll("[data-page-script]"))).forEach((element) => {
+      const src = element.getAttribute("data-page-script");
+      if (!src || !src.startsWith("/app/static/")) return;
+      if (Array.from(document.scripts).some((s) => s.getAttribute("src") === src)) return;
+      const script = document.createElement("script");
+      script.src = src;
+      document.head.appendChild(script);
+    });
+  });
 
   window.sf = { api: api, toast: toast, csrf: csrf };
 })();

@@ -238,7 +238,10 @@ def test_failure_reason_retry_and_the_posted_link(
     posted_card = re.search(rf'<article[^>]*data-id="{posted}".*?</article>', html, re.S)
     assert failed_card and posted_card
     text = failed_card.group(0)
-    assert f"spam_risk_text: {escape(failed_state['error_message'])}" in text
+    # the platform's reason: its code and message (TikTok's message names the code)
+    message = failed_state["error_message"]
+    assert "spam_risk_text" in message
+    assert f'<span class="reason">{escape(message)}</span>' in text
     assert 'data-action="retry"' in text and 'data-action="delete"' in text
     assert 'data-action="move"' not in text
     text = posted_card.group(0)
@@ -328,3 +331,65 @@ def test_the_page_reads_a_fixed_number_of_queries(
     assert len(six) == len(one), six
     # the accounts, the posts of the range, their targets: nothing per post
     assert len(one) == 3, one
+
+
+def test_the_failure_reason_names_the_code_once() -> None:
+    from types import SimpleNamespace
+
+    from slideforge.dashboard.calendar import failure_reason
+
+    def target(code: str | None, message: str | None) -> Any:
+        return SimpleNamespace(error_code=code, error_message=message)
+
+    assert failure_reason(target("rate_limited", "Too many posts today")) == (
+        "rate_limited: Too many posts today"
+    )
+    assert failure_reason(target("spam", "flagged as spam (spam)")) == "flagged as spam (spam)"
+    assert failure_reason(target(None, "lost")) == "lost"
+    assert failure_reason(target("x", None)) == "x"
+
+
+def test_a_span_is_whole_weeks_in_the_zone_across_a_dst_change() -> None:
+    from zoneinfo import ZoneInfo
+
+    from slideforge.dashboard.calendar import span_of
+
+    paris = ZoneInfo("Europe/Paris")
+    week = span_of("week", date(2026, 3, 25), paris)  # clocks go forward on Sunday the 29th
+    assert week.days[0] == date(2026, 3, 23) and week.days[-1] == date(2026, 3, 29)
+    assert week.start == datetime(2026, 3, 22, 23, tzinfo=UTC)
+    assert week.end == datetime(2026, 3, 29, 22, tzinfo=UTC)  # midnight after, summer time
+    month = span_of("month", date(2026, 2, 14), ZoneInfo("UTC"))  # starts on a Sunday
+    assert month.days[0] == date(2026, 1, 26) and month.days[-1] == date(2026, 3, 1)
+    assert (month.previous, month.next) == (date(2026, 1, 1), date(2026, 3, 1))
+    assert month.title == "February 2026"
+
+
+def test_the_thumbnail_is_the_smallest_stored_image(runtime: Runtime) -> None:
+    from slideforge.dashboard.calendar import ThumbPicker
+
+    def item(n: int, width: int, height: int) -> dict[str, Any]:
+        return {
+            "index": n,
+            "source_url": f"https://cdn.example/{n}.jpg",
+            "file_id": "",
+            "key": f"posts/p/source/slide-{n:02d}.jpg",
+            "content_type": "image/jpeg",
+            "width": width,
+            "height": height,
+            "size": 1,
+            "duration": None,
+        }
+
+    big = [item(0, 3024, 5376), item(1, 3024, 5376)]
+    tiktok = [f"https://m.example/posts/p/tiktok/slide-{n:02d}.jpg" for n in range(2)]
+    picker = ThumbPicker(runtime)
+    thumbs, count, video = picker.pick(big, {"tiktok": tiktok}, 3)
+    assert thumbs == tiktok and count == 2 and not video  # 1080 px wide beats 3024
+    small = [item(0, 540, 960)]
+    thumbs, _, _ = picker.pick(small, {"tiktok": tiktok[:1]}, 3)
+    assert thumbs == [runtime.storage.url(small[0]["key"])]  # the copy is already smaller
+    cover = {**item(1, 1080, 1920), "content_type": "image/jpeg"}
+    clip = {**item(0, 1080, 1920), "content_type": "video/mp4", "key": "posts/p/source/video.mp4"}
+    thumbs, _, video = picker.pick([clip, cover], {"tiktok": ["a", "b"]}, 3)
+    assert video and thumbs == [runtime.storage.url(cover["key"])]

@@ -182,6 +182,15 @@ def cut(text: str, limit: int) -> str:
     return head.rstrip() + "…"
 
 
+def failure_reason(target: Any) -> str:
+    """The platform's reason for a failed target: its error code, then its message (which
+    may already name the code)."""
+    code, message = target.error_code or "", target.error_message or ""
+    if code and code in message:
+        return message
+    return ": ".join(x for x in (code, message) if x)
+
+
 def safe_link(url: str | None) -> str:
     """A platform's link, only when it is an http(s) URL (never ``javascript:``)."""
     if url and url.lower().startswith(("https://", "http://")):
@@ -385,9 +394,7 @@ def read_cards(
                 if account
                 else f"a deleted account · {titles.get(t.platform, t.platform)}"
             )
-            reason = ""
-            if t.status in ("failed", "outcome_unknown") and (t.error_code or t.error_message):
-                reason = ": ".join(x for x in (t.error_code, t.error_message) if x)
+            reason = failure_reason(t) if t.status in ("failed", "outcome_unknown") else ""
             link = safe_link(t.published_url) if t.status == "posted" else ""
             lines.append(TargetLine(t.status, who, reason, link))
         publishing = any(t.status == "publishing" for t in live)

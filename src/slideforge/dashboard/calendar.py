@@ -33,7 +33,7 @@ from slideforge.kit.pagination import oldest_first
 from slideforge.kit.validation import TIMEZONES
 from slideforge.models import Account, Post, PostTarget
 from slideforge.models.post import PostStatus
-from slideforge.posts.service import DELETABLE_POST, POST_STATUSES, TARGET_VIEW_COLUMNS
+from slideforge.posts.service import DELETABLE_POST, POST_STATUSES
 from slideforge.publishing.platforms import registry
 from slideforge.publishing.platforms.variants import MediaItem, short_side_size
 from slideforge.runtime import Runtime
@@ -63,7 +63,9 @@ THUMBS = {"week": 3, "month": 1}
 CAPTION_CHARS = {"week": 140, "month": 70}
 # Post ids bound per query (SQLite's variable limit is far above; PostgreSQL has none).
 ID_CHUNK = 2_000
-RETRYABLE_POST = ("failed", "partial")
+RETRYABLE_POST = frozenset(("failed", "partial"))
+DELETABLE = frozenset(str(s) for s in DELETABLE_POST)
+UNKNOWN_SIZE = 1 << 62  # pixels of an image whose size is not recorded
 
 
 def bad_query(field: str, message: str) -> ApiError:
@@ -206,70 +208,125 @@ class ThumbPicker:
 
     def __init__(self, runtime: Runtime) -> None:
         self.url = runtime.storage.url
-        self._sizes: dict[tuple[Any, ...], list[tuple[int, int] | None] | None] = {}
+        # By platform and the slides' sizes: each variant's predicted size.
+        self._sizes: dict[tuple[str, tuple[Any, ...]], list[int] | None] = {}
 
-    def _variant_sizes(
-        self, platform: str, items: list[dict[str, Any]]
-    ) -> list[tuple[int, int] | None] | None:
-        key = (platform, *((i.get("width"), i.get("height")) for i in items))
+    def _variant_pixels(
+        self, platform: str, shapes: tuple[Any, ...], items: list[dict[str, Any]]
+    ) -> list[int] | None:
+        key = (platform, shapes)
         if key in self._sizes:
             return self._sizes[key]
-        sizes: list[tuple[int, int] | None] | None
+        pixels: list[int] | None
         try:
             rules = registry.rules(platform)
             shape = rules.variant_shape([MediaItem(**i) for i in items])
             short = rules.capabilities["media"]["slideshow"].get("max_short_side_px")
         except (KeyError, TypeError):
-            sizes = None
+            pixels = None
         else:
-            sizes = []
-            for item in items:
-                width, height = item.get("width"), item.get("height")
+            pixels = []
+            for width, height in shapes:
                 if shape is not None:
-                    sizes.append(shape[0])
-                elif width and height:
-                    sizes.append(
-                        short_side_size(width, height, short) if short else (width, height)
-                    )
-                else:
-                    sizes.append(None)
-        self._sizes[key] = sizes
-        return sizes
+                    width, height = shape[0]
+                elif width and height and short:
+                    width, height = short_side_size(width, height, short)
+                pixels.append(width * height if width and height else UNKNOWN_SIZE)
+        self._sizes[key] = pixels
+        return pixels
 
     def pick(
-        self, items: Sequence[dict[str, Any]], variants: dict[str, Any] | None, limit: int
+        self, items: list[Any], variants: dict[str, Any] | None, limit: int
     ) -> tuple[list[str], int, bool]:
         """Up to ``limit`` thumbnail URLs, how many images the post has, and whether it is
         a video (its cover, when it has one, is the thumbnail)."""
-        items = [i for i in items if isinstance(i, dict)]
-        video = any(str(i.get("content_type", "")).startswith("video/") for i in items)
-        if video:
+        if not items or not all(isinstance(i, dict) for i in items):
+            return [], 0, False
+        if str(items[0].get("content_type", "")).startswith("video/"):
             covers = [
                 self.url(i["key"])
-                for i in items
+                for i in items[1:2]
                 if str(i.get("content_type", "")).startswith("image/") and i.get("key")
             ]
-            return covers[:1], len(covers[:1]), True
-        per_platform = []
+            return covers, len(covers), True
+        shapes = tuple((i.get("width"), i.get("height")) for i in items)
+        candidates = []
         for platform, urls in (variants or {}).items():
             if isinstance(urls, list) and len(urls) == len(items):
-                sizes = self._variant_sizes(platform, list(items))
-                if sizes is not None:
-                    per_platform.append((urls, sizes))
+                pixels = self._variant_pixels(platform, shapes, items)
+                if pixels is not None:
+                    candidates.append((urls, pixels))
         thumbs = []
         for n, item in enumerate(items[:limit]):
-            width, height = item.get("width") or 0, item.get("height") or 0
-            best: tuple[int, str] | None = None
+            width, height = shapes[n]
+            best, url = UNKNOWN_SIZE + 1, ""
             if item.get("key"):
-                best = (width * height or 1 << 62, self.url(item["key"]))
-            for urls, sizes in per_platform:
-                size = sizes[n]
-                pixels = size[0] * size[1] if size else 1 << 62
-                if isinstance(urls[n], str) and (best is None or pixels < best[0]):
-                    best = (pixels, urls[n])
-            if best is not None:
-                thumbs.append(best[1])
+                best, url = (
+                    (width * height if width and height else UNKNOWN_SIZE),
+                    self.url(item["key"]),
+                )
+            for urls, pixels in candidates:
+                if pixels[n] < best and isinstance(urls[n], str):
+                    best, url = pixels[n], urls[n]
+            if url:
+                thumbs.append(url)
         return thumbs, len(items), False
+
+
+@dataclass(frozen=True, slots=True)
+class Thumbs:
+    urls: list[str]
+    images: int
+    video: bool
+
+
+class ThumbCache:
+    """A post's thumbnails by its id and version (``updated_at``, bumped by every change of
+    its media or variants) and the number shown: the calendar is read far more often than
+    posts change, so a post's media JSON is read and decoded once per version, not on every
+    page."""
+
+    MAX = 50_000
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[uuid.UUID, datetime, int], Thumbs] = {}
+
+    def get(self, key: tuple[uuid.UUID, datetime, int]) -> Thumbs | None:
+        return self._entries.get(key)
+
+    def put(self, key: tuple[uuid.UUID, datetime, int], thumbs: Thumbs) -> None:
+        if len(self._entries) >= self.MAX:
+            self._entries.clear()
+        self._entries[key] = thumbs
+
+
+THUMB_CACHE = ThumbCache()
+NO_THUMBS = Thumbs([], 0, False)
+
+
+def thumbnails(
+    session: Session, runtime: Runtime, posts: Sequence[Any], shown: int
+) -> dict[uuid.UUID, Thumbs]:
+    """The thumbnails of these posts (rows with ``id`` and ``updated_at``): from the cache,
+    else from their media read in one query per chunk."""
+    out: dict[uuid.UUID, Thumbs] = {}
+    missing: dict[uuid.UUID, tuple[uuid.UUID, datetime, int]] = {}
+    for post in posts:
+        key = (post.id, post.updated_at, shown)
+        found = THUMB_CACHE.get(key)
+        if found is None:
+            missing[post.id] = key
+        else:
+            out[post.id] = found
+    picker = ThumbPicker(runtime)
+    for chunk in _chunks(list(missing)):
+        for row in session.execute(
+            sa.select(Post.id, Post.media_items, Post.media_variants).where(Post.id.in_(chunk))
+        ):
+            thumbs = Thumbs(*picker.pick(row.media_items or [], row.media_variants, shown))
+            THUMB_CACHE.put(missing[row.id], thumbs)
+            out[row.id] = thumbs
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,8 +358,21 @@ POST_COLUMNS = (
     Post.status,
     Post.scheduled_at,
     Post.created_at,
-    Post.media_items,
-    Post.media_variants,
+    Post.updated_at,
+)
+
+
+# What a card shows of a target (``posts.service.TARGET_VIEW_COLUMNS`` less what the calendar
+# does not show).
+TARGET_COLUMNS = (
+    PostTarget.post_id,
+    PostTarget.account_id,
+    PostTarget.platform,
+    PostTarget.status,
+    PostTarget.scheduled_for,
+    PostTarget.published_url,
+    PostTarget.error_code,
+    PostTarget.error_message,
 )
 
 
@@ -363,18 +433,19 @@ def read_cards(
     targets: dict[uuid.UUID, list[Any]] = {p.id: [] for p in posts}
     for chunk in _chunks(list(targets)):
         for t in session.execute(
-            sa.select(*TARGET_VIEW_COLUMNS)
+            sa.select(*TARGET_COLUMNS)
             .where(PostTarget.post_id.in_(chunk))
             .order_by(*oldest_first(PostTarget))
         ):
             targets[t.post_id].append(t)
 
-    wanted = _wanted_accounts(accounts, filters)
-    by_id = {a.id: a for a in accounts}
-    titles = {name: registry.rules(name).title for name in registry.names()}
-    picker = ThumbPicker(runtime)
-    limit = CAPTION_CHARS[span.view]
     shown = THUMBS[span.view]
+    thumbs_of = thumbnails(session, runtime, posts, shown)
+    wanted = _wanted_accounts(accounts, filters)
+    titles = {name: registry.rules(name).title for name in registry.names()}
+    names = {a.id: f"@{a.username} · " for a in accounts}
+    limit = CAPTION_CHARS[span.view]
+    zone = span.zone
     cards = []
     for post in posts:
         its = targets[post.id]
@@ -384,38 +455,44 @@ def read_cards(
         when = placed_at(post.scheduled_at, post.created_at, [t.scheduled_for for t in live])
         if not start <= when < end:
             continue
-        local = when.astimezone(span.zone)
-        thumbs, images, video = picker.pick(post.media_items or [], post.media_variants, shown)
+        local = when.astimezone(zone)
+        thumbs = thumbs_of.get(post.id) or NO_THUMBS
         lines = []
+        publishing = failed = False
         for t in live:
-            account = by_id.get(t.account_id)
-            who = (
-                f"@{account.username} · {titles.get(t.platform, t.platform)}"
-                if account
-                else f"a deleted account · {titles.get(t.platform, t.platform)}"
+            status = t.status
+            who = names.get(t.account_id, "a deleted account · ") + titles.get(
+                t.platform, t.platform
             )
-            reason = failure_reason(t) if t.status in ("failed", "outcome_unknown") else ""
-            link = safe_link(t.published_url) if t.status == "posted" else ""
-            lines.append(TargetLine(t.status, who, reason, link))
-        publishing = any(t.status == "publishing" for t in live)
+            reason = link = ""
+            if status == "posted":
+                link = safe_link(t.published_url)
+            elif status in ("failed", "outcome_unknown"):
+                reason = failure_reason(t)
+                failed = failed or status == "failed"
+            elif status == "publishing":
+                publishing = True
+            lines.append(TargetLine(status, who, reason, link))
+        caption = post.caption or ""
+        day = local.date().isoformat()
         cards.append(
             Card(
                 id=str(post.id),
-                at=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                day=local.date().isoformat(),
+                at=f"{when.isoformat()[:19]}Z",
+                day=day,
                 hour=local.hour,
-                time=f"{local:%H:%M}",
+                time=f"{local.hour:02d}:{local.minute:02d}",
                 status=post.status,
-                caption=cut(post.caption or "", limit),
-                caption_full=post.caption or "",
-                thumbs=thumbs,
-                more=max(0, images - len(thumbs)),
-                video=video,
+                caption=cut(caption, limit),
+                caption_full=caption,
+                thumbs=thumbs.urls,
+                more=max(0, thumbs.images - len(thumbs.urls)),
+                video=thumbs.video,
                 targets=lines,
-                can_move=post.status == PostStatus.SCHEDULED and not publishing,
-                can_retry=post.status in RETRYABLE_POST and any(t.status == "failed" for t in live),
-                can_delete=post.status in DELETABLE_POST and not publishing,
-                sort_key=(when, str(post.id)),
+                can_move=post.status == "scheduled" and not publishing,
+                can_retry=failed and post.status in RETRYABLE_POST,
+                can_delete=post.status in DELETABLE and not publishing,
+                sort_key=(when, post.id.hex),
             )
         )
     cards.sort(key=lambda c: c.sort_key)

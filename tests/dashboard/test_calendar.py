@@ -19,6 +19,7 @@ from slideforge.runtime import Runtime
 from tests.conftest import Web
 from tests.dashboard.conftest import Dashboard
 from tests.helpers import ApiClient, ok
+from tests.posts.test_list_plans import captured, explain, filled  # noqa: F401 (a fixture)
 from tests.posts.test_publish import slides, wait_post
 from tests.sandboxes import InstagramEnv, TikTokEnv
 
@@ -274,6 +275,8 @@ def test_bad_parameters_answer_a_page_that_says_what_to_change(dashboard: Dashbo
     for params, words in (
         ({"view": "year"}, "view: must be week or month"),
         ({"date": "2026-13-40"}, "date: must be a day written YYYY-MM-DD"),
+        ({"date": "0001-01-01", "view": "month"}, "date: must be a day between"),
+        ({"date": "9999-12-31"}, "date: must be a day between"),
         ({"tz": "Mars/Olympus"}, "is not an IANA time zone"),
         ({"status": "nope"}, "status: must be one of"),
         ({"platform": "myspace"}, "platform: must be one of"),
@@ -419,3 +422,28 @@ def test_an_edited_posts_thumbnails_follow_its_new_media(
     assert len(shown) == 3 and all("/media/posts/" in url for url in shown)
     html = page(dashboard, view="week", date=monday.isoformat())
     assert '<span class="more">+1</span>' in html
+
+
+def test_the_calendars_queries_read_indexes(
+    runtime: Runtime,
+    make_api: Callable[..., ApiClient],
+    make_dashboard: Callable[[ApiClient], Dashboard],
+    filled: tuple[uuid.UUID, uuid.UUID],  # noqa: F811 (the fixture imported above)
+) -> None:
+    """With another workspace holding most rows (``tests/posts/test_list_plans.py``'s fill:
+    posts published at once, so the calendar finds them by their targets' time), each query
+    the month sends is explained on the database under test: none scans a table."""
+    from slideforge.models import Workspace
+
+    ours = filled[0]
+    with runtime.db.session() as session:
+        name = session.get(Workspace, ours).name  # type: ignore[union-attr]
+    dashboard = make_dashboard(make_api(name))
+    day = (datetime.now(UTC) - timedelta(days=59)).date().isoformat()
+    with captured(runtime, ours) as queries:
+        html = page(dashboard, view="month", date=day)
+    assert len(Cards(html).cards) > 1_000
+    read = [q for q in queries if re.search(r"\bFROM (post|post_target|account)\b", q[0])]
+    assert len(read) >= 2, queries
+    for statement, parameters in read:
+        assert explain(runtime, statement, parameters) == [], statement

@@ -161,7 +161,7 @@ class Card:
     time: str  # local HH:MM
     status: str
     caption: str
-    caption_full: str
+    caption_full: str  # "" when ``caption`` is the whole caption
     thumbs: list[str]
     more: int
     video: bool
@@ -474,6 +474,7 @@ def read_cards(
                 publishing = True
             lines.append(TargetLine(status, who, reason, link))
         caption = post.caption or ""
+        short = cut(caption, limit)
         day = local.date().isoformat()
         cards.append(
             Card(
@@ -483,8 +484,8 @@ def read_cards(
                 hour=local.hour,
                 time=f"{local.hour:02d}:{local.minute:02d}",
                 status=post.status,
-                caption=cut(caption, limit),
-                caption_full=caption,
+                caption=short,
+                caption_full=caption if short != caption else "",
                 thumbs=thumbs.urls,
                 more=max(0, thumbs.images - len(thumbs.urls)),
                 video=thumbs.video,
@@ -527,9 +528,12 @@ def _anchor(raw: str, today: date) -> date:
     if not raw.strip():
         return today
     try:
-        return date.fromisoformat(raw.strip())
+        day = date.fromisoformat(raw.strip())
     except ValueError:
         raise bad_query("date", "must be a day written YYYY-MM-DD, e.g. 2026-12-07") from None
+    if not 1900 <= day.year <= 9000:
+        raise bad_query("date", "must be a day between the years 1900 and 9000")
+    return day
 
 
 def _filters(

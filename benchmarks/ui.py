@@ -98,7 +98,7 @@ def measure(client: httpx.Client, path: str, requests: int, warmup: int) -> dict
         "p95": cuts[94],
         "max": max(times),
         "bytes": size,
-        "cards": first.text.count("<article class=\"post"),
+        "cards": first.text.count('<article class="post'),
     }
 
 
@@ -124,7 +124,9 @@ def run_database(database: str, args: argparse.Namespace) -> dict[str, Any]:
         for name, path in PAGES.items():
             result = measure(client, path, args.requests, args.warmup)
             if result is None:
-                console.print(f"{database:<8} {name:<15} skipped: {path} is not in this build (404)")
+                console.print(
+                    f"{database:<8} {name:<15} skipped: {path} is not in this build (404)"
+                )
                 continue
             result["page"] = name
             rows.append(result)
@@ -148,8 +150,11 @@ def chart(results: list[dict[str, Any]], out: Path) -> None:
     height = top + 50 + (len(results) * (bar * 2 + 6) + 20) * len(names)
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
-    draw.text((20, 15), "slideforge bench ui: dashboard page latency (ms), p50 dark, p95 light",
-              fill="black")
+    draw.text(
+        (20, 15),
+        "slideforge bench ui: dashboard page latency (ms), p50 dark, p95 light",
+        fill="black",
+    )
     worst = max(
         [TARGET_P95_MS * 1.2] + [row["p95"] for result in results for row in result["rows"]]
     )

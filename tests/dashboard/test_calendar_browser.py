@@ -94,7 +94,12 @@ def test_move_to_another_hour_by_dragging_and_with_the_keyboard(
     thursday, saturday = wednesday + timedelta(days=1), wednesday + timedelta(days=3)
     post_id = post_at(api, web, [tiktok.connect(api)], at(thursday, 12, 15))
     page = make_page(api)
-    page.goto(f"/app/calendar?view=week&date={wednesday}")
+    # From a page without the calendar's script (an error page), back through its boosted
+    # link: app.js loads the script the swapped-in calendar names (data-page-script).
+    page.goto("/app/calendar?view=year")
+    page.get_by_role("link", name="Back to the calendar").click()
+    expect(page).to_have_url("/app/calendar")
+    page.wait_for_function("window.sfCalendar !== undefined")
     card = page.locator(f"#post-{post_id}")
 
     four = page.locator(f'.slot[data-day="{thursday}"][data-hour="16"]')

@@ -106,6 +106,21 @@
   document.addEventListener("htmx:configRequest", (event) => {
     event.detail.headers["X-CSRF-Token"] = csrf();
   });
+  // A boosted navigation keeps this <head>: take the new page's CSRF token from its answer
+  // (a page reached from one rendered without a session, such as an error page, has none yet).
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const xhr = event.detail && event.detail.xhr;
+    const text = xhr && typeof xhr.responseText === "string" ? xhr.responseText.slice(0, 4000) : "";
+    const found = /<meta name="csrf-token" content="([^"]*)">/.exec(text);
+    if (!found) return;
+    let meta = document.querySelector('meta[name="csrf-token"]');
+    if (!meta) {
+      meta = document.createElement("meta");
+      meta.setAttribute("name", "csrf-token");
+      document.head.appendChild(meta);
+    }
+    meta.setAttribute("content", found[1]);
+  });
   // A page's own script: htmx keeps no <script> of a boosted navigation (allowScriptTags is
   // off, and the new page's <head> is not merged), so a page names it with
   // data-page-script="/app/static/x.js" and it is loaded here, once.

@@ -5,7 +5,8 @@ at the time its targets were due (their earliest ``scheduled_for``: its creation
 time). The visible range is read in a fixed number of queries scoped to the caller's
 workspace: the accounts (the filters' choices, usernames), the posts of the range (ids from
 the ``scheduled_at`` index, the targets' ``(account_id, scheduled_for)`` index, and the
-``(workspace_id, status, created_at)`` index for drafts), and their targets — then cards are
+``(workspace_id, status, created_at)`` index for drafts), their targets, and the media JSON
+of posts whose thumbnails are not cached for their current version — then cards are
 precomputed in Python so the template stays a plain loop. Changes (move, retry, delete) go
 through the Partner API from ``static/calendar.js``."""
 

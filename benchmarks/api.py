@@ -115,8 +115,17 @@ def slide_json(index: int, image_url: str, rendered_url: str) -> dict[str, Any]:
     }
 
 
-def load(database_url: str, args: argparse.Namespace, base_url: str) -> dict[str, Any]:
-    """Fill the workspace; returns its key and ids to request."""
+def load(
+    database_url: str,
+    args: argparse.Namespace,
+    base_url: str,
+    *,
+    name: str = "bench-api",
+    due_between: tuple[datetime, datetime] | None = None,
+) -> dict[str, Any]:
+    """Fill the workspace ``name``; returns its key and ids to request. The posts are due
+    over the last year (see ``post_rows``), or spread over ``due_between`` (``bench ui``: one
+    month of the calendar)."""
     import sqlalchemy as sa
 
     from slideforge.auth import service as auth
@@ -132,9 +141,9 @@ def load(database_url: str, args: argparse.Namespace, base_url: str) -> dict[str
     now = datetime.now(UTC).replace(microsecond=0)
     media_base = f"{base_url}/media"
     with runtime.db.session() as session:
-        workspace = auth.create_workspace(session, "bench-api")
+        workspace = auth.create_workspace(session, name)
         _, key = auth.create_key(session, workspace)
-        other = auth.create_workspace(session, "bench-api-other")
+        other = auth.create_workspace(session, f"{name}-other")
         auth.create_key(session, other)
         workspace_id = workspace.id
         session.commit()
@@ -171,7 +180,9 @@ def load(database_url: str, args: argparse.Namespace, base_url: str) -> dict[str
         for start in range(0, args.posts, BATCH):
             posts, targets = [], []
             for i in range(start, min(start + BATCH, args.posts)):
-                post, its_targets = post_rows(i, args, rng, now, workspace_id, accounts, media_base)
+                post, its_targets = post_rows(
+                    i, args, rng, now, workspace_id, accounts, media_base, due_between
+                )
                 posts.append(post)
                 targets.extend(its_targets)
                 if i % (args.posts // 1000 or 1) == 0 and post["status"] != "deleted":
@@ -230,12 +241,18 @@ def post_rows(
     workspace_id: uuid.UUID,
     accounts: list[dict[str, Any]],
     media_base: str,
+    due_between: tuple[datetime, datetime] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One post as create_post stores it, with the targets the publish path left."""
-    # Oldest first over the year; the newest two weeks are scheduled ahead.
-    created = now - timedelta(days=365) * (1 - i / args.posts)
-    created += timedelta(seconds=rng.uniform(0, 60))
-    due = created + timedelta(hours=rng.uniform(0, 72))
+    if due_between is None:
+        # Oldest first over the year; the newest two weeks are scheduled ahead.
+        created = now - timedelta(days=365) * (1 - i / args.posts)
+        created += timedelta(seconds=rng.uniform(0, 60))
+        due = created + timedelta(hours=rng.uniform(0, 72))
+    else:  # evenly over the window; made up to three days before it was due (or now)
+        start, end = due_between
+        due = (start + (end - start) * ((i + rng.random()) / args.posts)).replace(microsecond=0)
+        created = min(due, now) - timedelta(hours=rng.uniform(0, 72))
     future = due > now
     roll = rng.random()
     if future:

@@ -7,7 +7,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from slideforge.dashboard import accounts, analytics, copy, library, signin, slideshows
+from slideforge.dashboard import (
+    accounts,
+    analytics,
+    calendar,
+    copy,
+    library,
+    signin,
+    slideshows,
+)
 from slideforge.dashboard.web import (
     PREFIX,
     STATIC_DIR,
@@ -21,7 +29,7 @@ from slideforge.kit.envelope import register_error_shape
 
 
 def mount_dashboard(app: FastAPI, media_base_url: str) -> None:
-    for feature in (signin, slideshows, library, copy, accounts, analytics):
+    for feature in (signin, calendar, slideshows, library, copy, accounts, analytics):
         app.include_router(feature.router)
     app.mount(PREFIX + "/static", StaticFiles(directory=STATIC_DIR), name="dashboard-static")
     register_error_shape(PREFIX, dashboard_error_shape)

@@ -173,6 +173,7 @@ def serve(
     console.print(f"slideforge API  {base}/api/partner/v1")
     console.print(f"API docs        {base}/docs")
     console.print(f"OpenAPI         {base}/openapi.json")
+    console.print(f"Dashboard       {base}/app (sign in with an API key)")
     _freeze_startup_objects()
     try:
         uvicorn.run(api, host=host, port=port, log_level="info", access_log=False)

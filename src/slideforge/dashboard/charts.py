@@ -64,8 +64,9 @@ class Bar:
 
 
 @dataclass(frozen=True)
-class BarChart:
-    """Horizontal bars, one row per item: the label, the bar, its value."""
+class Plot:
+    """What every chart has: its title and description (for screen readers), its size, and
+    the plot area inside it."""
 
     title: str
     description: str
@@ -75,6 +76,12 @@ class BarChart:
     plot_width: float
     plot_top: float
     plot_bottom: float
+
+
+@dataclass(frozen=True)
+class BarChart(Plot):
+    """Horizontal bars, one row per item: the label, the bar, its value."""
+
     bar_height: float
     bars: list[Bar]
     ticks: list[Tick]
@@ -148,17 +155,9 @@ class Column:
 
 
 @dataclass(frozen=True)
-class ColumnChart:
+class ColumnChart(Plot):
     """Vertical columns over days (or any ordered labels), with a few labels on the x axis."""
 
-    title: str
-    description: str
-    width: int
-    height: int
-    plot_x: float
-    plot_width: float
-    plot_top: float
-    plot_bottom: float
     column_width: float
     columns: list[Column]
     y_ticks: list[tuple[float, str]]

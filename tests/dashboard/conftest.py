@@ -85,8 +85,11 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """One browser per test module. Playwright's sync API runs an event loop in this thread
+    while it lives, and DBOS's sync calls refuse to run under a running loop: so the browser
+    must be gone before the worker goes on to another module's tests."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -118,6 +118,10 @@ def test_move_to_another_hour_by_dragging_and_with_the_keyboard(
     ).to_be_visible()
     expect(page.get_by_role("dialog")).to_be_hidden()
     expect(card.get_by_role("button", name="Move…")).to_be_focused()
+    # the card moves at once; the API has answered when the toast says so
+    expect(
+        page.locator("#toasts .toast").filter(has_text=f"Moved to {saturday} 09:45")
+    ).to_be_visible()
     assert scheduled_at(api, post_id) == f"{saturday}T09:45:00.000Z"
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 
@@ -84,3 +86,38 @@ def test_shutdown_ends_the_workers(runtime: Runtime) -> None:
     while any(alive(pid) for pid in pids):
         assert time.monotonic() < deadline, "OCR workers still running after shutdown"
         time.sleep(0.05)
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for its parent to reap it does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_worker_ends_when_its_server_is_killed() -> None:
+    """A server killed without its shutdown leaves no OCR worker holding the models."""
+    code = (
+        "import sys\n"
+        "from slideforge.config import Settings\n"
+        "from slideforge.copy_tiktok import pool\n"
+        "info = pool.warm(Settings(ocr_processes=1))\n"
+        "print(info[0], flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        worker = int(server.stdout.readline())
+        assert running(worker)
+    finally:
+        server.kill()
+        server.wait()
+    deadline = time.monotonic() + 4 * ocr_pool.PARENT_CHECK_SECONDS + 5
+    while running(worker):
+        assert time.monotonic() < deadline, "the OCR worker outlived its server"
+        time.sleep(0.1)

@@ -2,10 +2,12 @@
 
 A real ``slideforge serve`` process (embedded workers, SQLite, the TikTok API sandbox and the
 TikTok web sandbox on loopback) is measured — its own RSS and that of its process tree (the sum of
-the PSS of the server and the render pool's processes, its children) — at these points:
+the PSS of the server and its children: the forkserver, the OCR worker that holds the models
+and the render pool's processes) — at these points:
 
 1. ``idle``: started, one account connected, settled;
-2. ``ocr``: after one copy-a-TikTok preview (4 drawn slides): the OCR models are loaded;
+2. ``ocr``: after one copy-a-TikTok preview (4 drawn slides): the OCR models are loaded (in
+   the OCR worker process; in the server itself with ``SLIDEFORGE_OCR_PROCESSES=0``);
 3. ``renders-100``: after rendering a 10-slide slideshow 10 times (100 slides);
 4. ``hostile``: after the hostile images of ``bench hostile`` (an 8000×8000 PNG uploaded and
    rendered under 10 slides);

@@ -190,6 +190,13 @@ class Settings(BaseSettings):
     # Processes rendering a slideshow's slides (a pool kept between requests; fonts loaded
     # once per process). None: min(2, CPU count); 0: threads inside this process.
     render_processes: int | None = Field(default=None, ge=0, le=16)
+    # Processes reading copy-a-TikTok slides (OCR; copy_tiktok/pool.py): a pool kept between
+    # requests, the models loaded once per process (~320 MB each), each process niced so the
+    # API process wins the CPU. 0: OCR in this process on one thread (the API process then
+    # loads the models). ocr_threads: onnxruntime threads per process; None: the cores
+    # divided by ocr_processes (one preview uses both cores of an otherwise idle server).
+    ocr_processes: int = Field(default=1, ge=0, le=8)
+    ocr_threads: int | None = Field(default=None, ge=1, le=64)
 
     # OpenAI-compatible endpoint for AI text and image keywords (absent by default).
     ai_base_url: str | None = None

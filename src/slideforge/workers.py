@@ -16,6 +16,7 @@ from dbos._dbos import _get_or_create_dbos_registry as dbos_registry
 
 from slideforge import __version__, jobs, liveness
 from slideforge import runtime as rt
+from slideforge.copy_tiktok import pool as ocr_pool
 from slideforge.files import derivatives
 from slideforge.runtime import Runtime
 from slideforge.slideshows import pool as render_pool
@@ -274,6 +275,7 @@ def stop() -> None:
     global _launched
     jobs.unbind_all()
     render_pool.shutdown()  # the render worker processes (made on the first render)
+    ocr_pool.shutdown()  # the OCR worker processes (made on the first copy-a-TikTok read)
     derivatives.stop()  # derivatives being made after renders are finished first
     if _launched:
         # Workflows still running are recovered at the next start; their threads' complaints

@@ -5,9 +5,10 @@ The method follows ``docs/copy-tiktok.md``, "OCR":
 1. **Read.** RapidOCR 3.10 on onnxruntime with the PP-OCRv6 detection and recognition models
    that ship inside the ``rapidocr`` wheel, the orientation classifier off (overlay text is
    upright; the classifier flips lines on textured photos). Each slide is decoded (pixel cap,
-   EXIF orientation); detection runs on a copy scaled to ``OCR_WIDTH`` (720) px wide, and
-   recognition on the line crops of the slide itself, decoded with a space bias (see
-   ``OcrEngine``); boxes are in the slide's own pixels. The engine is built with explicit model
+   EXIF orientation); detection runs on a copy scaled to ``OCR_WIDTH`` (480) px wide, and
+   again at ``OCR_RETRY_WIDTH`` (720) when a well-read line there is small text
+   (``needs_retry``); recognition runs on the line crops of the slide itself, decoded with a
+   space bias (see ``OcrEngine``); boxes are in the slide's own pixels. The engine is built with explicit model
    paths, so RapidOCR never takes its download path.
 2. **Filter.** Lines scoring under ``MIN_SCORE`` are dropped (emoji come back as garbage such
    as "心国" at ~0.7), and so are lone CJK lines on a slide whose other text is Latin, and
@@ -36,9 +37,11 @@ Positions are percentages and font sizes are pixels at a 1080 px wide canvas, as
 contract (§5.4), so the elements land where they were whatever the slide's resolution.
 
 Concurrency: one engine per process (``shared_engine``, built lazily under a lock) and one OCR
-worker thread (``ocr_slides`` queues whole jobs on it), with onnxruntime limited to
-``OCR_THREADS`` intra-op threads, so an import never takes both cores of a small server from
-the API.
+worker thread (``ocr_slides`` queues whole jobs on it). The server runs this in the niced
+worker processes of ``copy_tiktok/pool.py`` (their engines use the cores divided by the
+workers: ``configure_shared_engine``); with ``ocr_processes = 0`` it runs in the API process
+with onnxruntime limited to ``OCR_THREADS`` intra-op threads, so an import never takes both
+cores of a small server from the API.
 """
 
 from __future__ import annotations
@@ -65,9 +68,13 @@ from slideforge.render.colors import relative_luminance
 from slideforge.render.spec import REFERENCE_WIDTH, BoxSides
 from slideforge.render.text import BOX_PAD_X, LINE_HEIGHT, STROKE_DIVISOR, preset_colours
 
-#: slides are OCR'd at this width (66/66 lines, ~0.2 s a slide: docs/copy-tiktok.md,
-#: "OCR measurements")
-OCR_WIDTH = 720
+#: text is detected on the slide scaled to this width (same exact lines as 720 px on the
+#: benchmark, in a third of the time: docs/copy-tiktok.md, "Detection scale") ...
+OCR_WIDTH = 480
+#: ... and again at this width when a line found there is small text (``needs_retry``)
+OCR_RETRY_WIDTH = 720
+#: text under this rough size (px at 1080 wide) is "small": read at OCR_RETRY_WIDTH
+SMALL_TEXT = 36.0
 #: onnxruntime intra-op threads of the OCR engine (the API keeps the other core)
 OCR_THREADS = 1
 #: a blank CTC step is read as a space when P(space) is above this (see OcrEngine)
@@ -284,9 +291,18 @@ class OcrEngine:
     benchmark, the bias restores every one without inventing spaces. Calls are serialised by a
     lock (RapidOCR keeps per-call options on the instance)."""
 
-    def __init__(self, *, threads: int = OCR_THREADS, width: int = OCR_WIDTH) -> None:
+    def __init__(
+        self,
+        *,
+        threads: int = OCR_THREADS,
+        width: int = OCR_WIDTH,
+        retry_width: int | None = OCR_RETRY_WIDTH,
+    ) -> None:
         self.threads = threads
         self.width = width
+        self.retry_width = retry_width
+        #: the detection width of the last ``read`` (``width`` or ``retry_width``)
+        self.last_width = width
         self.load_seconds: float | None = None
         self._engine: Any = None
         self._rec: Any = None
@@ -360,19 +376,19 @@ class OcrEngine:
 
     def read(self, image: Image.Image) -> list[OcrLine]:
         """OCR lines of an RGB image, in the image's own pixels. Detection runs on a copy
-        scaled to ``width``; the line crops for recognition come from the image itself
+        scaled to ``width``, and again on one scaled to ``retry_width`` when a line it found
+        is small (``needs_retry``); the line crops for recognition come from the image itself
         (recognition normalises every crop to 48 px high, so a sharper source costs nothing
         more and helps small text)."""
         self.load()
-        w, h = image.size
-        small = image
-        if w != self.width:
-            small = image.resize(
-                (self.width, max(1, round(h * self.width / w))),
-                Image.Resampling.BILINEAR,
-                reducing_gap=2.0,
-            )
-        return self._read_bgr(_bgr(small), _bgr(image), w / self.width)
+        source = _bgr(image)
+        lines = self._read_bgr(_bgr(_scaled(image, self.width)), source, image.width / self.width)
+        self.last_width = self.width
+        retry = self.retry_width
+        if retry and retry > self.width and needs_retry(lines, image.width):
+            lines = self._read_bgr(_bgr(_scaled(image, retry)), source, image.width / retry)
+            self.last_width = retry
+        return lines
 
     def _read_bgr(
         self, detect: np.ndarray, source: np.ndarray | None = None, scale: float = 1.0
@@ -448,6 +464,27 @@ def ctc_decode(
     return text, (float(np.mean(confidences)) if confidences else 0.0)
 
 
+def needs_retry(lines: Sequence[OcrLine], image_width: int) -> bool:
+    """Whether a slide read at the first detection width must be detected again larger: a
+    line that reads well (score at least ``MIN_SCORE``) is small text (rough size under
+    ``SMALL_TEXT`` px at 1080 wide) that is still big enough to be kept."""
+    factor = REFERENCE_WIDTH / max(1, image_width)
+    for line in lines:
+        rough = line.height * factor / ROUGH_BOX_RATIO
+        if line.score >= MIN_SCORE and 0.8 * MIN_FONT_SIZE <= rough < SMALL_TEXT:
+            return True
+    return False
+
+
+def _scaled(image: Image.Image, width: int) -> Image.Image:
+    w, h = image.size
+    if w == width:
+        return image
+    return image.resize(
+        (width, max(1, round(h * width / w))), Image.Resampling.BILINEAR, reducing_gap=2.0
+    )
+
+
 def _bgr(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(image, dtype=np.uint8)[:, :, ::-1])
 
@@ -466,6 +503,16 @@ def shared_engine() -> OcrEngine:
             if _shared is None:
                 _shared = OcrEngine()
     return _shared
+
+
+def configure_shared_engine(*, threads: int = OCR_THREADS) -> OcrEngine:
+    """Make the process's engine use ``threads`` onnxruntime threads (an OCR worker process
+    sets its own before loading the models; see ``copy_tiktok/pool.py``)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or _shared.threads != threads:
+            _shared = OcrEngine(threads=threads)
+        return _shared
 
 
 def _worker() -> ThreadPoolExecutor:
@@ -1002,6 +1049,8 @@ def _round(value: float) -> float:
 
 #: luminance classes (0..1)
 PURE_WHITE = 0.9
+#: a row of a line box this share near-white is inside a drawn white box (``_ink_band``)
+WHITE_ROW = 0.4
 LIGHT = 0.8
 DARK = 0.22
 BLACK = 0.12
@@ -1043,6 +1092,8 @@ class PixelStats:
     beyond_pure: int = 0  # ... of them near-white (a white photo, not a drawn box)
     total: int = 0  # pixels of the boxes
     light: int = 0
+    ink_rows: int = 0  # pixels of the rows a white box fills (``_ink_band``)
+    ink_light: int = 0  # ... of them light
     dark: int = 0
     border: int = 0  # pixels on the box edges (background, given RapidOCR's padding)
     border_light: int = 0
@@ -1089,6 +1140,7 @@ def line_pixels(rgb: np.ndarray, line: OcrLine, size_px: float) -> PixelStats:
     black = luma < BLACK
     offset = max(1, round(0.06 * size_px))
     beyond = _beyond_box(rgb, luma, x0, y0, size_px)
+    ink = _ink_band(luma)
     below = _shift(light, offset, offset) & ~light
     above = _shift(light, -offset, -offset) & ~light
     return PixelStats(
@@ -1099,6 +1151,8 @@ def line_pixels(rgb: np.ndarray, line: OcrLine, size_px: float) -> PixelStats:
         beyond_pure=int((beyond > PURE_WHITE).sum()),
         total=int(luma.size),
         light=int(light.sum()),
+        ink_rows=int(ink.size),
+        ink_light=int((ink > LIGHT).sum()),
         dark=int((luma < DARK).sum()),
         border=int(border.size),
         border_light=int((border > LIGHT).sum()),
@@ -1111,6 +1165,19 @@ def line_pixels(rgb: np.ndarray, line: OcrLine, size_px: float) -> PixelStats:
         above=int(above.sum()),
         above_sum=float(luma[above].sum()),
     )
+
+
+def _ink_band(luma: np.ndarray) -> np.ndarray:
+    """Luminance of the rows of a line box that a white box fills (the first to the last row
+    at least ``WHITE_ROW`` near-white), measured on the slide's own pixels: so the test for
+    ``inverted`` does not depend on how much padding the detector put around the text at the
+    scale it ran (a box found at 480 px is a few pixels taller than one found at 720 px, which
+    moved a white box's share of the whole box under the threshold). The whole box when no
+    row is that white."""
+    rows = np.flatnonzero((luma > PURE_WHITE).mean(axis=1) >= WHITE_ROW)
+    if rows.size == 0:
+        return luma
+    return luma[int(rows[0]) : int(rows[-1]) + 1]
 
 
 def _beyond_box(rgb: np.ndarray, luma: np.ndarray, x0: int, y0: int, size_px: float) -> np.ndarray:
@@ -1145,7 +1212,7 @@ def text_polarity(stats: PixelStats) -> str:
     if (
         pure > 0.46
         and mid < 0.15
-        and light > 0.5
+        and share(stats.ink_light, stats.ink_rows) > 0.5
         and dark > 0.08
         and (share(stats.beyond_pure, stats.beyond) < 0.6 or not stats.beyond)
     ):
@@ -1201,6 +1268,7 @@ def style_from_pixels(stats: PixelStats, band: float) -> StyleGuess:
         "mid": round(share(stats.mid, stats.inner), 3),
         "beyond_pure": round(share(stats.beyond_pure, stats.beyond), 3),
         "light": round(share(stats.light, stats.total), 3),
+        "ink_light": round(share(stats.ink_light, stats.ink_rows), 3),
         "dark": round(share(stats.dark, stats.total), 3),
         "border_light": round(share(stats.border_light, stats.border), 3),
         "ring_black": round(ring_black, 3),

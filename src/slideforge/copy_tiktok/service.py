@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from slideforge.auth.service import Caller
 from slideforge.billing import service as billing
 from slideforge.copy_tiktok import ocr
+from slideforge.copy_tiktok import pool as ocr_pool
 from slideforge.copy_tiktok.fetch import (
     DEFAULT_MAX_SLIDES,
     FetchConfig,
@@ -160,8 +161,10 @@ def _slide_ocr(index: int, result: ocr.SlideOcr) -> SlideSource:
 
 
 def _read(runtime: Runtime, post: TikTokPost) -> list[SlideSource]:
-    results = ocr.ocr_slides(
-        [image.data for image in post.images], max_pixels=runtime.settings.max_image_pixels
+    results = ocr_pool.read(
+        runtime.settings,
+        [image.data for image in post.images],
+        max_pixels=runtime.settings.max_image_pixels,
     )
     slides = []
     for image, result in zip(post.images, results, strict=True):

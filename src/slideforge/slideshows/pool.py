@@ -97,7 +97,8 @@ def processes(settings: Settings) -> int:
 def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["slideforge.slideshows.pool"])
+        # the same list as the OCR pool's (whichever starts the forkserver first)
+        context.set_forkserver_preload(["slideforge.slideshows.pool", "slideforge.copy_tiktok.ocr"])
         return context
     return multiprocessing.get_context("spawn")
 

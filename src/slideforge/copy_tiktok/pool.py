@@ -1,0 +1,195 @@
+"""Reading slides (OCR) in a worker process, off the API process's CPU.
+
+A copy-a-TikTok preview or import reads up to 8 slides: about a second of onnxruntime work
+each. Run inside the API process, that work competes with every other request for the GIL
+(decoding, layout) and for the cores. Here it runs in a pool of worker processes kept for the
+life of the server (``workers.stop`` ends it), like the render pool (``slideshows/pool.py``):
+
+- Start method ``forkserver`` where the platform has it (a clean process forked from a server
+  that imported the OCR module; never a fork of the threaded API process), else ``spawn``.
+- Each worker lowers its own priority (``os.nice(OCR_NICE)``), so the API process wins the
+  CPU whenever both want it, and builds its engine once (the initializer loads the models)
+  with ``threads_per_worker`` onnxruntime intra-op threads: the cores divided by the workers,
+  so one preview uses both cores of a 2-core server when nothing else runs.
+- Size: ``SLIDEFORGE_OCR_PROCESSES`` (default 1). ``0`` reads in this process instead, on its
+  single OCR thread (``ocr.ocr_slides``): the API process then loads the models itself.
+- A whole preview is one job (its slides are read in order by the worker's OCR thread while
+  a second thread turns each slide's lines into elements); concurrent previews queue.
+- What crosses the pipe: the encoded slides out, the :class:`ocr.SlideOcr` results back.
+- A worker that dies (killed, out of memory) breaks the pool: it is replaced and the job
+  run again once; a second break is an error. A worker whose server is gone without a
+  shutdown (killed) exits by itself within ``PARENT_CHECK_SECONDS``.
+
+The API process never imports rapidocr or onnxruntime on this path, so its memory stays that
+of an idle server (``slideforge bench memory``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from slideforge.config import Settings
+from slideforge.copy_tiktok import ocr
+
+log = logging.getLogger(__name__)
+
+#: niceness added to an OCR worker (0 normal … 19 lowest): the API process comes first
+OCR_NICE = 10
+
+
+def processes(settings: Settings) -> int:
+    return settings.ocr_processes
+
+
+def threads_per_worker(settings: Settings) -> int:
+    """onnxruntime intra-op threads of each worker: ``ocr_threads`` when set, else the cores
+    divided by the workers (at least one)."""
+    if settings.ocr_threads is not None:
+        return settings.ocr_threads
+    return max(1, (os.cpu_count() or 1) // max(1, processes(settings)))
+
+
+#: seconds between a worker's checks that the server that started it still runs
+PARENT_CHECK_SECONDS = 2.0
+
+
+def _exit_with(server_pid: int) -> None:
+    """End this worker when the server is gone. A worker's parent is the forkserver, and
+    neither notices a server killed without its shutdown (SIGKILL, OOM): the worker would
+    keep its ~320 MB of models forever, blocked on a queue the dead server held."""
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:  # pragma: no cover - the pid was reused by another user
+            os._exit(0)
+
+
+def _init_worker(threads: int, server_pid: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
+    threading.Thread(
+        target=_exit_with, args=(server_pid,), name="slideforge-ocr-watch", daemon=True
+    ).start()
+    try:
+        os.nice(OCR_NICE)
+    except OSError:  # pragma: no cover - not allowed here; the worker runs at normal priority
+        log.warning("could not lower the OCR worker's priority")
+    ocr.configure_shared_engine(threads=threads)
+    # a missing model is raised again by the first job, with its message, to the request
+    with contextlib.suppress(ocr.OcrUnavailableError):
+        ocr.shared_engine().load()
+
+
+def read_job(images: Sequence[bytes], max_pixels: int) -> list[ocr.SlideOcr]:
+    """One preview's or import's slides, read in the worker."""
+    return ocr.ocr_slides(images, max_pixels=max_pixels)
+
+
+def worker_info() -> tuple[int, int, int, bool]:
+    """(pid, niceness, onnxruntime threads, models loaded) of the worker that runs it."""
+    engine = ocr.shared_engine()
+    return os.getpid(), os.nice(0), engine.threads, engine.loaded
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        # the same list as the render pool's (whichever starts the forkserver first)
+        context.set_forkserver_preload(["slideforge.slideshows.pool", "slideforge.copy_tiktok.ocr"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+class _Pool:
+    def __init__(self, size: int, threads: int) -> None:
+        self.size = size
+        self.threads = threads
+        self.executor = ProcessPoolExecutor(
+            max_workers=size,
+            mp_context=_context(),
+            initializer=_init_worker,
+            initargs=(threads, os.getpid()),
+        )
+
+
+_lock = threading.Lock()
+_pool: _Pool | None = None
+#: Pools made in this process (tests check that a broken pool was replaced).
+created = 0
+
+
+def _get(size: int, threads: int) -> _Pool:
+    global _pool, created
+    with _lock:
+        if _pool is None or (_pool.size, _pool.threads) != (size, threads):
+            if _pool is not None:
+                _pool.executor.shutdown(wait=False, cancel_futures=True)
+            _pool = _Pool(size, threads)
+            created += 1
+        return _pool
+
+
+def _replace(broken: _Pool) -> None:
+    global _pool
+    with _lock:
+        if _pool is broken:
+            _pool = None
+    broken.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def worker_pids() -> list[int]:
+    """The pool's worker processes (empty without a pool)."""
+    with _lock:
+        pool = _pool
+    if pool is None:
+        return []
+    return [p.pid for p in (pool.executor._processes or {}).values() if p.pid is not None]
+
+
+def shutdown() -> None:
+    """End the pool (the server's shutdown); the next read makes a new one."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def warm(settings: Settings) -> tuple[int, int, int, bool] | None:
+    """Start a worker and load its models now (benchmarks); None when OCR runs in-process
+    (then this process's engine is loaded)."""
+    size = processes(settings)
+    if size == 0:
+        ocr.shared_engine().load()
+        return None
+    return _get(size, threads_per_worker(settings)).executor.submit(worker_info).result()
+
+
+def read(settings: Settings, images: Sequence[bytes], max_pixels: int) -> list[ocr.SlideOcr]:
+    """Each slide's OCR (``ocr.SlideOcr``), in order; the work runs in the pool's worker, or
+    in this process when ``ocr_processes`` is 0. Call it with no database transaction open."""
+    size = processes(settings)
+    if size == 0 or not images:
+        return ocr.ocr_slides(images, max_pixels=max_pixels)
+    threads = threads_per_worker(settings)
+    for attempt in (1, 2):
+        current = _get(size, threads)
+        try:
+            return current.executor.submit(read_job, list(images), max_pixels).result()
+        except BrokenProcessPool:
+            _replace(current)
+            if attempt == 2:
+                raise
+            log.warning("an OCR worker died; replacing the pool and reading again")
+    raise AssertionError("unreachable")

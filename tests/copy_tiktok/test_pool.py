@@ -47,12 +47,12 @@ def test_a_preview_is_read_in_the_worker_and_a_killed_worker_is_replaced(
     url = photo_post(tiktok, 1)
     first = ok(api.post(PREVIEW, json={"url": url}))
     assert [e["content"] for e in first["slides"][0]["text_elements"]] == [truth(0)]
-    made, pids = ocr_pool.created, ocr_pool.worker_pids()
+    made, pids = ocr_pool.WORKERS.created, ocr_pool.worker_pids()
     assert pids
     os.kill(pids[0], signal.SIGKILL)
     again = ok(api.post(PREVIEW, json={"url": url}))  # read again on a new pool
     assert [e["content"] for e in again["slides"][0]["text_elements"]] == [truth(0)]
-    assert ocr_pool.created == made + 1
+    assert ocr_pool.WORKERS.created == made + 1
     new_pids = ocr_pool.worker_pids()
     assert new_pids and not set(new_pids) & set(pids)
     ok(api.get("/accounts"))

@@ -80,11 +80,11 @@ def test_a_killed_worker_is_replaced_and_shutdown_ends_the_workers(two: Settings
     work = jobs()
     expected = [pool.render_job(job) for job in work]
     assert pool.render(two, work) == expected
-    made, pids = pool.created, pool.worker_pids()
+    made, pids = pool.WORKERS.created, pool.worker_pids()
     assert len(pids) == 2
     os.kill(pids[0], signal.SIGKILL)
     assert pool.render(two, work) == expected  # rendered again on a new pool
-    assert pool.created == made + 1
+    assert pool.WORKERS.created == made + 1
     new_pids = pool.worker_pids()
     assert new_pids and not set(new_pids) & set(pids)
     pool.shutdown()

@@ -28,17 +28,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 import signal
 import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Hashable, Sequence
 
 from slideforge.config import Settings
 from slideforge.copy_tiktok import ocr
+from slideforge.kit.workerpool import WorkerPool
+from slideforge.slideshows.pool import FORKSERVER_PRELOAD
 
 log = logging.getLogger(__name__)
 
@@ -102,68 +101,22 @@ def worker_info() -> tuple[int, int, int, bool]:
     return os.getpid(), os.nice(0), engine.threads, engine.loaded
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        # the same list as the render pool's (whichever starts the forkserver first)
-        context.set_forkserver_preload(["slideforge.slideshows.pool", "slideforge.copy_tiktok.ocr"])
-        return context
-    return multiprocessing.get_context("spawn")
+def _worker_args(size: int, threads: Hashable) -> tuple[int, int]:
+    assert isinstance(threads, int)
+    return threads, os.getpid()
 
 
-class _Pool:
-    def __init__(self, size: int, threads: int) -> None:
-        self.size = size
-        self.threads = threads
-        self.executor = ProcessPoolExecutor(
-            max_workers=size,
-            mp_context=_context(),
-            initializer=_init_worker,
-            initargs=(threads, os.getpid()),
-        )
-
-
-_lock = threading.Lock()
-_pool: _Pool | None = None
-#: Pools made in this process (tests check that a broken pool was replaced).
-created = 0
-
-
-def _get(size: int, threads: int) -> _Pool:
-    global _pool, created
-    with _lock:
-        if _pool is None or (_pool.size, _pool.threads) != (size, threads):
-            if _pool is not None:
-                _pool.executor.shutdown(wait=False, cancel_futures=True)
-            _pool = _Pool(size, threads)
-            created += 1
-        return _pool
-
-
-def _replace(broken: _Pool) -> None:
-    global _pool
-    with _lock:
-        if _pool is broken:
-            _pool = None
-    broken.executor.shutdown(wait=False, cancel_futures=True)
+#: The OCR workers; the key is the onnxruntime threads of each.
+WORKERS = WorkerPool("OCR", FORKSERVER_PRELOAD, _init_worker, _worker_args)
 
 
 def worker_pids() -> list[int]:
-    """The pool's worker processes (empty without a pool)."""
-    with _lock:
-        pool = _pool
-    if pool is None:
-        return []
-    return [p.pid for p in (pool.executor._processes or {}).values() if p.pid is not None]
+    return WORKERS.worker_pids()
 
 
 def shutdown() -> None:
     """End the pool (the server's shutdown); the next read makes a new one."""
-    global _pool
-    with _lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.executor.shutdown(wait=True, cancel_futures=True)
+    WORKERS.shutdown()
 
 
 def warm(settings: Settings) -> tuple[int, int, int, bool] | None:
@@ -173,7 +126,7 @@ def warm(settings: Settings) -> tuple[int, int, int, bool] | None:
     if size == 0:
         ocr.shared_engine().load()
         return None
-    return _get(size, threads_per_worker(settings)).executor.submit(worker_info).result()
+    return WORKERS.executor(size, threads_per_worker(settings)).submit(worker_info).result()
 
 
 def read(settings: Settings, images: Sequence[bytes], max_pixels: int) -> list[ocr.SlideOcr]:
@@ -182,14 +135,9 @@ def read(settings: Settings, images: Sequence[bytes], max_pixels: int) -> list[o
     size = processes(settings)
     if size == 0 or not images:
         return ocr.ocr_slides(images, max_pixels=max_pixels)
-    threads = threads_per_worker(settings)
-    for attempt in (1, 2):
-        current = _get(size, threads)
-        try:
-            return current.executor.submit(read_job, list(images), max_pixels).result()
-        except BrokenProcessPool:
-            _replace(current)
-            if attempt == 2:
-                raise
-            log.warning("an OCR worker died; replacing the pool and reading again")
-    raise AssertionError("unreachable")
+    return WORKERS.run(
+        size,
+        threads_per_worker(settings),
+        lambda executor: executor.submit(read_job, list(images), max_pixels).result(),
+        log,
+    )

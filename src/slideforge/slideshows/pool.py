@@ -5,7 +5,7 @@ pool of worker processes renders them in parallel. The pool is made on first use
 for the life of the process (``workers.stop`` ends it): a worker imports the renderer and
 loads the fonts once (initializer), then renders slide after slide.
 
-- Start method: ``forkserver`` where the platform has it (a clean process forked from a
+- The pool is a ``kit.workerpool.WorkerPool``. Start method: ``forkserver`` where the platform has it (a clean process forked from a
   server that already imported the renderer; never a fork of the threaded API process),
   else ``spawn``. Size: ``SLIDEFORGE_RENDER_PROCESSES``, default min(2, CPU count); ``0``
   renders in threads of this process instead (what it did before).
@@ -21,12 +21,10 @@ loads the fonts once (initializer), then renders slide after slide.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import signal
-import threading
-from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Hashable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +32,7 @@ from typing import Any
 
 from slideforge.config import Settings
 from slideforge.kit import pixels
+from slideforge.kit.workerpool import WorkerPool
 from slideforge.render import RenderedSlide, SlideSpec, TextElementSpec, render_slide
 from slideforge.render.images import shared_decodes
 from slideforge.render.spec import DEFAULT_FONT_FAMILY
@@ -94,68 +93,27 @@ def processes(settings: Settings) -> int:
     return min(2, os.cpu_count() or 1)
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        # the same list as the OCR pool's (whichever starts the forkserver first)
-        context.set_forkserver_preload(["slideforge.slideshows.pool", "slideforge.copy_tiktok.ocr"])
-        return context
-    return multiprocessing.get_context("spawn")
+#: What the forkserver imports before forking a worker (the render and OCR pools share it).
+FORKSERVER_PRELOAD = ("slideforge.slideshows.pool", "slideforge.copy_tiktok.ocr")
 
 
-class _Pool:
-    def __init__(self, size: int, budget_megapixels: float) -> None:
-        self.size = size
-        self.budget = budget_megapixels
-        self.executor = ProcessPoolExecutor(
-            max_workers=size,
-            mp_context=_context(),
-            initializer=_init_worker,
-            initargs=(max(1.0, budget_megapixels / size),),
-        )
+def _worker_budget(size: int, budget: Hashable) -> tuple[float]:
+    """Each worker's decode budget: its share of the process's (the pool's key)."""
+    assert isinstance(budget, int | float)
+    return (max(1.0, budget / size),)
 
 
-_lock = threading.Lock()
-_pool: _Pool | None = None
-#: Pools made in this process (tests check that a broken pool was replaced).
-created = 0
-
-
-def _get(size: int, budget_megapixels: float) -> _Pool:
-    global _pool, created
-    with _lock:
-        if _pool is None or (_pool.size, _pool.budget) != (size, budget_megapixels):
-            if _pool is not None:
-                _pool.executor.shutdown(wait=False, cancel_futures=True)
-            _pool = _Pool(size, budget_megapixels)
-            created += 1
-        return _pool
-
-
-def _replace(broken: _Pool) -> None:
-    global _pool
-    with _lock:
-        if _pool is broken:
-            _pool = None
-    broken.executor.shutdown(wait=False, cancel_futures=True)
+#: The render workers; the key is the process's decode budget.
+WORKERS = WorkerPool("render", FORKSERVER_PRELOAD, _init_worker, _worker_budget)
 
 
 def worker_pids() -> list[int]:
-    """The pool's worker processes (empty without a pool)."""
-    with _lock:
-        pool = _pool
-    if pool is None:
-        return []
-    return [p.pid for p in (pool.executor._processes or {}).values() if p.pid is not None]
+    return WORKERS.worker_pids()
 
 
 def shutdown() -> None:
     """End the pool (the server's shutdown); the next render makes a new one."""
-    global _pool
-    with _lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.executor.shutdown(wait=True, cancel_futures=True)
+    WORKERS.shutdown()
 
 
 def _collect(futures: Sequence[Future[RenderedSlide]]) -> list[RenderedSlide | Exception]:
@@ -180,15 +138,9 @@ def render(settings: Settings, jobs: Sequence[Job]) -> list[RenderedSlide | Exce
             ThreadPoolExecutor(max_workers=min(THREADS, max(1, len(jobs)))) as pool,
         ):
             return _collect([pool.submit(render_job, job, cache) for job in jobs])
-    budget = settings.image_decode_budget_megapixels
-    for attempt in (1, 2):
-        current = _get(size, budget)
-        try:
-            futures = [current.executor.submit(render_job, job) for job in jobs]
-            return _collect(futures)
-        except BrokenProcessPool:
-            _replace(current)
-            if attempt == 2:
-                raise
-            log.warning("a render worker died; replacing the pool and rendering again")
-    raise AssertionError("unreachable")
+    return WORKERS.run(
+        size,
+        settings.image_decode_budget_megapixels,
+        lambda executor: _collect([executor.submit(render_job, job) for job in jobs]),
+        log,
+    )

@@ -15,6 +15,7 @@ import pytest
 
 from slideforge.copy_tiktok import ocr
 from slideforge.copy_tiktok import pool as ocr_pool
+from slideforge.kit.workerpool import PARENT_CHECK_SECONDS
 from slideforge.runtime import Runtime
 from tests.copy_tiktok.conftest import Site
 from tests.copy_tiktok.test_endpoints import PREVIEW, photo_post, tiktok, truth
@@ -117,7 +118,7 @@ def test_a_worker_ends_when_its_server_is_killed() -> None:
     finally:
         server.kill()
         server.wait()
-    deadline = time.monotonic() + 4 * ocr_pool.PARENT_CHECK_SECONDS + 5
+    deadline = time.monotonic() + 4 * PARENT_CHECK_SECONDS + 5
     while running(worker):
         assert time.monotonic() < deadline, "the OCR worker outlived its server"
         time.sleep(0.1)

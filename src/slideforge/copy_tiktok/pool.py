@@ -18,7 +18,7 @@ life of the server (``workers.stop`` ends it), like the render pool (``slideshow
 - What crosses the pipe: the encoded slides out, the :class:`ocr.SlideOcr` results back.
 - A worker that dies (killed, out of memory) breaks the pool: it is replaced and the job
   run again once; a second break is an error. A worker whose server is gone without a
-  shutdown (killed) exits by itself within ``PARENT_CHECK_SECONDS``.
+  shutdown (killed) exits by itself (``kit.workerpool``).
 
 The API process never imports rapidocr or onnxruntime on this path, so its memory stays that
 of an idle server (``slideforge bench memory``).
@@ -29,9 +29,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
-import threading
-import time
 from collections.abc import Hashable, Sequence
 
 from slideforge.config import Settings
@@ -57,29 +54,7 @@ def threads_per_worker(settings: Settings) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, processes(settings)))
 
 
-#: seconds between a worker's checks that the server that started it still runs
-PARENT_CHECK_SECONDS = 2.0
-
-
-def _exit_with(server_pid: int) -> None:
-    """End this worker when the server is gone. A worker's parent is the forkserver, and
-    neither notices a server killed without its shutdown (SIGKILL, OOM): the worker would
-    keep its ~320 MB of models forever, blocked on a queue the dead server held."""
-    while True:
-        time.sleep(PARENT_CHECK_SECONDS)
-        try:
-            os.kill(server_pid, 0)
-        except ProcessLookupError:
-            os._exit(0)
-        except PermissionError:  # pragma: no cover - the pid was reused by another user
-            os._exit(0)
-
-
-def _init_worker(threads: int, server_pid: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
-    threading.Thread(
-        target=_exit_with, args=(server_pid,), name="slideforge-ocr-watch", daemon=True
-    ).start()
+def _init_worker(threads: int) -> None:
     try:
         os.nice(OCR_NICE)
     except OSError:  # pragma: no cover - not allowed here; the worker runs at normal priority
@@ -101,9 +76,9 @@ def worker_info() -> tuple[int, int, int, bool]:
     return os.getpid(), os.nice(0), engine.threads, engine.loaded
 
 
-def _worker_args(size: int, threads: Hashable) -> tuple[int, int]:
+def _worker_args(size: int, threads: Hashable) -> tuple[int]:
     assert isinstance(threads, int)
-    return threads, os.getpid()
+    return (threads,)
 
 
 #: The OCR workers; the key is the onnxruntime threads of each.

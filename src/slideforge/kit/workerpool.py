@@ -7,18 +7,44 @@
   with: initializer arguments); asked with another size or key, it is remade.
 - A worker that dies (killed, out of memory) breaks the pool: ``run`` replaces it and runs the
   work again once; a second break is raised.
+- A worker whose server is gone without a shutdown (SIGKILL, OOM) exits by itself within
+  ``PARENT_CHECK_SECONDS``: its parent is the forkserver, and neither notices, so it would
+  keep its memory (fonts, OCR models) forever, blocked on a queue the dead server held.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import threading
+import time
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+#: seconds between a worker's checks that the server that started it still runs
+PARENT_CHECK_SECONDS = 2.0
+
+
+def _exit_with(server_pid: int) -> None:
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        try:
+            os.kill(server_pid, 0)
+        except (ProcessLookupError, PermissionError):  # gone (or the pid reused by another user)
+            os._exit(0)
+
+
+def _start_worker(server_pid: int, initializer: Callable[..., None], args: tuple[Any, ...]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
+    threading.Thread(
+        target=_exit_with, args=(server_pid,), name="slideforge-worker-watch", daemon=True
+    ).start()
+    initializer(*args)
 
 
 class WorkerPool:
@@ -53,8 +79,8 @@ class WorkerPool:
                 executor = ProcessPoolExecutor(
                     max_workers=size,
                     mp_context=self._context(),
-                    initializer=self.initializer,
-                    initargs=self.initargs(size, key),
+                    initializer=_start_worker,
+                    initargs=(os.getpid(), self.initializer, self.initargs(size, key)),
                 )
                 self._current = (size, key, executor)
                 self.created += 1

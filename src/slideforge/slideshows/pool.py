@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 from collections.abc import Hashable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -76,7 +75,6 @@ def render_job(job: Job, cache: dict[str, bytes] | None = None) -> RenderedSlide
 
 
 def _init_worker(budget_megapixels: float) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     pixels.configure(budget_megapixels)
     # load the default family's fonts (and the fallback chain's tables) once
     render_slide(

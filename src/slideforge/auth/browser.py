@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -30,20 +29,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SEEN_EVERY = timedelta(seconds=60)
 
 
-@dataclass(frozen=True)
-class SignedIn:
-    caller: Caller
-    token: str  # the cookie's value; shown once, never stored
-    expires_at: datetime
-
-
-def sign_in(
-    session: Session, api_key: str, now: datetime, *, idle: timedelta, lifetime: timedelta
-) -> SignedIn:
-    """Check the key as ``Authorization: Bearer`` would and open a new session for it."""
+def sign_in(session: Session, api_key: str, now: datetime, *, lifetime: timedelta) -> str:
+    """Check the key as ``Authorization: Bearer`` would and open a new session for it; the
+    session's token (the cookie's value: returned once, never stored)."""
     caller = authenticate(session, f"Bearer {api_key.strip()}", now)
     token = random_token(32)
-    expires_at = now + lifetime
     session.add(
         BrowserSession(
             workspace_id=caller.workspace_id,
@@ -51,11 +41,11 @@ def sign_in(
             api_key_id=caller.key_id,
             created_at=now,
             last_seen_at=now,
-            expires_at=expires_at,
+            expires_at=now + lifetime,
         )
     )
     session.flush()
-    return SignedIn(caller, token, min(expires_at, now + idle))
+    return token
 
 
 def resolve(session: Session, token: str, now: datetime, *, idle: timedelta) -> Caller:

@@ -86,11 +86,10 @@ def sign_in(
     # A session the browser already holds is ended, never reused (session fixation).
     browser.sign_out(session, request.cookies.get(browser.COOKIE, ""))
     try:
-        signed_in = browser.sign_in(
+        token = browser.sign_in(
             session,
             api_key,
             runtime.clock.now(),
-            idle=timedelta(minutes=settings.dashboard_idle_minutes),
             lifetime=timedelta(hours=settings.dashboard_session_hours),
         )
     except ApiError:
@@ -107,7 +106,7 @@ def sign_in(
     response = redirect(safe_next(next))
     response.set_cookie(
         browser.COOKIE,
-        signed_in.token,
+        token,
         max_age=settings.dashboard_session_hours * 3600,
         path="/",
         **_cookie_flags(runtime),  # type: ignore[arg-type]

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Sequence
 
@@ -15,11 +13,11 @@ import pytest
 
 from slideforge.copy_tiktok import ocr
 from slideforge.copy_tiktok import pool as ocr_pool
-from slideforge.kit.workerpool import PARENT_CHECK_SECONDS
 from slideforge.runtime import Runtime
 from tests.copy_tiktok.conftest import Site
 from tests.copy_tiktok.test_endpoints import PREVIEW, photo_post, tiktok, truth
 from tests.helpers import ApiClient, ok
+from tests.pool_support import assert_worker_ends_with_its_server
 from tests.slideshows.test_pool import alive
 
 __all__ = ["tiktok"]  # the fixture, used by name
@@ -89,15 +87,6 @@ def test_shutdown_ends_the_workers(runtime: Runtime) -> None:
         time.sleep(0.05)
 
 
-def running(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie waiting for its parent to reap it does not)."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def test_a_worker_ends_when_its_server_is_killed() -> None:
     """A server killed without its shutdown leaves no OCR worker holding the models."""
     code = (
@@ -108,17 +97,4 @@ def test_a_worker_ends_when_its_server_is_killed() -> None:
         "print(info[0], flush=True)\n"
         "sys.stdin.read()\n"
     )
-    server = subprocess.Popen(
-        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert server.stdout is not None
-        worker = int(server.stdout.readline())
-        assert running(worker)
-    finally:
-        server.kill()
-        server.wait()
-    deadline = time.monotonic() + 4 * PARENT_CHECK_SECONDS + 5
-    while running(worker):
-        assert time.monotonic() < deadline, "the OCR worker outlived its server"
-        time.sleep(0.1)
+    assert_worker_ends_with_its_server(code, "OCR")

@@ -13,6 +13,7 @@ from slideforge.config import Settings
 from slideforge.render import RenderInputError
 from slideforge.slideshows import pool
 from slideforge.slideshows import slides as sl
+from tests.pool_support import assert_worker_ends_with_its_server
 from tests.render.cases import flat_png, photo_jpeg
 
 
@@ -97,29 +98,10 @@ def test_a_killed_worker_is_replaced_and_shutdown_ends_the_workers(two: Settings
 
 def test_a_render_worker_ends_when_its_server_is_killed() -> None:
     """A server killed without its shutdown leaves no render worker behind (kit.workerpool)."""
-    import subprocess
-    import sys
-
-    from slideforge.kit.workerpool import PARENT_CHECK_SECONDS
-    from tests.copy_tiktok.test_pool import running
-
     code = (
         "import os, sys\n"
         "from slideforge.slideshows import pool\n"
         "print(pool.WORKERS.executor(1, 96.0).submit(os.getpid).result(), flush=True)\n"
         "sys.stdin.read()\n"
     )
-    server = subprocess.Popen(
-        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert server.stdout is not None
-        worker = int(server.stdout.readline())
-        assert running(worker)
-    finally:
-        server.kill()
-        server.wait()
-    deadline = time.monotonic() + 4 * PARENT_CHECK_SECONDS + 5
-    while running(worker):
-        assert time.monotonic() < deadline, "the render worker outlived its server"
-        time.sleep(0.1)
+    assert_worker_ends_with_its_server(code, "render")
